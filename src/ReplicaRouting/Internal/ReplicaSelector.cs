@@ -1,0 +1,70 @@
+namespace ReplicaRouting.Internal;
+
+/// <summary>Chooses one available replica per read; chosen once at build time from <see cref="ReplicaSelectionPolicy"/>.</summary>
+/// <remarks>Runs on every routed read: no locks, no allocations.</remarks>
+internal abstract class ReplicaSelector
+{
+    public static ReplicaSelector Create(ReplicaSelectionPolicy policy) => policy switch
+    {
+        ReplicaSelectionPolicy.RoundRobin => new RoundRobinSelector(),
+        ReplicaSelectionPolicy.Random => new RandomSelector(),
+        ReplicaSelectionPolicy.LeastOutstanding => new LeastOutstandingSelector(),
+        _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown replica selection policy."),
+    };
+
+    /// <summary>Returns an available replica, or <see langword="null"/> when none is.</summary>
+    /// <param name="replicas">The candidates.</param>
+    /// <param name="exclude">A replica to pass over (one that just failed), or <see langword="null"/>.</param>
+    public abstract RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude);
+
+    /// <summary>The first available replica scanning from <paramref name="start"/> with wrap-around.</summary>
+    protected static RoutingNode? FirstAvailableFrom(RoutingNode[] replicas, int start, RoutingNode? exclude)
+    {
+        for (var i = 0; i < replicas.Length; i++)
+        {
+            var candidate = replicas[(start + i) % replicas.Length];
+            if (candidate != exclude && candidate.IsAvailable)
+                return candidate;
+        }
+
+        return null;
+    }
+
+    private sealed class RoundRobinSelector : ReplicaSelector
+    {
+        private uint _next;
+
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude) =>
+            replicas.Length == 0 ? null
+            : FirstAvailableFrom(replicas, (int)(Interlocked.Increment(ref _next) % (uint)replicas.Length), exclude);
+    }
+
+    private sealed class RandomSelector : ReplicaSelector
+    {
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude) =>
+            replicas.Length == 0 ? null : FirstAvailableFrom(replicas, System.Random.Shared.Next(replicas.Length), exclude);
+    }
+
+    private sealed class LeastOutstandingSelector : ReplicaSelector
+    {
+        private uint _next;
+
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude)
+        {
+            if (replicas.Length == 0)
+                return null;
+
+            // Start the scan at a rotating offset so ties spread instead of always landing on the first replica.
+            var start = (int)(Interlocked.Increment(ref _next) % (uint)replicas.Length);
+            RoutingNode? best = null;
+            for (var i = 0; i < replicas.Length; i++)
+            {
+                var candidate = replicas[(start + i) % replicas.Length];
+                if (candidate != exclude && candidate.IsAvailable && (best is null || candidate.Outstanding < best.Outstanding))
+                    best = candidate;
+            }
+
+            return best;
+        }
+    }
+}

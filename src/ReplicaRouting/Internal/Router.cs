@@ -1,0 +1,45 @@
+namespace ReplicaRouting.Internal;
+
+/// <summary>Everything the routing decision depends on, gathered before a command runs.</summary>
+internal readonly record struct RoutingFacts(
+    SqlClassification Statement,
+    RoutingHint Hint,
+    ConnectionPin Pin,
+    ReadConsistency Consistency);
+
+/// <summary>The pure routing decision: facts in, target and reason out. Selecting the replica is a separate step.</summary>
+internal static class Router
+{
+    public static (RouteTarget Target, RoutingReason Reason) Decide(in RoutingFacts facts) => facts switch
+    {
+        // State the primary session holds wins over everything else.
+        { Pin: ConnectionPin.Transaction } => (RouteTarget.Primary, RoutingReason.Transaction),
+        { Pin: ConnectionPin.SessionState } => (RouteTarget.Primary, RoutingReason.SessionState),
+
+        // Inside a read-only transaction every statement must run where the transaction is.
+        { Pin: ConnectionPin.ReadOnlyTransaction } => (RouteTarget.Replica, RoutingReason.ReadOnlyTransaction),
+
+        // A statement that creates primary-side state goes there (and the connection pins after it).
+        { Statement.Effects: var e } when (e & SessionEffects.PinsToPrimary) != 0 => (RouteTarget.Primary, PinReason(facts.Statement.Kind)),
+
+        { Consistency: ReadConsistency.Primary } => (RouteTarget.Primary, RoutingReason.ConsistencyPrimary),
+        { Hint: RoutingHint.ReadFromPrimary } => (RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint),
+        { Statement.Hint: SqlHint.ReadFromPrimary } => (RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint),
+        { Statement.Effects: var e } when (e & SessionEffects.BeginsReadOnlyTransaction) != 0 => (RouteTarget.Replica, RoutingReason.ReadOnlyTransaction),
+        { Statement.Kind: StatementKind.Read } => (RouteTarget.Replica, RoutingReason.Read),
+        _ => (RouteTarget.Primary, PrimaryReason(facts.Statement.Kind)),
+    };
+
+    private static RoutingReason PinReason(StatementKind kind) =>
+        kind == StatementKind.TransactionControl ? RoutingReason.Transaction : RoutingReason.SessionState;
+
+    private static RoutingReason PrimaryReason(StatementKind kind) => kind switch
+    {
+        StatementKind.Write => RoutingReason.Write,
+        StatementKind.LockingRead => RoutingReason.LockingRead,
+        StatementKind.SideEffectFunction => RoutingReason.SideEffectFunction,
+        StatementKind.SessionState => RoutingReason.SessionState,
+        StatementKind.TransactionControl => RoutingReason.TransactionControl,
+        _ => RoutingReason.UnknownStatement,
+    };
+}

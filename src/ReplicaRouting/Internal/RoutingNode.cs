@@ -1,0 +1,53 @@
+using MySqlConnector;
+
+namespace ReplicaRouting.Internal;
+
+/// <summary>One server of the topology: its connection pool and what routing knows about its health.</summary>
+internal sealed class RoutingNode : IDisposable
+{
+    private readonly TimeProvider _timeProvider;
+    private long _unavailableUntil;   // TimeProvider timestamp; 0 = available
+    private int _outstanding;
+
+    public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider)
+    {
+        Index = index;
+        Role = role;
+        DataSource = dataSource;
+        Endpoint = endpoint;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>Position in the data source's node array: 0 is the primary, replicas follow.</summary>
+    public int Index { get; }
+
+    public RouteTarget Role { get; }
+
+    /// <summary>The MySqlConnector pool for this node.</summary>
+    public MySqlDataSource DataSource { get; }
+
+    /// <summary><c>host:port</c>, computed once so decisions never build strings.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>Commands (and open readers) currently in flight on this node from this data source.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    public bool IsAvailable => _timeProvider.GetTimestamp() >= Volatile.Read(ref _unavailableUntil);
+
+    /// <summary>Skips this node for <paramref name="backoff"/> after a failed connect.</summary>
+    public void MarkUnavailable(TimeSpan backoff)
+    {
+        var ticks = (long)(backoff.TotalSeconds * _timeProvider.TimestampFrequency);
+        Volatile.Write(ref _unavailableUntil, _timeProvider.GetTimestamp() + ticks);
+    }
+
+    public void MarkAvailable() => Volatile.Write(ref _unavailableUntil, 0);
+
+    public void CommandStarted() => Interlocked.Increment(ref _outstanding);
+
+    public void CommandEnded() => Interlocked.Decrement(ref _outstanding);
+
+    public void Dispose() => DataSource.Dispose();
+
+    public override string ToString() => $"{Role} {Endpoint}";
+}

@@ -1,0 +1,66 @@
+namespace ReplicaRouting.Internal;
+
+/// <summary>What a statement (or the strongest statement of a batch) is, as far as routing cares.</summary>
+/// <remarks>Ordered by strength: when a batch mixes kinds, the largest value wins.</remarks>
+internal enum StatementKind : byte
+{
+    /// <summary>Only whitespace and comments: nothing to execute.</summary>
+    Empty,
+
+    /// <summary>A plain read (SELECT, WITH … SELECT, SHOW, DESCRIBE, EXPLAIN, DO of pure functions): replica-eligible.</summary>
+    Read,
+
+    /// <summary>Transaction control that starts or ends a transaction (BEGIN, START TRANSACTION, COMMIT, ROLLBACK, XA …).</summary>
+    TransactionControl,
+
+    /// <summary>A read that takes locks or writes a result (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE, INTO).</summary>
+    LockingRead,
+
+    /// <summary>A read that calls a function with side effects or connection-bound results (LAST_INSERT_ID, GET_LOCK, NEXTVAL …).</summary>
+    SideEffectFunction,
+
+    /// <summary>Changes session state (SET, user-variable assignment, temporary tables, LOCK TABLES, USE, PREPARE …).</summary>
+    SessionState,
+
+    /// <summary>Writes data or schema (INSERT, UPDATE, DELETE, REPLACE, LOAD, DDL, CALL, GRANT, …).</summary>
+    Write,
+
+    /// <summary>Not understood: goes to the primary (safe by default).</summary>
+    Unknown,
+}
+
+/// <summary>Effects of a statement on the logical connection that outlive the statement.</summary>
+[Flags]
+internal enum SessionEffects : byte
+{
+    None = 0,
+
+    /// <summary>Creates state only the primary connection holds (transaction, temp table, user variable, session SET, named lock, table lock): pin to the primary until the connection closes.</summary>
+    PinsToPrimary = 1,
+
+    /// <summary>Starts an explicitly read-only transaction (START TRANSACTION READ ONLY): may be served by one replica until it ends.</summary>
+    BeginsReadOnlyTransaction = 2,
+
+    /// <summary>Ends the current transaction (COMMIT, ROLLBACK).</summary>
+    EndsTransaction = 4,
+}
+
+/// <summary>A routing hint written in the SQL as a comment: <c>-- ReplicaRouting:ReadFromPrimary</c> or <c>/* ReplicaRouting:ReadFromPrimary */</c>.</summary>
+internal enum SqlHint : byte
+{
+    None,
+    ReadFromPrimary,
+}
+
+/// <summary>The classifier's verdict on one command text (all statements of a multi-statement text combined).</summary>
+internal readonly record struct SqlClassification(StatementKind Kind, SessionEffects Effects, SqlHint Hint)
+{
+    /// <summary>True when the text may run on a replica as far as its own content goes.</summary>
+    public bool IsReplicaEligible => Kind == StatementKind.Read;
+
+    /// <summary>The verdict for two statements run together: the stronger kind, both effects, either hint.</summary>
+    public static SqlClassification Combine(SqlClassification first, SqlClassification second) => new(
+        first.Kind >= second.Kind ? first.Kind : second.Kind,
+        first.Effects | second.Effects,
+        first.Hint != SqlHint.None ? first.Hint : second.Hint);
+}

@@ -1,0 +1,974 @@
+using System.Runtime.CompilerServices;
+
+namespace ReplicaRouting.Internal;
+
+/// <summary>
+/// Classifies MySQL/MariaDB command text for routing: the statement kind, the session effects and the routing hint.
+/// </summary>
+/// <remarks>
+/// Runs on every command, so it lexes spans in one forward pass: no strings, no regular expressions, no allocation.
+/// It never throws and it is conservative: whatever it does not recognise is <see cref="StatementKind.Unknown"/>,
+/// which goes to the primary. The rules are tabulated in docs/routing.md.
+/// </remarks>
+internal static class SqlClassifier
+{
+    /// <summary>How deep statements may nest inside one another (parentheses, WITH, EXPLAIN, SET STATEMENT … FOR).</summary>
+    private const int MaxNesting = 8;
+
+    private const string HintText = "REPLICAROUTING:READFROMPRIMARY";
+
+    /// <summary>Classifies a command text; all statements of a multi-statement text are combined.</summary>
+    public static SqlClassification Classify(ReadOnlySpan<char> sql)
+    {
+        var verdict = ClassifyText(sql, backslashEscapes: true, out var hint, out var ambiguous);
+        if (ambiguous)
+        {
+            // A quote escaped with a backslash ends the literal when the server runs with NO_BACKSLASH_ESCAPES, and what
+            // follows is then code. Classify that reading too and keep the stronger verdict, so that a write hidden
+            // behind `\'` can never pass for a read.
+            var other = ClassifyText(sql, backslashEscapes: false, out var otherHint, out _);
+            verdict = verdict.Raise(other.Kind, other.Effects);
+            hint |= otherHint;
+        }
+
+        return new SqlClassification(verdict.Kind, verdict.Effects, hint ? SqlHint.ReadFromPrimary : SqlHint.None);
+    }
+
+    private static Verdict ClassifyText(ReadOnlySpan<char> sql, bool backslashEscapes, out bool hint, out bool ambiguous)
+    {
+        var lexer = new Lexer(sql, backslashEscapes);
+        var result = new Verdict(StatementKind.Empty);
+        while (true)
+        {
+            var first = lexer.Next();
+            if (first.Kind == TokenKind.End)
+                break;
+            if (first.Kind == TokenKind.Semicolon)
+                continue;   // empty statement
+
+            // The leading keyword decides the statement's kind; it may need a few tokens of look-ahead, read from a copy.
+            var lookahead = lexer;
+            var leading = ClassifyLeading(ref lookahead, first, depth: 0);
+            var statement = ScanStatement(ref lexer, first, leading);
+            result = result.Raise(statement.Kind, statement.Effects);
+            if (lexer.AtEnd)
+                break;
+        }
+
+        // Unterminated strings and comments are only malformed in the primary reading; in the other one they are expected.
+        if (lexer.Malformed && backslashEscapes)
+            result = result.Raise(StatementKind.Unknown);
+
+        hint = lexer.SawHint;
+        ambiguous = lexer.SawBackslashQuote;
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the rest of one statement (to its <c>;</c> or the end) and raises the leading verdict with what is found
+    /// anywhere in it: assignments, side-effect functions, connection-bound variables, locking and INTO clauses.
+    /// </summary>
+    private static Verdict ScanStatement(ref Lexer lexer, Token first, Verdict leading)
+    {
+        var verdict = leading;
+        var beforePrevious = default(Token);
+        var previous = first;
+        while (true)
+        {
+            var token = lexer.Next();
+            if (token.IsEndOfStatement)
+                break;
+
+            switch (token.Kind)
+            {
+                case TokenKind.Assign:   // @v := …
+                    verdict = verdict.Raise(StatementKind.SessionState, SessionEffects.PinsToPrimary);
+                    break;
+                case TokenKind.SystemVariable:
+                    if (token.Keyword != Keyword.None)   // the lexer only names connection-bound variables
+                        verdict = verdict.Raise(StatementKind.SideEffectFunction);
+                    else if (token.Length == 0)   // @@`name` or a bare @@: not understood
+                        verdict = verdict.Raise(StatementKind.Unknown);
+                    break;
+                case TokenKind.OpenParen when previous.Kind == TokenKind.Word && IsSideEffectFunction(previous.Keyword):
+                    verdict = verdict.Raise(
+                        StatementKind.SideEffectFunction,
+                        previous.Keyword == Keyword.GetLock ? SessionEffects.PinsToPrimary : SessionEffects.None);
+                    break;
+                case TokenKind.Word:
+                    verdict = token.Keyword switch
+                    {
+                        Keyword.Update or Keyword.Share when previous.Keyword == Keyword.For => verdict.Raise(StatementKind.LockingRead),
+                        Keyword.In when previous.Keyword == Keyword.Lock => verdict.Raise(StatementKind.LockingRead),   // LOCK IN SHARE MODE
+                        Keyword.For when previous.Keyword == Keyword.Value && beforePrevious.Keyword is Keyword.Next or Keyword.Previous
+                            => verdict.Raise(StatementKind.SideEffectFunction),   // NEXT VALUE FOR seq, PREVIOUS VALUE FOR seq
+                        Keyword.SqlCalcFoundRows => verdict.Raise(StatementKind.SideEffectFunction),   // its count is read later by FOUND_ROWS()
+                        _ => verdict,
+                    };
+                    break;
+            }
+
+            if (leading.IsQuery && previous.Keyword == Keyword.Into)
+                verdict = verdict.Raise(IntoTarget(token), token.Kind == TokenKind.UserVariable ? SessionEffects.PinsToPrimary : SessionEffects.None);
+
+            beforePrevious = previous;
+            previous = token;
+        }
+
+        if (leading.IsQuery && previous.Keyword == Keyword.Into)
+            verdict = verdict.Raise(StatementKind.Unknown);   // INTO with nothing after it
+
+        return verdict;
+    }
+
+    /// <summary>What <c>SELECT … INTO</c> does, from the token after INTO.</summary>
+    private static StatementKind IntoTarget(Token token) =>
+        token.Kind == TokenKind.UserVariable ? StatementKind.SessionState
+        : token.Keyword is Keyword.Outfile or Keyword.Dumpfile ? StatementKind.LockingRead
+        : StatementKind.Unknown;   // stored-program variables cannot occur in client SQL
+
+    private static Verdict ClassifyLeading(ref Lexer lexer, Token first, int depth)
+    {
+        if (depth > MaxNesting)
+            return Verdict.Unknown;
+
+        if (first.Kind == TokenKind.OpenParen)
+        {
+            // (SELECT …), ((SELECT …) UNION (SELECT …)): the first word inside the parentheses must start a query.
+            var token = lexer.Next();
+            while (token.Kind == TokenKind.OpenParen)
+                token = lexer.Next();
+            return token.Keyword is Keyword.Select or Keyword.With or Keyword.Table or Keyword.Values
+                ? ClassifyLeading(ref lexer, token, depth + 1)
+                : Verdict.Unknown;
+        }
+
+        if (first.Kind != TokenKind.Word)
+            return Verdict.Unknown;
+
+        return first.Keyword switch
+        {
+            Keyword.Select or Keyword.Table or Keyword.Values => Verdict.Query,
+            Keyword.With => ClassifyWith(ref lexer, depth),
+            Keyword.Show => ClassifyShow(ref lexer),
+            Keyword.Describe or Keyword.Desc or Keyword.Explain => ClassifyExplain(ref lexer, depth),
+            Keyword.Do => new Verdict(StatementKind.Read),   // what it calls is judged by ScanStatement
+            Keyword.Set => ClassifySet(ref lexer, depth),
+
+            Keyword.Begin => ClassifyBegin(ref lexer),
+            Keyword.Start => ClassifyStart(ref lexer),
+            Keyword.Commit => ClassifyCommitOrRollback(ref lexer, isRollback: false),
+            Keyword.Rollback => ClassifyCommitOrRollback(ref lexer, isRollback: true),
+            Keyword.Savepoint => ClassifySavepointName(ref lexer),
+            Keyword.Release => lexer.Next().Keyword == Keyword.Savepoint ? ClassifySavepointName(ref lexer) : Verdict.Unknown,
+            Keyword.Xa => new Verdict(StatementKind.TransactionControl, SessionEffects.PinsToPrimary),
+
+            Keyword.Lock or Keyword.Unlock or Keyword.Use or Keyword.Prepare or Keyword.Execute or Keyword.Deallocate
+                or Keyword.Handler => Verdict.SessionState,
+            Keyword.Create => ClassifyCreate(ref lexer),
+            Keyword.Drop => lexer.Next().Keyword is Keyword.Temporary or Keyword.Prepare ? Verdict.SessionState : Verdict.Write,
+
+            Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Replace or Keyword.Load or Keyword.Call
+                or Keyword.Alter or Keyword.Rename or Keyword.Truncate or Keyword.Grant or Keyword.Revoke
+                or Keyword.Analyze or Keyword.Optimize or Keyword.Repair or Keyword.Check or Keyword.Flush
+                or Keyword.Reset or Keyword.Purge or Keyword.Kill or Keyword.Install or Keyword.Uninstall
+                or Keyword.Change or Keyword.Stop or Keyword.Shutdown => Verdict.Write,
+
+            _ => Verdict.Unknown,
+        };
+    }
+
+    /// <summary>WITH [RECURSIVE] cte [(cols)] AS (…) [, …] then the main statement, which decides.</summary>
+    private static Verdict ClassifyWith(ref Lexer lexer, int depth)
+    {
+        var parens = 0;
+        var afterCte = false;   // just closed a parenthesis at the top level
+        while (true)
+        {
+            var token = lexer.Next();
+            if (token.IsEndOfStatement)
+                return Verdict.Unknown;
+
+            if (parens == 0)
+            {
+                if (token.Kind == TokenKind.OpenParen && afterCte)
+                    return ClassifyLeading(ref lexer, token, depth + 1);   // WITH … (SELECT …)
+                switch (token.Keyword)
+                {
+                    case Keyword.Select or Keyword.Table or Keyword.Values:
+                        return Verdict.Query;
+                    case Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Replace:
+                        return Verdict.Write;
+                }
+            }
+
+            if (token.Kind == TokenKind.OpenParen)
+                parens++;
+            else if (token.Kind == TokenKind.CloseParen && --parens < 0)
+                return Verdict.Unknown;
+            afterCte = token.Kind == TokenKind.CloseParen && parens == 0;
+        }
+    }
+
+    private static Verdict ClassifyShow(ref Lexer lexer)
+    {
+        var token = lexer.Next();
+        if (token.IsEndOfStatement)
+            return Verdict.Unknown;
+
+        // These report on the previous statement of the same connection, wherever that ran.
+        return token.Keyword is Keyword.Warnings or Keyword.Errors or Keyword.Count or Keyword.Profile or Keyword.Profiles
+            ? new Verdict(StatementKind.SideEffectFunction)
+            : new Verdict(StatementKind.Read);
+    }
+
+    /// <summary>EXPLAIN/DESCRIBE/DESC [options] statement, or a table name (DESCRIBE t).</summary>
+    private static Verdict ClassifyExplain(ref Lexer lexer, int depth)
+    {
+        var intoVariable = false;
+        var token = lexer.Next();
+        while (true)
+        {
+            if (token.Keyword is Keyword.Extended or Keyword.Partitions or Keyword.Analyze)
+            {
+                token = lexer.Next();
+            }
+            else if (token.Keyword == Keyword.Format)   // FORMAT = JSON
+            {
+                token = lexer.Next();
+                if (token.Kind == TokenKind.Equals)
+                    token = lexer.Next();
+                if (token.IsEndOfStatement)
+                    return Verdict.Unknown;
+                token = lexer.Next();
+            }
+            else if (token.Keyword == Keyword.Into)   // EXPLAIN FORMAT=JSON INTO @v SELECT … (MySQL 8.1+)
+            {
+                if (lexer.Next().Kind != TokenKind.UserVariable)
+                    return Verdict.Unknown;
+                intoVariable = true;
+                token = lexer.Next();
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        Verdict explained;
+        if (token.Kind == TokenKind.OpenParen
+            || token.Keyword is Keyword.Select or Keyword.With or Keyword.Table or Keyword.Values
+                or Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Replace)
+        {
+            // Plain EXPLAIN does not run the statement but EXPLAIN ANALYZE does: judge the statement itself either way.
+            explained = ClassifyLeading(ref lexer, token, depth + 1);
+        }
+        else if (token.Keyword == Keyword.For   // EXPLAIN FOR CONNECTION n
+            || token.Kind == TokenKind.Identifier
+            || (token.Kind == TokenKind.Word && !IsStatementKeyword(token.Keyword)))   // DESCRIBE table
+        {
+            explained = new Verdict(StatementKind.Read);
+        }
+        else
+        {
+            return Verdict.Unknown;
+        }
+
+        return intoVariable ? explained.Raise(StatementKind.SessionState, SessionEffects.PinsToPrimary) : explained;
+    }
+
+    /// <summary>SET: session state unless every assignment is GLOBAL/PERSIST; MariaDB's SET STATEMENT … FOR is its statement.</summary>
+    private static Verdict ClassifySet(ref Lexer lexer, int depth)
+    {
+        var token = lexer.Next();
+        if (token.IsEndOfStatement)
+            return Verdict.Unknown;
+
+        var parens = 0;
+        if (token.Keyword == Keyword.Statement)
+        {
+            // The variables only last for the statement after FOR, so that statement is what routes.
+            while (true)
+            {
+                token = lexer.Next();
+                if (token.IsEndOfStatement)
+                    return Verdict.Unknown;
+                if (token.Kind == TokenKind.OpenParen)
+                    parens++;
+                else if (token.Kind == TokenKind.CloseParen)
+                    parens--;
+                else if (parens == 0 && token.Keyword == Keyword.For)
+                    break;
+            }
+
+            token = lexer.Next();
+            return token.IsEndOfStatement ? Verdict.Unknown : ClassifyLeading(ref lexer, token, depth + 1);
+        }
+
+        // A scope modifier carries over to the following assignments until the next modifier.
+        var globalScope = false;
+        var anySession = false;
+        var atAssignment = true;
+        while (!token.IsEndOfStatement)
+        {
+            if (atAssignment && parens == 0)
+            {
+                atAssignment = false;
+                bool isGlobal;
+                if (token.Keyword is Keyword.Global or Keyword.Persist or Keyword.PersistOnly)
+                    isGlobal = globalScope = true;
+                else if (token.Keyword is Keyword.Session or Keyword.Local)
+                    isGlobal = globalScope = false;
+                else if (token.Kind == TokenKind.SystemVariable)
+                    isGlobal = lexer.ScopeOf(token) is Keyword.Global or Keyword.Persist or Keyword.PersistOnly;
+                else
+                    isGlobal = token.Kind != TokenKind.UserVariable && globalScope;
+                anySession |= !isGlobal;
+            }
+
+            if (token.Kind == TokenKind.OpenParen)
+                parens++;
+            else if (token.Kind == TokenKind.CloseParen)
+                parens--;
+            else if (token.Kind == TokenKind.Comma && parens == 0)
+                atAssignment = true;
+            token = lexer.Next();
+        }
+
+        // SET GLOBAL/PERSIST changes the server, not this session: it must run on the primary but pins nothing.
+        return anySession ? Verdict.SessionState : Verdict.Write;
+    }
+
+    /// <summary>BEGIN [WORK]; anything after it (MariaDB's BEGIN NOT ATOMIC …) is not a transaction start.</summary>
+    private static Verdict ClassifyBegin(ref Lexer lexer)
+    {
+        var token = lexer.Next();
+        if (token.Keyword == Keyword.Work)
+            token = lexer.Next();
+        return token.IsEndOfStatement
+            ? new Verdict(StatementKind.TransactionControl, SessionEffects.PinsToPrimary)
+            : Verdict.Unknown;
+    }
+
+    /// <summary>START TRANSACTION [characteristic [, characteristic] …], START SLAVE/REPLICA/GROUP_REPLICATION.</summary>
+    private static Verdict ClassifyStart(ref Lexer lexer)
+    {
+        var token = lexer.Next();
+        if (token.Keyword is Keyword.Slave or Keyword.Replica or Keyword.GroupReplication)
+            return Verdict.Write;
+        if (token.Keyword != Keyword.Transaction)
+            return Verdict.Unknown;
+
+        var readOnly = false;
+        var readWrite = false;
+        token = lexer.Next();
+        while (!token.IsEndOfStatement)
+        {
+            if (token.Keyword == Keyword.With)
+            {
+                if (lexer.Next().Keyword != Keyword.Consistent || lexer.Next().Keyword != Keyword.Snapshot)
+                    return Verdict.Unknown;
+            }
+            else if (token.Keyword == Keyword.Read)
+            {
+                var access = lexer.Next().Keyword;
+                if (access == Keyword.Only)
+                    readOnly = true;
+                else if (access == Keyword.Write)
+                    readWrite = true;
+                else
+                    return Verdict.Unknown;
+            }
+            else
+            {
+                return Verdict.Unknown;
+            }
+
+            token = lexer.Next();
+            if (token.IsEndOfStatement)
+                break;
+            if (token.Kind != TokenKind.Comma)
+                return Verdict.Unknown;
+            token = lexer.Next();
+            if (token.IsEndOfStatement)
+                return Verdict.Unknown;   // a trailing comma
+        }
+
+        if (readOnly && readWrite)
+            return Verdict.Unknown;   // the server rejects it
+        return readOnly
+            ? new Verdict(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction)
+            : new Verdict(StatementKind.TransactionControl, SessionEffects.PinsToPrimary);
+    }
+
+    /// <summary>COMMIT|ROLLBACK [WORK] [AND [NO] CHAIN] [[NO] RELEASE], ROLLBACK [WORK] TO [SAVEPOINT] name.</summary>
+    private static Verdict ClassifyCommitOrRollback(ref Lexer lexer, bool isRollback)
+    {
+        var token = lexer.Next();
+        if (token.Keyword == Keyword.Work)
+            token = lexer.Next();
+
+        if (isRollback && token.Keyword == Keyword.To)
+        {
+            // ROLLBACK [WORK] TO [SAVEPOINT] name undoes part of the transaction, which stays open.
+            var name = lexer.Next();
+            if (name.Keyword == Keyword.Savepoint)
+            {
+                var afterSavepoint = lexer.Next();
+                if (afterSavepoint.IsEndOfStatement)
+                    return new Verdict(StatementKind.TransactionControl);   // a savepoint named "savepoint"
+                name = afterSavepoint;
+            }
+
+            return IsName(name) ? EndOrUnknown(ref lexer, new Verdict(StatementKind.TransactionControl)) : Verdict.Unknown;
+        }
+
+        var chain = false;
+        var release = false;
+        if (token.Keyword == Keyword.And)
+        {
+            token = lexer.Next();
+            var no = token.Keyword == Keyword.No;
+            if (no)
+                token = lexer.Next();
+            if (token.Keyword != Keyword.Chain)
+                return Verdict.Unknown;
+            chain = !no;
+            token = lexer.Next();
+        }
+
+        if (token.Keyword == Keyword.No)
+        {
+            if (lexer.Next().Keyword != Keyword.Release)
+                return Verdict.Unknown;
+            token = lexer.Next();
+        }
+        else if (token.Keyword == Keyword.Release)
+        {
+            release = true;
+            token = lexer.Next();
+        }
+
+        if (!token.IsEndOfStatement || (chain && release))
+            return Verdict.Unknown;
+
+        // AND CHAIN starts the next transaction at once: the connection stays in a transaction.
+        return chain
+            ? new Verdict(StatementKind.TransactionControl, SessionEffects.PinsToPrimary)
+            : new Verdict(StatementKind.TransactionControl, SessionEffects.EndsTransaction);
+    }
+
+    /// <summary>The name after SAVEPOINT, then the end of the statement.</summary>
+    private static Verdict ClassifySavepointName(ref Lexer lexer) =>
+        IsName(lexer.Next()) ? EndOrUnknown(ref lexer, new Verdict(StatementKind.TransactionControl)) : Verdict.Unknown;
+
+    private static Verdict EndOrUnknown(ref Lexer lexer, Verdict verdict) =>
+        lexer.Next().IsEndOfStatement ? verdict : Verdict.Unknown;
+
+    /// <summary>CREATE [OR REPLACE] TEMPORARY … is session state; any other CREATE writes.</summary>
+    private static Verdict ClassifyCreate(ref Lexer lexer)
+    {
+        var token = lexer.Next();
+        if (token.Keyword == Keyword.Or)
+        {
+            lexer.Next();   // REPLACE
+            token = lexer.Next();
+        }
+
+        return token.Keyword == Keyword.Temporary ? Verdict.SessionState : Verdict.Write;
+    }
+
+    private static bool IsName(Token token) => token.Kind is TokenKind.Word or TokenKind.Identifier;
+
+    private static bool IsStatementKeyword(Keyword keyword) => keyword is > Keyword.None and <= Keyword.Shutdown;
+
+    private static bool IsSideEffectFunction(Keyword keyword) => keyword is >= Keyword.LastInsertId and <= Keyword.WaitUntilSqlThreadAfterGtids;
+
+    private static bool IsConnectionBoundVariable(Keyword keyword) =>
+        keyword is Keyword.LastInsertId or (>= Keyword.Identity and <= Keyword.PseudoThreadId);
+
+    /// <summary>ASCII case-insensitive equality with an upper-case ASCII constant.</summary>
+    private static bool EqualsUpperAscii(ReadOnlySpan<char> text, ReadOnlySpan<char> upper)
+    {
+        if (text.Length != upper.Length)
+            return false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsAsciiLetterLower(c))
+                c = (char)(c - ('a' - 'A'));
+            if (c != upper[i])
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The keyword a word spells (ASCII, case-insensitive), or <see cref="Keyword.None"/>.</summary>
+    private static Keyword Identify(ReadOnlySpan<char> word) => Keywords.Find(word);
+
+    /// <summary>Every word the classifier recognises, upper case.</summary>
+    private static readonly KeywordTable Keywords = new(
+    [
+        ("SELECT", Keyword.Select), ("WITH", Keyword.With), ("TABLE", Keyword.Table), ("VALUES", Keyword.Values),
+        ("SHOW", Keyword.Show), ("DESCRIBE", Keyword.Describe), ("DESC", Keyword.Desc), ("EXPLAIN", Keyword.Explain),
+        ("DO", Keyword.Do), ("SET", Keyword.Set), ("BEGIN", Keyword.Begin), ("START", Keyword.Start),
+        ("COMMIT", Keyword.Commit), ("ROLLBACK", Keyword.Rollback), ("SAVEPOINT", Keyword.Savepoint),
+        ("RELEASE", Keyword.Release), ("XA", Keyword.Xa), ("LOCK", Keyword.Lock), ("UNLOCK", Keyword.Unlock),
+        ("USE", Keyword.Use), ("PREPARE", Keyword.Prepare), ("EXECUTE", Keyword.Execute),
+        ("DEALLOCATE", Keyword.Deallocate), ("HANDLER", Keyword.Handler), ("CREATE", Keyword.Create),
+        ("DROP", Keyword.Drop), ("INSERT", Keyword.Insert), ("UPDATE", Keyword.Update), ("DELETE", Keyword.Delete),
+        ("REPLACE", Keyword.Replace), ("LOAD", Keyword.Load), ("CALL", Keyword.Call), ("ALTER", Keyword.Alter),
+        ("RENAME", Keyword.Rename), ("TRUNCATE", Keyword.Truncate), ("GRANT", Keyword.Grant), ("REVOKE", Keyword.Revoke),
+        ("ANALYZE", Keyword.Analyze), ("OPTIMIZE", Keyword.Optimize), ("REPAIR", Keyword.Repair), ("CHECK", Keyword.Check),
+        ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
+        ("INSTALL", Keyword.Install), ("UNINSTALL", Keyword.Uninstall), ("CHANGE", Keyword.Change), ("STOP", Keyword.Stop),
+        ("SHUTDOWN", Keyword.Shutdown),
+
+        ("AND", Keyword.And), ("CHAIN", Keyword.Chain), ("CONSISTENT", Keyword.Consistent), ("COUNT", Keyword.Count),
+        ("DUMPFILE", Keyword.Dumpfile), ("ERRORS", Keyword.Errors), ("EXTENDED", Keyword.Extended), ("FOR", Keyword.For),
+        ("FORMAT", Keyword.Format), ("GLOBAL", Keyword.Global), ("GROUP_REPLICATION", Keyword.GroupReplication),
+        ("IN", Keyword.In), ("INTO", Keyword.Into), ("LOCAL", Keyword.Local), ("NEXT", Keyword.Next), ("NO", Keyword.No),
+        ("ONLY", Keyword.Only), ("OR", Keyword.Or), ("OUTFILE", Keyword.Outfile), ("PARTITIONS", Keyword.Partitions),
+        ("PERSIST", Keyword.Persist), ("PERSIST_ONLY", Keyword.PersistOnly), ("PREVIOUS", Keyword.Previous),
+        ("PROFILE", Keyword.Profile), ("PROFILES", Keyword.Profiles), ("READ", Keyword.Read), ("REPLICA", Keyword.Replica),
+        ("SESSION", Keyword.Session), ("SHARE", Keyword.Share), ("SLAVE", Keyword.Slave), ("SNAPSHOT", Keyword.Snapshot),
+        ("SQL_CALC_FOUND_ROWS", Keyword.SqlCalcFoundRows), ("STATEMENT", Keyword.Statement),
+        ("TEMPORARY", Keyword.Temporary), ("TO", Keyword.To), ("TRANSACTION", Keyword.Transaction),
+        ("VALUE", Keyword.Value), ("WARNINGS", Keyword.Warnings), ("WORK", Keyword.Work), ("WRITE", Keyword.Write),
+
+        ("LAST_INSERT_ID", Keyword.LastInsertId), ("FOUND_ROWS", Keyword.FoundRows), ("ROW_COUNT", Keyword.RowCount),
+        ("GET_LOCK", Keyword.GetLock), ("RELEASE_LOCK", Keyword.ReleaseLock),
+        ("RELEASE_ALL_LOCKS", Keyword.ReleaseAllLocks), ("IS_USED_LOCK", Keyword.IsUsedLock),
+        ("IS_FREE_LOCK", Keyword.IsFreeLock), ("NEXTVAL", Keyword.NextVal), ("LASTVAL", Keyword.LastVal),
+        ("SETVAL", Keyword.SetVal), ("CONNECTION_ID", Keyword.ConnectionId), ("MASTER_POS_WAIT", Keyword.MasterPosWait),
+        ("SOURCE_POS_WAIT", Keyword.SourcePosWait), ("MASTER_GTID_WAIT", Keyword.MasterGtidWait),
+        ("WAIT_FOR_EXECUTED_GTID_SET", Keyword.WaitForExecutedGtidSet),
+        ("WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS", Keyword.WaitUntilSqlThreadAfterGtids),
+
+        ("IDENTITY", Keyword.Identity), ("INSERT_ID", Keyword.InsertId), ("LAST_GTID", Keyword.LastGtid),
+        ("WARNING_COUNT", Keyword.WarningCount), ("ERROR_COUNT", Keyword.ErrorCount),
+        ("IN_TRANSACTION", Keyword.InTransaction), ("PSEUDO_THREAD_ID", Keyword.PseudoThreadId),
+    ]);
+
+    /// <summary>The words the classifier cares about. The order of the blocks matters to the range checks above.</summary>
+    private enum Keyword : byte
+    {
+        None,
+
+        // Statement-leading keywords (first block: IsStatementKeyword).
+        Select, With, Table, Values, Show, Describe, Desc, Explain, Do, Set, Begin, Start, Commit, Rollback, Savepoint,
+        Release, Xa, Lock, Unlock, Use, Prepare, Execute, Deallocate, Handler, Create, Drop, Insert, Update, Delete,
+        Replace, Load, Call, Alter, Rename, Truncate, Grant, Revoke, Analyze, Optimize, Repair, Check, Flush, Reset,
+        Purge, Kill, Install, Uninstall, Change, Stop, Shutdown,
+
+        // Other keywords.
+        And, Chain, Consistent, Count, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
+        Local, Next, No, Only, Or, Outfile, Partitions, Persist, PersistOnly, Previous, Profile, Profiles, Read,
+        Replica, Session, Share, Slave, Snapshot, SqlCalcFoundRows, Statement, Temporary, To, Transaction, Value,
+        Warnings, Work, Write,
+
+        // Functions with side effects or connection-bound results (IsSideEffectFunction).
+        LastInsertId, FoundRows, RowCount, GetLock, ReleaseLock, ReleaseAllLocks, IsUsedLock, IsFreeLock, NextVal,
+        LastVal, SetVal, ConnectionId, MasterPosWait, SourcePosWait, MasterGtidWait, WaitForExecutedGtidSet,
+        WaitUntilSqlThreadAfterGtids,
+
+        // Connection-bound system variables besides @@last_insert_id (IsConnectionBoundVariable).
+        Identity, InsertId, LastGtid, WarningCount, ErrorCount, InTransaction, PseudoThreadId,
+    }
+
+    /// <summary>
+    /// Keywords bucketed by length and first letter, so that a word that is not a keyword (most of them) costs one
+    /// array look-up, and one that is costs a comparison or two. Built once; look-ups allocate nothing.
+    /// </summary>
+    private sealed class KeywordTable
+    {
+        private const int Letters = 26;
+        private const int MaxLength = 33;   // WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS
+
+        private readonly string[] _texts;
+        private readonly Keyword[] _keywords;
+        private readonly int[] _bucketStarts = new int[((MaxLength + 1) * Letters) + 1];   // bucket b is [starts[b], starts[b + 1])
+
+        public KeywordTable((string Text, Keyword Keyword)[] entries)
+        {
+            Array.Sort(entries, (x, y) => Bucket(x.Text).CompareTo(Bucket(y.Text)));
+            _texts = new string[entries.Length];
+            _keywords = new Keyword[entries.Length];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                (_texts[i], _keywords[i]) = entries[i];
+                _bucketStarts[Bucket(entries[i].Text) + 1] = i + 1;
+            }
+
+            for (var b = 1; b < _bucketStarts.Length; b++)
+                _bucketStarts[b] = Math.Max(_bucketStarts[b], _bucketStarts[b - 1]);
+        }
+
+        public Keyword Find(ReadOnlySpan<char> word)
+        {
+            var bucket = Bucket(word);
+            if (bucket < 0)
+                return Keyword.None;
+
+            for (var i = _bucketStarts[bucket]; i < _bucketStarts[bucket + 1]; i++)
+            {
+                if (EqualsUpperAscii(word, _texts[i]))
+                    return _keywords[i];
+            }
+
+            return Keyword.None;
+        }
+
+        /// <summary>The bucket of a word by length and first ASCII letter, or -1 when no keyword can match.</summary>
+        private static int Bucket(ReadOnlySpan<char> word)
+        {
+            if (word.IsEmpty || word.Length > MaxLength)
+                return -1;
+            var letter = (uint)((word[0] | 0x20) - 'a');
+            return letter < Letters ? (word.Length * Letters) + (int)letter : -1;
+        }
+    }
+
+    private enum TokenKind : byte
+    {
+        End,
+        Word,             // an unquoted identifier or keyword
+        Identifier,       // `quoted`, or a word after a dot: never a keyword
+        String,
+        Number,
+        UserVariable,     // @name, @'name'
+        SystemVariable,   // @@name, @@scope.name (Start/Length cover what follows @@)
+        Assign,           // :=
+        Semicolon,
+        OpenParen,
+        CloseParen,
+        Comma,
+        Dot,
+        Equals,
+        Other,
+    }
+
+    private readonly struct Token
+    {
+        public readonly TokenKind Kind;
+        public readonly Keyword Keyword;
+        public readonly int Start;
+        public readonly int Length;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]   // built once per token: the JIT would otherwise call it
+        public Token(TokenKind kind, Keyword keyword, int start, int length)
+        {
+            Kind = kind;
+            Keyword = keyword;
+            Start = start;
+            Length = length;
+        }
+
+        public bool IsEndOfStatement => Kind is TokenKind.End or TokenKind.Semicolon;
+    }
+
+    /// <summary>A statement's verdict so far.</summary>
+    private readonly struct Verdict(StatementKind kind, SessionEffects effects = SessionEffects.None, bool isQuery = false)
+    {
+        public static Verdict Unknown => new(StatementKind.Unknown);
+        public static Verdict Write => new(StatementKind.Write);
+        public static Verdict SessionState => new(StatementKind.SessionState, SessionEffects.PinsToPrimary);
+        public static Verdict Query => new(StatementKind.Read, isQuery: true);
+
+        public StatementKind Kind { get; } = kind;
+        public SessionEffects Effects { get; } = effects;
+
+        /// <summary>A query expression (SELECT, TABLE, VALUES): its INTO clause matters.</summary>
+        public bool IsQuery { get; } = isQuery;
+
+        public Verdict Raise(StatementKind kind, SessionEffects effects = SessionEffects.None) =>
+            new(kind > Kind ? kind : Kind, Effects | effects, IsQuery);
+    }
+
+    /// <summary>
+    /// A MySQL/MariaDB lexer over a span. Comments are trivia, except executable comments (<c>/*! … */</c>,
+    /// <c>/*M! … */</c>), whose content is code. Copying the struct saves its position (look-ahead).
+    /// </summary>
+    private ref struct Lexer(ReadOnlySpan<char> sql, bool backslashEscapes)
+    {
+        private readonly ReadOnlySpan<char> _sql = sql;
+        private readonly bool _backslashEscapes = backslashEscapes;
+        private int _position;
+        private bool _inExecutableComment;
+        private bool _atStatementStart = true;   // no token of the current statement yet: a comment here may be a hint
+        private bool _afterDot;
+
+        /// <summary>An unterminated string, identifier or comment was seen.</summary>
+        public bool Malformed { get; private set; }
+
+        /// <summary>A leading comment of some statement is the ReadFromPrimary hint.</summary>
+        public bool SawHint { get; private set; }
+
+        /// <summary>A quote inside a literal was escaped with a backslash (the literal ends there under NO_BACKSLASH_ESCAPES).</summary>
+        public bool SawBackslashQuote { get; private set; }
+
+        public readonly bool AtEnd => _position >= _sql.Length && !_inExecutableComment;
+
+        public Token Next()
+        {
+            SkipTrivia();
+            var token = ReadToken();
+            _atStatementStart = token.Kind == TokenKind.Semicolon;
+            _afterDot = token.Kind == TokenKind.Dot;
+            return token;
+        }
+
+        /// <summary>The scope before the dot of a system variable (<c>@@global.x</c> → GLOBAL).</summary>
+        public readonly Keyword ScopeOf(Token token)
+        {
+            var name = _sql.Slice(token.Start, token.Length);
+            var dot = name.IndexOf('.');
+            return dot < 0 ? Keyword.None : Identify(name[..dot]);
+        }
+
+        private void SkipTrivia()
+        {
+            var sql = _sql;
+            while (_position < sql.Length)
+            {
+                var c = sql[_position];
+                if (c <= ' ')
+                {
+                    _position++;
+                    continue;
+                }
+
+                if (c is not ('#' or '-' or '/' or '*'))
+                    break;   // the usual case: a token starts here
+
+                var next = _position + 1 < sql.Length ? sql[_position + 1] : '\0';
+                if (c == '#')
+                {
+                    SkipLineComment(_position + 1);
+                }
+                else if (c == '-' && next == '-' && (_position + 2 >= sql.Length || sql[_position + 2] <= ' '))
+                {
+                    SkipLineComment(_position + 2);
+                }
+                else if (c == '/' && next == '*')
+                {
+                    if (!_inExecutableComment && TryEnterExecutableComment())
+                        continue;
+                    SkipBlockComment();
+                }
+                else if (c == '*' && next == '/' && _inExecutableComment)
+                {
+                    _position += 2;
+                    _inExecutableComment = false;
+                }
+                else
+                {
+                    break;
+                }
+            }
+        }
+
+        /// <summary>At <c>/*</c>: enters <c>/*!</c>, <c>/*!50100</c>, <c>/*M!</c> or <c>/*M!100100</c>, whose content is code.</summary>
+        private bool TryEnterExecutableComment()
+        {
+            var sql = _sql;
+            var p = _position + 2;
+            if (p < sql.Length && sql[p] == '!')
+                p++;
+            else if (p + 1 < sql.Length && sql[p] == 'M' && sql[p + 1] == '!')
+                p += 2;
+            else
+                return false;
+
+            while (p < sql.Length && char.IsAsciiDigit(sql[p]))
+                p++;   // the minimum server version: assume the server is recent enough
+            _position = p;
+            _inExecutableComment = true;
+            return true;
+        }
+
+        private void SkipLineComment(int contentStart)
+        {
+            var newline = _sql[contentStart..].IndexOf('\n');
+            var end = newline < 0 ? _sql.Length : contentStart + newline;
+            CheckHint(_sql[contentStart..end]);
+            _position = newline < 0 ? _sql.Length : end + 1;
+        }
+
+        private void SkipBlockComment()
+        {
+            var contentStart = _position + 2;
+            var close = _sql[contentStart..].IndexOf("*/");
+            if (close < 0)
+            {
+                Malformed = true;
+                _position = _sql.Length;
+                return;
+            }
+
+            CheckHint(_sql.Slice(contentStart, close));
+            _position = contentStart + close + 2;
+        }
+
+        private void CheckHint(ReadOnlySpan<char> comment)
+        {
+            if (_atStatementStart && EqualsUpperAscii(comment.Trim(), HintText))
+                SawHint = true;
+        }
+
+        private Token ReadToken()
+        {
+            var sql = _sql;
+            var start = _position;
+            if (start >= sql.Length)
+            {
+                if (_inExecutableComment)
+                {
+                    Malformed = true;   // an executable comment without its */
+                    _inExecutableComment = false;
+                }
+
+                return new Token(TokenKind.End, Keyword.None, start, 0);
+            }
+
+            var c = sql[start];
+            if (IsIdentifierStart(c))
+                return ReadWord(start);
+            if (c == '@')
+                return ReadVariable(start);
+
+            // One construction site keeps this method small enough for the JIT to inline what it calls.
+            _position = start + 1;
+            TokenKind kind;
+            switch (c)
+            {
+                case >= '0' and <= '9':
+                    _position = SkipIdentifierChars(_position, allowDot: true);   // 12, 1.5, 0x1F, 1e10, 1abc
+                    kind = TokenKind.Number;
+                    break;
+                case '\'' or '"':
+                    SkipQuoted(c);
+                    kind = TokenKind.String;
+                    break;
+                case '`':
+                    SkipQuoted(c);
+                    kind = TokenKind.Identifier;
+                    break;
+                case ':' when _position < sql.Length && sql[_position] == '=':
+                    _position++;
+                    kind = TokenKind.Assign;
+                    break;
+                case ';':
+                    kind = TokenKind.Semicolon;
+                    break;
+                case '(':
+                    kind = TokenKind.OpenParen;
+                    break;
+                case ')':
+                    kind = TokenKind.CloseParen;
+                    break;
+                case ',':
+                    kind = TokenKind.Comma;
+                    break;
+                case '.':
+                    kind = TokenKind.Dot;
+                    break;
+                case '=':
+                    kind = TokenKind.Equals;
+                    break;
+                default:
+                    kind = TokenKind.Other;
+                    break;
+            }
+
+            return new Token(kind, Keyword.None, start, _position - start);
+        }
+
+        /// <summary>A word; after a dot (<c>t.select</c>) it is a name, never a keyword.</summary>
+        private Token ReadWord(int start)
+        {
+            _position = SkipIdentifierChars(start + 1, allowDot: false);
+            var length = _position - start;
+            return _afterDot
+                ? new Token(TokenKind.Identifier, Keyword.None, start, length)
+                : new Token(TokenKind.Word, Identify(_sql.Slice(start, length)), start, length);
+        }
+
+        /// <summary>After <c>@</c>: a user variable, or after <c>@@</c> a system variable.</summary>
+        private Token ReadVariable(int start)
+        {
+            var sql = _sql;
+            _position = start + 1;
+            if (_position < sql.Length && sql[_position] == '@')
+            {
+                var nameStart = _position + 1;
+                _position = SkipIdentifierChars(nameStart, allowDot: true);
+                var name = sql[nameStart.._position];
+                var keyword = Identify(name[(name.LastIndexOf('.') + 1)..]);
+                return new Token(
+                    TokenKind.SystemVariable,
+                    IsConnectionBoundVariable(keyword) ? keyword : Keyword.None,
+                    nameStart,
+                    name.Length);
+            }
+
+            if (_position < sql.Length && sql[_position] is '\'' or '"' or '`')
+            {
+                _position++;
+                SkipQuoted(sql[_position - 1]);
+            }
+            else
+            {
+                _position = SkipIdentifierChars(_position, allowDot: true);
+            }
+
+            return new Token(TokenKind.UserVariable, Keyword.None, start, _position - start);
+        }
+
+        /// <summary>From just after the opening quote to just after the closing one; doubled quotes and (for literals) backslashes escape.</summary>
+        private void SkipQuoted(char quote)
+        {
+            var sql = _sql;
+            var escapes = _backslashEscapes && quote != '`';
+            var p = _position;
+            while (p < sql.Length)
+            {
+                var found = escapes ? sql[p..].IndexOfAny(quote, '\\') : sql[p..].IndexOf(quote);
+                if (found < 0)
+                    break;
+                p += found;
+                if (sql[p] == '\\')
+                {
+                    if (p + 1 < sql.Length && sql[p + 1] == quote)
+                        SawBackslashQuote = true;
+                    p += 2;
+                }
+                else if (p + 1 < sql.Length && sql[p + 1] == quote)
+                {
+                    p += 2;   // doubled quote
+                }
+                else
+                {
+                    _position = p + 1;
+                    return;
+                }
+            }
+
+            Malformed = true;
+            _position = sql.Length;
+        }
+
+        private readonly int SkipIdentifierChars(int p, bool allowDot)
+        {
+            var sql = _sql;
+            while (p < sql.Length && (IsIdentifierPart(sql[p]) || (allowDot && sql[p] == '.')))
+                p++;
+            return p;
+        }
+
+        private static bool IsIdentifierStart(char c) => char.IsAsciiLetter(c) || c is '_' or '$' || c >= '\u0080';
+
+        private static bool IsIdentifierPart(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '$' || c >= '\u0080';
+    }
+}

@@ -1,0 +1,189 @@
+using System.Data.Common;
+using MySqlConnector;
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting;
+
+/// <summary>
+/// A batch of commands on a <see cref="ReplicaRoutingConnection"/>, sent together to ONE node: the batch is routed as
+/// a whole (a single write or session-state statement sends all of it to the primary).
+/// </summary>
+public sealed class ReplicaRoutingBatch : DbBatch
+{
+    private readonly MySqlBatch _inner = new();
+    private ReplicaRoutingConnection? _connection;
+    private ReplicaRoutingTransaction? _transaction;
+
+    /// <summary>Creates a batch with no connection.</summary>
+    public ReplicaRoutingBatch()
+    {
+    }
+
+    /// <summary>Creates a batch on a connection.</summary>
+    /// <param name="connection">The connection to run it on.</param>
+    public ReplicaRoutingBatch(ReplicaRoutingConnection? connection) => _connection = connection;
+
+    /// <summary>Gets or sets a routing instruction for the whole batch.</summary>
+    /// <value>The default value is <see cref="RoutingHint.None"/> (route automatically).</value>
+    public RoutingHint RoutingHint { get; set; }
+
+    /// <summary>Gets the batch's commands (MySqlConnector's <see cref="MySqlBatchCommand"/>).</summary>
+    public new MySqlBatchCommandCollection BatchCommands => _inner.BatchCommands;
+
+    /// <inheritdoc />
+    public override int Timeout
+    {
+        get => _inner.Timeout;
+        set => _inner.Timeout = value;
+    }
+
+    /// <summary>Gets or sets the connection the batch runs on.</summary>
+    public new ReplicaRoutingConnection? Connection
+    {
+        get => _connection;
+        set => _connection = value;
+    }
+
+    /// <summary>Gets or sets the transaction the batch runs in.</summary>
+    public new ReplicaRoutingTransaction? Transaction
+    {
+        get => _transaction;
+        set => _transaction = value;
+    }
+
+    /// <inheritdoc />
+    protected override DbBatchCommandCollection DbBatchCommands => _inner.BatchCommands;
+
+    /// <inheritdoc />
+    protected override DbConnection? DbConnection
+    {
+        get => _connection;
+        set => _connection = value switch
+        {
+            null => null,
+            ReplicaRoutingConnection connection => connection,
+            _ => throw new ArgumentException($"A ReplicaRoutingBatch runs on a ReplicaRoutingConnection, not a {value.GetType().Name}.", nameof(value)),
+        };
+    }
+
+    /// <inheritdoc />
+    protected override DbTransaction? DbTransaction
+    {
+        get => _transaction;
+        set => _transaction = value switch
+        {
+            null => null,
+            ReplicaRoutingTransaction transaction => transaction,
+            _ => throw new ArgumentException($"A ReplicaRoutingBatch runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
+        };
+    }
+
+    /// <inheritdoc />
+    public override void Cancel() => _inner.Cancel();
+
+    /// <inheritdoc />
+    public override void Prepare() => _inner.Prepare();
+
+    /// <inheritdoc />
+    public override Task PrepareAsync(CancellationToken cancellationToken = default) => _inner.PrepareAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override int ExecuteNonQuery() => ExecuteNonQueryAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default) => ExecuteNonQueryAsyncCore(async: true, cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override object? ExecuteScalar() => ExecuteScalarAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken = default) => ExecuteScalarAsyncCore(async: true, cancellationToken).AsTask();
+
+    /// <summary>Runs the batch and returns a reader over all its results.</summary>
+    /// <param name="behavior">The reader behaviour.</param>
+    /// <returns>The reader.</returns>
+    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) => ExecuteReaderAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    protected override DbDataReader ExecuteDbDataReader(System.Data.CommandBehavior behavior) => ExecuteReader(behavior);
+
+    /// <inheritdoc />
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(System.Data.CommandBehavior behavior, CancellationToken cancellationToken) =>
+        await ExecuteReaderAsyncCore(async: true, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    protected override DbBatchCommand CreateDbBatchCommand() => new MySqlBatchCommand();
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _inner.Dispose();
+        base.Dispose();
+    }
+
+    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return async ? await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteNonQuery();
+        }
+        finally
+        {
+            node.CommandEnded();
+        }
+    }
+
+    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return async ? await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteScalar();
+        }
+        finally
+        {
+            node.CommandEnded();
+        }
+    }
+
+    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var reader = async ? await _inner.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader();
+            return new ReplicaRoutingDataReader(reader, node, closeConnection: null);
+        }
+        catch
+        {
+            node.CommandEnded();
+            throw;
+        }
+    }
+
+    private async ValueTask<RoutingNode> BindAsync(bool async, CancellationToken cancellationToken)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("The batch has no Connection.");
+        var (node, physical) = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
+        _inner.Connection = physical;
+        _inner.Transaction = _transaction?.Inner;
+        node.CommandStarted();
+        return node;
+    }
+
+    /// <summary>The batch goes to one node, so it is classified as one text: the strongest statement decides.</summary>
+    private SqlClassification Classify()
+    {
+        var combined = new SqlClassification(StatementKind.Empty, SessionEffects.None, SqlHint.None);
+        foreach (var command in _inner.BatchCommands)
+        {
+            var classification = command.CommandType == System.Data.CommandType.Text
+                ? SqlClassifier.Classify(command.CommandText)
+                : new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None);
+            combined = SqlClassification.Combine(combined, classification);
+        }
+
+        return combined;
+    }
+}

@@ -1,0 +1,252 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
+using MySqlConnector;
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting;
+
+/// <summary>
+/// A command on a <see cref="ReplicaRoutingConnection"/>. Each execution is classified and routed on its own; the
+/// parameters, timeout and results are MySqlConnector's, unchanged.
+/// </summary>
+public sealed class ReplicaRoutingCommand : DbCommand
+{
+    private readonly MySqlCommand _inner = new();
+    private ReplicaRoutingConnection? _connection;
+    private ReplicaRoutingTransaction? _transaction;
+    private bool _prepareRequested;
+
+    /// <summary>Creates a command with no text and no connection.</summary>
+    public ReplicaRoutingCommand()
+    {
+    }
+
+    /// <summary>Creates a command.</summary>
+    /// <param name="commandText">The SQL to run.</param>
+    /// <param name="connection">The connection to run it on.</param>
+    public ReplicaRoutingCommand(string? commandText, ReplicaRoutingConnection? connection = null)
+    {
+        _inner.CommandText = commandText;
+        _connection = connection;
+    }
+
+    /// <summary>Gets or sets a per-command routing instruction.</summary>
+    /// <value>The default value is <see cref="RoutingHint.None"/> (route automatically).</value>
+    public RoutingHint RoutingHint { get; set; }
+
+    /// <inheritdoc />
+    [AllowNull]
+    public override string CommandText
+    {
+        get => _inner.CommandText;
+        set => _inner.CommandText = value;
+    }
+
+    /// <inheritdoc />
+    public override int CommandTimeout
+    {
+        get => _inner.CommandTimeout;
+        set => _inner.CommandTimeout = value;
+    }
+
+    /// <inheritdoc />
+    public override CommandType CommandType
+    {
+        get => _inner.CommandType;
+        set => _inner.CommandType = value;
+    }
+
+    /// <inheritdoc />
+    public override bool DesignTimeVisible
+    {
+        get => _inner.DesignTimeVisible;
+        set => _inner.DesignTimeVisible = value;
+    }
+
+    /// <inheritdoc />
+    public override UpdateRowSource UpdatedRowSource
+    {
+        get => _inner.UpdatedRowSource;
+        set => _inner.UpdatedRowSource = value;
+    }
+
+    /// <summary>Gets or sets the connection the command runs on.</summary>
+    public new ReplicaRoutingConnection? Connection
+    {
+        get => _connection;
+        set => _connection = value;
+    }
+
+    /// <summary>Gets or sets the transaction the command runs in.</summary>
+    public new ReplicaRoutingTransaction? Transaction
+    {
+        get => _transaction;
+        set => _transaction = value;
+    }
+
+    /// <summary>Gets the command's parameters (MySqlConnector's own collection).</summary>
+    public new MySqlParameterCollection Parameters => _inner.Parameters;
+
+    /// <inheritdoc />
+    protected override DbConnection? DbConnection
+    {
+        get => _connection;
+        set => _connection = value switch
+        {
+            null => null,
+            ReplicaRoutingConnection connection => connection,
+            _ => throw new ArgumentException($"A ReplicaRoutingCommand runs on a ReplicaRoutingConnection, not a {value.GetType().Name}.", nameof(value)),
+        };
+    }
+
+    /// <inheritdoc />
+    protected override DbTransaction? DbTransaction
+    {
+        get => _transaction;
+        set => _transaction = value switch
+        {
+            null => null,
+            ReplicaRoutingTransaction transaction => transaction,
+            _ => throw new ArgumentException($"A ReplicaRoutingCommand runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
+        };
+    }
+
+    /// <inheritdoc />
+    protected override DbParameterCollection DbParameterCollection => _inner.Parameters;
+
+    /// <summary>Creates a MySqlConnector parameter.</summary>
+    /// <returns>A new parameter.</returns>
+    public new MySqlParameter CreateParameter() => _inner.CreateParameter();
+
+    /// <inheritdoc />
+    protected override DbParameter CreateDbParameter() => CreateParameter();
+
+    /// <summary>Cancels the command if it is running (a best-effort <c>KILL QUERY</c> on the node that runs it).</summary>
+    public override void Cancel() => _inner.Cancel();
+
+    /// <summary>
+    /// Asks for the statement to be prepared. As the node is only known at execution, it is prepared there, on the
+    /// node's session (MySqlConnector ignores it unless the connection string sets <c>IgnorePrepare=false</c>).
+    /// </summary>
+    public override void Prepare()
+    {
+        if (_connection is not { State: ConnectionState.Open })
+            throw new InvalidOperationException("The connection must be open to prepare a command.");
+        _prepareRequested = true;
+    }
+
+    /// <inheritdoc />
+    public override Task PrepareAsync(CancellationToken cancellationToken = default)
+    {
+        Prepare();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override int ExecuteNonQuery() => ExecuteNonQueryAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) => ExecuteNonQueryAsyncCore(async: true, cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override object? ExecuteScalar() => ExecuteScalarAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) => ExecuteScalarAsyncCore(async: true, cancellationToken).AsTask();
+
+    /// <summary>Runs the command and returns a reader over its results.</summary>
+    /// <returns>The reader.</returns>
+    public new ReplicaRoutingDataReader ExecuteReader() => ExecuteReaderAsyncCore(CommandBehavior.Default, async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Runs the command and returns a reader over its results.</summary>
+    /// <param name="behavior">The reader behaviour.</param>
+    /// <returns>The reader.</returns>
+    public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) => ExecuteReaderAsyncCore(behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => ExecuteReader(behavior);
+
+    /// <inheritdoc />
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        await ExecuteReaderAsyncCore(behavior, async: true, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _inner.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return async ? await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteNonQuery();
+        }
+        finally
+        {
+            node.CommandEnded();
+        }
+    }
+
+    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return async ? await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteScalar();
+        }
+        finally
+        {
+            node.CommandEnded();
+        }
+    }
+
+    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // CloseConnection must close the logical connection (and so every physical one), not just this node's.
+            var innerBehavior = behavior & ~CommandBehavior.CloseConnection;
+            var reader = async
+                ? await _inner.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false)
+                : _inner.ExecuteReader(innerBehavior);
+            return new ReplicaRoutingDataReader(reader, node, (behavior & CommandBehavior.CloseConnection) != 0 ? _connection : null);
+        }
+        catch
+        {
+            node.CommandEnded();
+            throw;
+        }
+    }
+
+    /// <summary>Routes this execution and binds the inner command to the chosen node's physical connection.</summary>
+    private async ValueTask<RoutingNode> BindAsync(bool async, CancellationToken cancellationToken)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("The command has no Connection.");
+        var (node, physical) = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
+        _inner.Connection = physical;
+        _inner.Transaction = _transaction?.Inner;
+        if (_prepareRequested)
+        {
+            if (async)
+                await _inner.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            else
+                _inner.Prepare();
+        }
+
+        node.CommandStarted();
+        return node;
+    }
+
+    private SqlClassification Classify() => CommandType switch
+    {
+        CommandType.Text => SqlClassifier.Classify(_inner.CommandText),
+        CommandType.StoredProcedure => new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None),   // a CALL may write
+        _ => new SqlClassification(StatementKind.Unknown, SessionEffects.None, SqlHint.None),
+    };
+}

@@ -1,0 +1,376 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
+using MySqlConnector;
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting;
+
+/// <summary>
+/// A logical connection that sends each command to the primary or to a replica. Opening it takes no physical
+/// connection: one is taken from a node's pool the first time a command is routed there, and all are returned
+/// when this connection closes. Like any <see cref="DbConnection"/>, it is not safe for concurrent use.
+/// </summary>
+public sealed class ReplicaRoutingConnection : DbConnection
+{
+    private readonly RoutingConfiguration _configuration;
+    private readonly MySqlConnection?[] _physical;   // one slot per node (index 0 = primary), filled lazily
+    private ConnectionState _state;
+    private ConnectionPin _pin;
+    private RoutingNode? _readOnlyTransactionNode;
+    private ReplicaRoutingTransaction? _transaction;
+    private bool _disposed;
+
+    internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource)
+    {
+        DataSourceOwner = dataSource;
+        _configuration = dataSource.Configuration;
+        _physical = new MySqlConnection?[_configuration.Nodes.Length];
+    }
+
+    /// <summary>Gets where the most recent command on this connection was sent, and why; <see langword="null"/> before the first command.</summary>
+    public RoutingDecision? LastRoutingDecision { get; private set; }
+
+    internal ReplicaRoutingDataSource DataSourceOwner { get; }
+
+    /// <summary>Gets the primary's connection string (without password). Setting it is not supported: configure the data source instead.</summary>
+    [AllowNull]
+    public override string ConnectionString
+    {
+        get => DataSourceOwner.ConnectionString;
+        set => throw new NotSupportedException("A ReplicaRoutingConnection gets its servers from its ReplicaRoutingDataSource; configure them with ReplicaRoutingDataSourceBuilder.");
+    }
+
+    /// <inheritdoc />
+    public override string Database => (_physical[0]?.State == ConnectionState.Open ? _physical[0]!.Database : null)
+        ?? new MySqlConnectionStringBuilder(_configuration.Primary.DataSource.ConnectionString).Database;
+
+    /// <summary>Gets the primary's <c>host:port</c>.</summary>
+    public override string DataSource => _configuration.Primary.Endpoint;
+
+    /// <summary>Gets the primary's server version (opens the primary's physical connection if needed).</summary>
+    public override string ServerVersion
+    {
+        get
+        {
+            EnsureOpen();
+            return GetOpenPhysicalAsync(_configuration.Primary, async: false, CancellationToken.None).GetAwaiter().GetResult().ServerVersion;
+        }
+    }
+
+    /// <inheritdoc />
+    public override ConnectionState State => _state;
+
+    /// <inheritdoc />
+    public override bool CanCreateBatch => true;
+
+    /// <inheritdoc />
+    public override void Open() => OpenCore();
+
+    /// <inheritdoc />
+    public override Task OpenAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return Task.FromCanceled(cancellationToken);
+        OpenCore();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override void Close() => CloseAsyncCore(async: false).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override Task CloseAsync() => CloseAsyncCore(async: true).AsTask();
+
+    /// <summary>Switches the database on the primary session and pins this connection to the primary (a <c>USE</c> is session state).</summary>
+    /// <param name="databaseName">The database to use.</param>
+    public override void ChangeDatabase(string databaseName)
+    {
+        EnsureOpen();
+        var primary = GetOpenPhysicalAsync(_configuration.Primary, async: false, CancellationToken.None).GetAwaiter().GetResult();
+        primary.ChangeDatabase(databaseName);
+        Pin(ConnectionPin.SessionState);
+    }
+
+    /// <summary>Begins a transaction; a read-only one may run on a replica.</summary>
+    /// <param name="isolationLevel">The isolation level.</param>
+    /// <param name="isReadOnly">Whether the transaction is read-only (<c>START TRANSACTION READ ONLY</c>).</param>
+    /// <returns>The transaction.</returns>
+    public ReplicaRoutingTransaction BeginTransaction(IsolationLevel isolationLevel, bool isReadOnly) =>
+        BeginTransactionAsyncCore(isolationLevel, isReadOnly, async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Begins a transaction; a read-only one may run on a replica.</summary>
+    /// <param name="isolationLevel">The isolation level.</param>
+    /// <param name="isReadOnly">Whether the transaction is read-only (<c>START TRANSACTION READ ONLY</c>).</param>
+    /// <param name="cancellationToken">A token to cancel the operation.</param>
+    /// <returns>The transaction.</returns>
+    public ValueTask<ReplicaRoutingTransaction> BeginTransactionAsync(IsolationLevel isolationLevel, bool isReadOnly, CancellationToken cancellationToken = default) =>
+        BeginTransactionAsyncCore(isolationLevel, isReadOnly, async: true, cancellationToken);
+
+    /// <summary>Creates a command on this connection.</summary>
+    /// <returns>A new command.</returns>
+    public new ReplicaRoutingCommand CreateCommand() => new(null, this);
+
+    /// <summary>Creates a batch on this connection.</summary>
+    /// <returns>A new batch.</returns>
+    public new ReplicaRoutingBatch CreateBatch() => new(this);
+
+    /// <inheritdoc />
+    protected override DbCommand CreateDbCommand() => CreateCommand();
+
+    /// <inheritdoc />
+    protected override DbBatch CreateDbBatch() => CreateBatch();
+
+    /// <inheritdoc />
+    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => BeginTransaction(isolationLevel, isReadOnly: false);
+
+    /// <inheritdoc />
+    protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken) =>
+        await BeginTransactionAsyncCore(isolationLevel, isReadOnly: false, async: true, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            Close();
+            _disposed = true;
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_disposed)
+        {
+            await CloseAsyncCore(async: true).ConfigureAwait(false);
+            _disposed = true;
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Chooses the node for one command (or batch, or transaction start), applies the statement's session effects,
+    /// and returns the node with its open physical connection.
+    /// </summary>
+    internal async ValueTask<(RoutingNode Node, MySqlConnection Connection)> RouteAsync(
+        SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
+    {
+        EnsureOpen();
+        var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency));
+
+        RoutingNode node;
+        MySqlConnection connection;
+        if (_pin == ConnectionPin.ReadOnlyTransaction)
+        {
+            node = _readOnlyTransactionNode!;
+            connection = await GetPinnedPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
+        }
+        else if (target == RouteTarget.Primary)
+        {
+            node = _configuration.Primary;
+            connection = _pin == ConnectionPin.None
+                ? await GetOpenPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false)
+                : await GetPinnedPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            (node, connection) = await GetReplicaAsync(async, cancellationToken).ConfigureAwait(false);
+            if (node.Role == RouteTarget.Primary)
+                reason = RoutingReason.NoReplicaAvailable;
+        }
+
+        ApplySessionEffects(statement, node);
+        LastRoutingDecision = new RoutingDecision(node.Role, reason, node.Endpoint);
+        Log.CommandRouted(_configuration.Logger, statement.Kind, node.Role, node.Endpoint, reason);
+        return (node, connection);
+    }
+
+    internal void OnTransactionCompleted(ReplicaRoutingTransaction transaction)
+    {
+        if (_transaction != transaction)
+            return;
+        _transaction = null;
+        if (_pin == ConnectionPin.ReadOnlyTransaction)
+            Unpin();
+    }
+
+    private void OpenCore()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_state == ConnectionState.Open)
+            throw new InvalidOperationException("The connection is already open.");
+        _state = ConnectionState.Open;
+        OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));
+    }
+
+    private async ValueTask CloseAsyncCore(bool async)
+    {
+        if (_state == ConnectionState.Closed)
+            return;
+
+        if (_transaction is { } transaction)
+        {
+            if (async)
+                await transaction.DisposeAsync().ConfigureAwait(false);
+            else
+                transaction.Dispose();
+        }
+
+        for (var i = 0; i < _physical.Length; i++)
+        {
+            if (_physical[i] is not { } physical)
+                continue;
+            _physical[i] = null;
+            if (async)
+                await physical.DisposeAsync().ConfigureAwait(false);
+            else
+                physical.Dispose();
+        }
+
+        Unpin();
+        _state = ConnectionState.Closed;
+        OnStateChange(new StateChangeEventArgs(ConnectionState.Open, ConnectionState.Closed));
+    }
+
+    private async ValueTask<ReplicaRoutingTransaction> BeginTransactionAsyncCore(IsolationLevel isolationLevel, bool isReadOnly, bool async, CancellationToken cancellationToken)
+    {
+        EnsureOpen();
+        if (_transaction is not null)
+            throw new InvalidOperationException("Transactions may not be nested.");
+
+        // Route the transaction start like the equivalent SQL so the API and SQL-text paths pin identically.
+        var start = isReadOnly
+            ? new SqlClassification(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction, SqlHint.None)
+            : new SqlClassification(StatementKind.TransactionControl, SessionEffects.PinsToPrimary, SqlHint.None);
+        var (node, connection) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var inner = async
+                ? await connection.BeginTransactionAsync(isolationLevel, isReadOnly, cancellationToken).ConfigureAwait(false)
+                : connection.BeginTransaction(isolationLevel, isReadOnly);
+            _transaction = new ReplicaRoutingTransaction(this, inner);
+            return _transaction;
+        }
+        catch when (_pin == ConnectionPin.ReadOnlyTransaction && _readOnlyTransactionNode == node)
+        {
+            Unpin();   // the read-only transaction never started: nothing ties us to that node
+            throw;
+        }
+    }
+
+    private void ApplySessionEffects(SqlClassification statement, RoutingNode node)
+    {
+        var effects = statement.Effects;
+        if (effects == SessionEffects.None)
+            return;
+
+        // A read-only transaction holds its node until COMMIT/ROLLBACK; primary pins last until close.
+        if (_pin == ConnectionPin.ReadOnlyTransaction)
+        {
+            if ((effects & SessionEffects.EndsTransaction) != 0)
+                Unpin();
+        }
+        else if ((effects & SessionEffects.PinsToPrimary) != 0)
+        {
+            Pin(statement.Kind == StatementKind.TransactionControl ? ConnectionPin.Transaction : ConnectionPin.SessionState);
+        }
+        else if ((effects & SessionEffects.BeginsReadOnlyTransaction) != 0 && (effects & SessionEffects.EndsTransaction) == 0)
+        {
+            _pin = ConnectionPin.ReadOnlyTransaction;
+            _readOnlyTransactionNode = node;
+        }
+    }
+
+    private void Pin(ConnectionPin pin)
+    {
+        // The first primary pin sticks; a later one does not change the reason.
+        if (_pin is ConnectionPin.None)
+            _pin = pin;
+    }
+
+    private void Unpin()
+    {
+        _pin = ConnectionPin.None;
+        _readOnlyTransactionNode = null;
+    }
+
+    private async ValueTask<(RoutingNode, MySqlConnection)> GetReplicaAsync(bool async, CancellationToken cancellationToken)
+    {
+        RoutingNode? failed = null;
+        while (_configuration.Selector.Select(_configuration.Replicas, failed) is { } replica)
+        {
+            try
+            {
+                return (replica, await GetOpenPhysicalAsync(replica, async, cancellationToken).ConfigureAwait(false));
+            }
+            catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A replica we cannot reach is skipped for a while; the read tries another one, then the primary.
+                replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
+                Log.ReplicaConnectFailed(_configuration.Logger, ex, replica.Endpoint, _configuration.FailedReplicaBackoff);
+                DiscardPhysical(replica);
+                failed = replica;
+            }
+        }
+
+        Log.NoReplicaAvailable(_configuration.Logger, _configuration.Primary.Endpoint);
+        return (_configuration.Primary, await GetOpenPhysicalAsync(_configuration.Primary, async, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The physical connection that holds this connection's pinned state; losing it must not pass silently.</summary>
+    private async ValueTask<MySqlConnection> GetPinnedPhysicalAsync(RoutingNode node, bool async, CancellationToken cancellationToken)
+    {
+        var physical = _physical[node.Index];
+        if (physical is { State: ConnectionState.Open })
+            return physical;
+        if (physical is not null)
+        {
+            throw new InvalidOperationException(
+                $"The connection to {node.Endpoint} that held this connection's {_pin} state was lost; close and reopen the connection.");
+        }
+
+        // Pinned before anything ran there (e.g. ChangeDatabase or a pinning statement routed right now).
+        return await GetOpenPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<MySqlConnection> GetOpenPhysicalAsync(RoutingNode node, bool async, CancellationToken cancellationToken)
+    {
+        var physical = _physical[node.Index];
+        if (physical is { State: ConnectionState.Open })
+            return physical;
+
+        if (physical is null)
+        {
+            physical = node.DataSource.CreateConnection();
+            _physical[node.Index] = physical;
+        }
+        else
+        {
+            // Broken by an earlier failure: return it and take a fresh one from the pool.
+            physical.Close();
+        }
+
+        if (async)
+            await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
+        else
+            physical.Open();
+        return physical;
+    }
+
+    private void DiscardPhysical(RoutingNode node)
+    {
+        _physical[node.Index]?.Dispose();
+        _physical[node.Index] = null;
+    }
+
+    private void EnsureOpen()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_state != ConnectionState.Open)
+            throw new InvalidOperationException("The connection is not open: call Open() or OpenAsync() first.");
+    }
+}

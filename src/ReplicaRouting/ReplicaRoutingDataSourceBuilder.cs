@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting;
+
+/// <summary>Configures and builds a <see cref="ReplicaRoutingDataSource"/>: one primary, any number of replicas.</summary>
+/// <example>
+/// <code>
+/// var dataSource = new ReplicaRoutingDataSourceBuilder()
+///     .UsePrimary("Server=db1;User ID=app;Password=…;Database=shop")
+///     .AddReplica("Server=db2;User ID=app;Password=…;Database=shop")
+///     .Configure(o => o.Consistency = ReadConsistency.Eventual)
+///     .Build();
+/// </code>
+/// </example>
+public sealed class ReplicaRoutingDataSourceBuilder
+{
+    private readonly List<string> _replicaConnectionStrings = [];
+    private readonly ReplicaRoutingOptions _options = new();
+    private string? _primaryConnectionString;
+    private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private TimeProvider _timeProvider = TimeProvider.System;
+
+    /// <summary>Sets the primary (writable) server.</summary>
+    /// <param name="connectionString">A MySqlConnector connection string for the primary.</param>
+    /// <returns>This builder.</returns>
+    public ReplicaRoutingDataSourceBuilder UsePrimary(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        _primaryConnectionString = connectionString;
+        return this;
+    }
+
+    /// <summary>Adds a read replica.</summary>
+    /// <param name="connectionString">A MySqlConnector connection string for the replica.</param>
+    /// <returns>This builder.</returns>
+    public ReplicaRoutingDataSourceBuilder AddReplica(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        _replicaConnectionStrings.Add(connectionString);
+        return this;
+    }
+
+    /// <summary>Changes routing options.</summary>
+    /// <param name="configure">Called once with the options to change.</param>
+    /// <returns>This builder.</returns>
+    public ReplicaRoutingDataSourceBuilder Configure(Action<ReplicaRoutingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_options);
+        return this;
+    }
+
+    /// <summary>Sets the logger factory used by the routing layer and by MySqlConnector's pools.</summary>
+    /// <param name="loggerFactory">The logger factory.</param>
+    /// <returns>This builder.</returns>
+    public ReplicaRoutingDataSourceBuilder UseLoggerFactory(ILoggerFactory loggerFactory)
+    {
+        _loggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
+        return this;
+    }
+
+    /// <summary>Sets the clock used for back-offs and expiries (tests pass a fake one).</summary>
+    /// <param name="timeProvider">The clock.</param>
+    /// <returns>This builder.</returns>
+    public ReplicaRoutingDataSourceBuilder UseTimeProvider(TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        return this;
+    }
+
+    /// <summary>Validates the configuration and builds the data source.</summary>
+    /// <returns>A new data source; dispose it to close its pools.</returns>
+    /// <exception cref="InvalidOperationException">No primary was set.</exception>
+    /// <exception cref="ArgumentException">A connection string or option is invalid; the message names which and the key.</exception>
+    public ReplicaRoutingDataSource Build()
+    {
+        var options = RoutingConfiguration.Validate(_options);
+        if (_primaryConnectionString is null)
+            throw new InvalidOperationException("No primary is configured: call UsePrimary(connectionString) before Build().");
+
+        var nodes = new List<RoutingNode>(1 + _replicaConnectionStrings.Count);
+        try
+        {
+            nodes.Add(CreateNode(0, RouteTarget.Primary, _primaryConnectionString, "primary"));
+            for (var i = 0; i < _replicaConnectionStrings.Count; i++)
+                nodes.Add(CreateNode(i + 1, RouteTarget.Replica, _replicaConnectionStrings[i], $"replica {i + 1}"));
+        }
+        catch
+        {
+            foreach (var node in nodes)
+                node.Dispose();
+            throw;
+        }
+
+        return new ReplicaRoutingDataSource(new RoutingConfiguration(options, [.. nodes], _loggerFactory, _timeProvider));
+    }
+
+    private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name)
+    {
+        MySqlConnectionStringBuilder parsed;
+        try
+        {
+            parsed = new MySqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            // MySqlConnector's message names the offending key; say which node's string it was, never echo the string (it holds a password).
+            throw new ArgumentException($"The {name} connection string is invalid: {ex.Message}", role == RouteTarget.Primary ? "primary" : "replica", ex);
+        }
+
+        if (string.IsNullOrWhiteSpace(parsed.Server))
+            throw new ArgumentException($"The {name} connection string has no 'Server' key.", role == RouteTarget.Primary ? "primary" : "replica");
+
+        var dataSource = new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(_loggerFactory).Build();
+        return new RoutingNode(index, role, dataSource, $"{parsed.Server}:{parsed.Port}", _timeProvider);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Data;
+using System.Data.Common;
+using MySqlConnector;
+
+namespace ReplicaRouting;
+
+/// <summary>
+/// A transaction on a <see cref="ReplicaRoutingConnection"/>. A read-write transaction runs on the primary and pins the
+/// connection there until it closes; a read-only one runs on one node until it ends.
+/// </summary>
+public sealed class ReplicaRoutingTransaction : DbTransaction
+{
+    private ReplicaRoutingConnection? _connection;
+
+    internal ReplicaRoutingTransaction(ReplicaRoutingConnection connection, MySqlTransaction inner)
+    {
+        _connection = connection;
+        Inner = inner;
+    }
+
+    internal MySqlTransaction Inner { get; }
+
+    /// <summary>Gets the connection, or <see langword="null"/> once the transaction has completed.</summary>
+    public new ReplicaRoutingConnection? Connection => _connection;
+
+    /// <inheritdoc />
+    public override IsolationLevel IsolationLevel => Inner.IsolationLevel;
+
+    /// <inheritdoc />
+    public override bool SupportsSavepoints => true;
+
+    /// <inheritdoc />
+    protected override DbConnection? DbConnection => _connection;
+
+    /// <inheritdoc />
+    public override void Commit()
+    {
+        try
+        {
+            Inner.Commit();
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Rollback()
+    {
+        try
+        {
+            Inner.Rollback();
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task RollbackAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Inner.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Save(string savepointName) => Inner.Save(savepointName);
+
+    /// <inheritdoc />
+    public override Task SaveAsync(string savepointName, CancellationToken cancellationToken = default) => Inner.SaveAsync(savepointName, cancellationToken);
+
+    /// <inheritdoc />
+    public override void Rollback(string savepointName) => Inner.Rollback(savepointName);
+
+    /// <inheritdoc />
+    public override Task RollbackAsync(string savepointName, CancellationToken cancellationToken = default) => Inner.RollbackAsync(savepointName, cancellationToken);
+
+    /// <inheritdoc />
+    public override void Release(string savepointName) => Inner.Release(savepointName);
+
+    /// <inheritdoc />
+    public override Task ReleaseAsync(string savepointName, CancellationToken cancellationToken = default) => Inner.ReleaseAsync(savepointName, cancellationToken);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Inner.Dispose();   // rolls back if neither committed nor rolled back
+            Complete();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await Inner.DisposeAsync().ConfigureAwait(false);
+        Complete();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Complete()
+    {
+        _connection?.OnTransactionCompleted(this);
+        _connection = null;
+    }
+}

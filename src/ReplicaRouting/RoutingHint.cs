@@ -1,0 +1,11 @@
+namespace ReplicaRouting;
+
+/// <summary>A per-command instruction that overrides the automatic choice.</summary>
+public enum RoutingHint
+{
+    /// <summary>Route automatically.</summary>
+    None,
+
+    /// <summary>Run on the primary, whatever the statement is. Same effect as a leading <c>-- ReplicaRouting:ReadFromPrimary</c> comment.</summary>
+    ReadFromPrimary,
+}

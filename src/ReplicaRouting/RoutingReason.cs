@@ -1,0 +1,41 @@
+namespace ReplicaRouting;
+
+/// <summary>Why a command went where it went. Feeds logs, tests and (later) metric tags.</summary>
+public enum RoutingReason
+{
+    /// <summary>A replica-eligible read in a mode that allows replicas.</summary>
+    Read,
+
+    /// <summary>The data source is configured with <see cref="ReadConsistency.Primary"/>.</summary>
+    ConsistencyPrimary,
+
+    /// <summary>The statement writes data or schema.</summary>
+    Write,
+
+    /// <summary>The statement was not understood, so it went to the primary (safe by default).</summary>
+    UnknownStatement,
+
+    /// <summary>A locking read (<c>FOR UPDATE</c>, <c>FOR SHARE</c>, <c>LOCK IN SHARE MODE</c>) or <c>SELECT … INTO</c>.</summary>
+    LockingRead,
+
+    /// <summary>The statement calls a function whose result is bound to the connection or has side effects (<c>LAST_INSERT_ID()</c>, <c>GET_LOCK()</c> …).</summary>
+    SideEffectFunction,
+
+    /// <summary>The statement is transaction control (<c>COMMIT</c>, <c>ROLLBACK</c>, <c>SAVEPOINT</c> …).</summary>
+    TransactionControl,
+
+    /// <summary>A transaction is open on the primary: everything stays on the primary.</summary>
+    Transaction,
+
+    /// <summary>The connection holds session state (temporary table, user variable, session <c>SET</c>, named lock …) that only its primary session has.</summary>
+    SessionState,
+
+    /// <summary>An explicitly read-only transaction runs on one replica until it ends.</summary>
+    ReadOnlyTransaction,
+
+    /// <summary>The caller asked for the primary (command API or a <c>ReplicaRouting:ReadFromPrimary</c> comment).</summary>
+    ReadFromPrimaryHint,
+
+    /// <summary>The read could have gone to a replica, but no replica was available.</summary>
+    NoReplicaAvailable,
+}

@@ -1,0 +1,68 @@
+using MySqlConnector;
+
+namespace ReplicaRouting.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Where one flavor's primary and replicas are. Defaults match <c>scripts/servers/servers.sh</c>; environment
+/// variables (the same ones <c>servers.sh env</c> prints) point the suite at another topology.
+/// </summary>
+public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, string User, string Password, string AdminUser, string AdminPassword, string Database)
+{
+    public const string MariaDb = "mariadb";
+    public const string MySql = "mysql";
+
+    private static readonly Dictionary<string, string> DefaultNodes = new()
+    {
+        [MariaDb] = "127.0.0.1:3311,127.0.0.1:3312,127.0.0.1:3313",
+        [MySql] = "127.0.0.1:3321,127.0.0.1:3322,127.0.0.1:3323",
+    };
+
+    public string PrimaryEndpoint => Nodes[0];
+
+    public IReadOnlyList<string> ReplicaEndpoints => Nodes.Skip(1).ToArray();
+
+    public static TopologyConfig Load(string flavor)
+    {
+        var nodes = Env($"RR_{flavor.ToUpperInvariant()}_NODES") ?? DefaultNodes[flavor];
+        return new TopologyConfig(
+            flavor,
+            nodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Env("RR_USER") ?? "rr_app",
+            Env("RR_PASSWORD") ?? "rr_app_pw",
+            Env("RR_ADMIN_USER") ?? "rr_admin",
+            Env("RR_ADMIN_PASSWORD") ?? "rr_admin_pw",
+            Env("RR_DATABASE") ?? "rr_test");
+    }
+
+    /// <summary>The application user's connection string for one node.</summary>
+    public string ConnectionString(string endpoint, string? extra = null) => Build(endpoint, User, Password, extra);
+
+    /// <summary>The admin user's connection string for one node (lag injection, inspection).</summary>
+    public string AdminConnectionString(string endpoint) => Build(endpoint, AdminUser, AdminPassword, null);
+
+    private string Build(string endpoint, string user, string password, string? extra)
+    {
+        var (host, port) = Split(endpoint);
+        var builder = new MySqlConnectionStringBuilder
+        {
+            Server = host,
+            Port = port,
+            UserID = user,
+            Password = password,
+            Database = Database,
+            SslMode = MySqlSslMode.None,
+            AllowPublicKeyRetrieval = true,   // MySQL 9.7 caching_sha2_password without TLS
+            ConnectionTimeout = 5,
+            DefaultCommandTimeout = 30,
+        };
+        return extra is null ? builder.ConnectionString : builder.ConnectionString + ";" + extra;
+    }
+
+    public static (string Host, uint Port) Split(string endpoint)
+    {
+        var colon = endpoint.LastIndexOf(':');
+        return (endpoint[..colon], uint.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+}
