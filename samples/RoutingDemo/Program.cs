@@ -52,7 +52,9 @@ static async Task Show(ReplicaRoutingConnection connection, string sql)
 {
     await connection.ExecuteAsync(sql);
     var decision = connection.LastRoutingDecision!.Value;
-    Console.WriteLine($"{sql.Replace('\n', ' '),-62} {decision.Target.ToString().ToLowerInvariant() + " " + decision.Node,-26} {decision.Reason}");
+    var shown = sql.Replace('\n', ' ');
+    shown = shown.Length > 60 ? shown[..59] + "…" : shown;
+    Console.WriteLine($"{shown,-62} {decision.Target.ToString().ToLowerInvariant() + " " + decision.Node,-26} {decision.Reason}");
 }
 
 static string ConnectionString(string endpoint)
