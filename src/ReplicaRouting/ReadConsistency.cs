@@ -3,6 +3,12 @@ namespace ReplicaRouting;
 /// <summary>How reads are allowed to use replicas.</summary>
 public enum ReadConsistency
 {
+    /// <summary>
+    /// Read-your-writes (the default): replicas serve reads, except that a session never reads data older than its
+    /// own writes. How that is ensured is <see cref="ReplicaRoutingOptions.ReadYourWrites"/>.
+    /// </summary>
+    ReadYourWrites,
+
     /// <summary>No split: every command goes to the primary; replicas are failover targets only.</summary>
     Primary,
 

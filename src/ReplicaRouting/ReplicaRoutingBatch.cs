@@ -8,7 +8,7 @@ namespace ReplicaRouting;
 /// A batch of commands on a <see cref="ReplicaRoutingConnection"/>, sent together to ONE node: the batch is routed as
 /// a whole (a single write or session-state statement sends all of it to the primary).
 /// </summary>
-public sealed class ReplicaRoutingBatch : DbBatch
+public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
 {
     private readonly MySqlBatch _inner = new();
     private ReplicaRoutingConnection? _connection;
@@ -102,14 +102,14 @@ public sealed class ReplicaRoutingBatch : DbBatch
     /// <summary>Runs the batch and returns a reader over all its results.</summary>
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) => ExecuteReaderAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) => ExecuteReaderAsyncCore(behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(System.Data.CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(System.Data.CommandBehavior behavior, CancellationToken cancellationToken) =>
-        await ExecuteReaderAsyncCore(async: true, cancellationToken).ConfigureAwait(false);
+        await ExecuteReaderAsyncCore(behavior, async: true, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     protected override DbBatchCommand CreateDbBatchCommand() => new MySqlBatchCommand();
@@ -121,55 +121,36 @@ public sealed class ReplicaRoutingBatch : DbBatch
         base.Dispose();
     }
 
-    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken)
+    int IRoutedStatement.Timeout => _inner.Timeout;
+
+    ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
+
+    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteAsWrittenAsync(MySqlConnection connection, System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
-        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return async ? await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteNonQuery();
-        }
-        finally
-        {
-            node.CommandEnded();
-        }
+        _inner.Connection = connection;
+        _inner.Transaction = _transaction?.Inner;
+        return (MySqlDataReader)(async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior));
     }
 
-    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken)
+    void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands)
     {
-        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return async ? await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteScalar();
-        }
-        finally
-        {
-            node.CommandEnded();
-        }
+        foreach (MySqlBatchCommand command in _inner.BatchCommands)
+            commands.Add(RoutedExecution.CopyOf(command.CommandText, command.CommandType, command.Parameters));
     }
 
-    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(bool async, CancellationToken cancellationToken)
-    {
-        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var reader = async ? await _inner.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader();
-            return new ReplicaRoutingDataReader(reader, node, closeConnection: null);
-        }
-        catch
-        {
-            node.CommandEnded();
-            throw;
-        }
-    }
+    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken) =>
+        await RoutedExecution.ExecuteNonQueryAsync(
+            await ExecuteReaderAsyncCore(System.Data.CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
 
-    private async ValueTask<RoutingNode> BindAsync(bool async, CancellationToken cancellationToken)
+    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken) =>
+        await RoutedExecution.ExecuteScalarAsync(
+            await ExecuteReaderAsyncCore(System.Data.CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
         var connection = _connection ?? throw new InvalidOperationException("The batch has no Connection.");
-        var (node, physical) = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
-        _inner.Connection = physical;
-        _inner.Transaction = _transaction?.Inner;
-        node.CommandStarted();
-        return node;
+        var route = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
+        return await RoutedExecution.ExecuteReaderAsync(connection, this, route, behavior, async, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The batch goes to one node, so it is classified as one text: the strongest statement decides.</summary>

@@ -10,7 +10,7 @@ namespace ReplicaRouting;
 /// A command on a <see cref="ReplicaRoutingConnection"/>. Each execution is classified and routed on its own; the
 /// parameters, timeout and results are MySqlConnector's, unchanged.
 /// </summary>
-public sealed class ReplicaRoutingCommand : DbCommand
+public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
 {
     private readonly MySqlCommand _inner = new();
     private ReplicaRoutingConnection? _connection;
@@ -179,57 +179,13 @@ public sealed class ReplicaRoutingCommand : DbCommand
         base.Dispose(disposing);
     }
 
-    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken)
-    {
-        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return async ? await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteNonQuery();
-        }
-        finally
-        {
-            node.CommandEnded();
-        }
-    }
+    int IRoutedStatement.Timeout => _inner.CommandTimeout;
 
-    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken)
-    {
-        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return async ? await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : _inner.ExecuteScalar();
-        }
-        finally
-        {
-            node.CommandEnded();
-        }
-    }
+    ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
-    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
-        var node = await BindAsync(async, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // CloseConnection must close the logical connection (and so every physical one), not just this node's.
-            var innerBehavior = behavior & ~CommandBehavior.CloseConnection;
-            var reader = async
-                ? await _inner.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false)
-                : _inner.ExecuteReader(innerBehavior);
-            return new ReplicaRoutingDataReader(reader, node, (behavior & CommandBehavior.CloseConnection) != 0 ? _connection : null);
-        }
-        catch
-        {
-            node.CommandEnded();
-            throw;
-        }
-    }
-
-    /// <summary>Routes this execution and binds the inner command to the chosen node's physical connection.</summary>
-    private async ValueTask<RoutingNode> BindAsync(bool async, CancellationToken cancellationToken)
-    {
-        var connection = _connection ?? throw new InvalidOperationException("The command has no Connection.");
-        var (node, physical) = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
-        _inner.Connection = physical;
+        _inner.Connection = connection;
         _inner.Transaction = _transaction?.Inner;
         if (_prepareRequested)
         {
@@ -239,8 +195,25 @@ public sealed class ReplicaRoutingCommand : DbCommand
                 _inner.Prepare();
         }
 
-        node.CommandStarted();
-        return node;
+        return async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior);
+    }
+
+    void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands) =>
+        commands.Add(RoutedExecution.CopyOf(_inner.CommandText, _inner.CommandType, _inner.Parameters));
+
+    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken) =>
+        await RoutedExecution.ExecuteNonQueryAsync(
+            await ExecuteReaderAsyncCore(CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken) =>
+        await RoutedExecution.ExecuteScalarAsync(
+            await ExecuteReaderAsyncCore(CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("The command has no Connection.");
+        var route = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
+        return await RoutedExecution.ExecuteReaderAsync(connection, this, route, behavior, async, cancellationToken).ConfigureAwait(false);
     }
 
     private SqlClassification Classify() => CommandType switch

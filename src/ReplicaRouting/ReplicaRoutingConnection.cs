@@ -19,6 +19,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private ConnectionPin _pin;
     private RoutingNode? _readOnlyTransactionNode;
     private ReplicaRoutingTransaction? _transaction;
+    private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _disposed;
 
     internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource)
@@ -152,18 +153,29 @@ public sealed class ReplicaRoutingConnection : DbConnection
         GC.SuppressFinalize(this);
     }
 
+    internal ServerDialect Dialect => DataSourceOwner.Cluster.Dialect
+        ?? throw new InvalidOperationException("The server flavor is known once a node has been connected to.");
+
+    internal TimeSpan CausalReadTimeout => _configuration.CausalReadTimeout;
+
     /// <summary>
     /// Chooses the node for one command (or batch, or transaction start), applies the statement's session effects,
-    /// and returns the node with its open physical connection.
+    /// and says what must ride along in its round trip (a GTID wait or capture).
     /// </summary>
-    internal async ValueTask<(RoutingNode Node, MySqlConnection Connection)> RouteAsync(
-        SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
+    internal async ValueTask<Route> RouteAsync(SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
     {
         EnsureOpen();
-        var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency));
+        var session = CurrentSession();
+        var requirement = session is not null && _pin == ConnectionPin.None && hint != RoutingHint.ReadFromAnyReplica
+            && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
+            ? await EvaluateRequirementAsync(session, async, cancellationToken).ConfigureAwait(false)
+            : SessionRequirement.None;
+        var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement));
 
         RoutingNode node;
         MySqlConnection connection;
+        var action = CausalAction.None;
+        GtidPosition? waitFor = null;
         if (_pin == ConnectionPin.ReadOnlyTransaction)
         {
             node = _readOnlyTransactionNode!;
@@ -178,16 +190,165 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
         else
         {
-            (node, connection) = await GetReplicaAsync(async, cancellationToken).ConfigureAwait(false);
+            // The session's position may have been dropped meanwhile (a concurrent check): then any replica will do.
+            var required = reason == RoutingReason.CausalRead ? session!.Position : null;
+            bool needsWait;
+            (node, connection, needsWait) = await GetReplicaAsync(required, async, cancellationToken).ConfigureAwait(false);
             if (node.Role == RouteTarget.Primary)
-                reason = RoutingReason.NoReplicaAvailable;
+            {
+                reason = RoutingReason.NoReplicaAvailable;   // never wait on a primary: it has everything
+            }
+            else if (needsWait)
+            {
+                action = CausalAction.Wait;
+                waitFor = required;
+            }
+        }
+
+        if (session is not null && node.Role == RouteTarget.Primary && MayCommitWrite(statement))
+        {
+            if (_transaction is not null)
+                _transaction.Wrote = true;   // captured at commit
+            else if (_configuration.ReadYourWrites == ReadYourWritesStrategy.WaitForGtid)
+                action = CausalAction.Capture;
+            else
+                session.RecordWrite(null);   // primary-after-write only needs the time
         }
 
         ApplySessionEffects(statement, node);
         LastRoutingDecision = new RoutingDecision(node.Role, reason, node.Endpoint);
         Log.CommandRouted(_configuration.Logger, statement.Kind, node.Role, node.Endpoint, reason);
-        return (node, connection);
+        return new Route(node, connection, action, waitFor);
     }
+
+    /// <summary>A causal read's wait timed out on <paramref name="replica"/>: the read runs on the primary, as written.</summary>
+    internal async ValueTask<Route> RouteAfterWaitTimeoutAsync(RoutingNode replica, bool async, CancellationToken cancellationToken)
+    {
+        Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
+        var primary = _configuration.Primary;
+        var connection = await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false);
+        LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalWaitTimedOut, primary.Endpoint);
+        return new Route(primary, connection, CausalAction.None, null);
+    }
+
+    /// <summary>The GTID captured behind a write (null or empty when the server returned none).</summary>
+    internal void OnCaptured(string? text)
+    {
+        if (CurrentSession() is not { } session)
+            return;
+
+        var cluster = DataSourceOwner.Cluster;
+        if (!string.IsNullOrEmpty(text) && cluster.Dialect is { } dialect && GtidPosition.TryParse(dialect.Flavor, text, out var position) && !position.IsEmpty)
+        {
+            session.RecordWrite(position);
+            cluster.ObservePrimaryPosition(position);
+        }
+        else if (cluster.KnownPrimaryPosition is null)
+        {
+            // Never seen a GTID from this primary: GTIDs or the binary log are off, so track writes by time instead.
+            if (cluster.ShouldLogCaptureWarning())
+                Log.GtidCaptureUnavailable(_configuration.Logger, _configuration.Primary.Endpoint, _configuration.PrimaryAfterWriteWindow);
+            session.RecordWrite(null);
+        }
+
+        // Else the statement generated no GTID (it changed no row): there is nothing new to wait for.
+    }
+
+    /// <summary>A write ran but its GTID could not be read (it failed part-way): assume it committed, position unknown.</summary>
+    internal void OnCaptureMissing() => CurrentSession()?.RecordWrite(null);
+
+    /// <summary>After an API transaction's COMMIT (or a COMMIT that failed with an unknown outcome): record its write.</summary>
+    internal async ValueTask OnCommitFinishedAsync(ReplicaRoutingTransaction transaction, bool committed, bool async)
+    {
+        if (!transaction.Wrote || CurrentSession() is not { } session)
+            return;
+        if (!committed || _configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite)
+        {
+            session.RecordWrite(null);
+            return;
+        }
+
+        // The transaction's GTID exists only after COMMIT: one more round trip on the same session.
+        try
+        {
+            var capture = new MySqlCommand(Dialect.CaptureSql, transaction.Inner.Connection ?? _physical[0]);
+            await using var disposeCapture = capture.ConfigureAwait(false);
+            var value = async ? await capture.ExecuteScalarAsync().ConfigureAwait(false) : capture.ExecuteScalar();
+            OnCaptured(value as string);
+        }
+        catch (MySqlException)
+        {
+            session.RecordWrite(null);
+        }
+    }
+
+    /// <summary>The ambient session when it belongs to this cluster, else this connection's own; none outside read-your-writes.</summary>
+    private RoutingSession? CurrentSession()
+    {
+        if (_configuration.Consistency != ReadConsistency.ReadYourWrites)
+            return null;
+        if (RoutingSession.Current is { } ambient && string.Equals(ambient.DataSource.ClusterId, DataSourceOwner.ClusterId, StringComparison.Ordinal))
+            return ambient;
+        return _implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false);
+    }
+
+    /// <summary>What the session asks of a replica-eligible read right now.</summary>
+    private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)
+    {
+        var state = session.Snapshot;
+        var recentWrite = state.LastWriteAt is { } lastWrite
+            && _configuration.TimeProvider.GetUtcNow() - lastWrite < _configuration.PrimaryAfterWriteWindow;
+        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite || (state.UnknownWrite && recentWrite))
+            return recentWrite ? SessionRequirement.RecentWrite : SessionRequirement.None;
+        if (state.Position is not { IsEmpty: false } position)
+            return SessionRequirement.None;
+        if (!state.PositionVerified && !await VerifyOnPrimaryAsync(session, position, async, cancellationToken).ConfigureAwait(false))
+            return SessionRequirement.None;
+        return SessionRequirement.Position;
+    }
+
+    /// <summary>
+    /// A restored position must exist on the current primary, or every read would wait out the timeout for it.
+    /// Checked once per session, in one round trip at most (none when this process has already seen the primary there).
+    /// </summary>
+    private async ValueTask<bool> VerifyOnPrimaryAsync(RoutingSession session, GtidPosition position, bool async, CancellationToken cancellationToken)
+    {
+        var primary = await GetOpenPhysicalAsync(_configuration.Primary, async, cancellationToken).ConfigureAwait(false);
+        var cluster = DataSourceOwner.Cluster;
+        if (position.Flavor != Dialect.Flavor)
+        {
+            Log.TokenWrongFlavor(_configuration.Logger, position.Flavor, Dialect.Flavor);
+            session.DropPosition(position);
+            return false;
+        }
+
+        if (cluster.KnownPrimaryPosition is not { } known || !position.IsSatisfiedBy(known))
+        {
+            var query = new MySqlCommand(Dialect.PrimaryPositionSql, primary);
+            await using var disposeQuery = query.ConfigureAwait(false);
+            var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
+            if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var current))
+                cluster.ObservePrimaryPosition(current);
+        }
+
+        if (cluster.KnownPrimaryPosition is { } now && position.IsSatisfiedBy(now))
+        {
+            session.MarkPositionVerified(position);
+            return true;
+        }
+
+        Log.TokenPositionNotOnPrimary(_configuration.Logger, _configuration.Primary.Endpoint);
+        session.DropPosition(position);
+        return false;
+    }
+
+    /// <summary>Statements whose success may have committed a write the session must later see.</summary>
+    private static bool MayCommitWrite(SqlClassification statement) => statement.Kind switch
+    {
+        StatementKind.Write or StatementKind.Unknown or StatementKind.SideEffectFunction => true,
+        StatementKind.TransactionControl => (statement.Effects & SessionEffects.EndsTransaction) != 0,
+        _ => false,
+    };
 
     internal void OnTransactionCompleted(ReplicaRoutingTransaction transaction)
     {
@@ -246,7 +407,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         var start = isReadOnly
             ? new SqlClassification(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction, SqlHint.None)
             : new SqlClassification(StatementKind.TransactionControl, SessionEffects.PinsToPrimary, SqlHint.None);
-        var (node, connection) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
+        var (node, connection, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
         try
         {
             var inner = async
@@ -298,14 +459,23 @@ public sealed class ReplicaRoutingConnection : DbConnection
         _readOnlyTransactionNode = null;
     }
 
-    private async ValueTask<(RoutingNode, MySqlConnection)> GetReplicaAsync(bool async, CancellationToken cancellationToken)
+    /// <summary>
+    /// An available replica and its open connection, preferring one known to have applied <paramref name="required"/>
+    /// (then no wait is needed); a replica that refuses connections is skipped; the primary when none is left.
+    /// </summary>
+    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait)> GetReplicaAsync(GtidPosition? required, bool async, CancellationToken cancellationToken)
     {
         RoutingNode? failed = null;
-        while (_configuration.Selector.Select(_configuration.Replicas, failed) is { } replica)
+        while (_configuration.Selector.Select(_configuration.Replicas, failed) is { } chosen)
         {
+            var replica = chosen;
+            var needsWait = required is not null && !replica.HasApplied(required);
+            if (needsWait && FindReplicaThatHasApplied(required!, failed) is { } caughtUp)
+                (replica, needsWait) = (caughtUp, false);
+
             try
             {
-                return (replica, await GetOpenPhysicalAsync(replica, async, cancellationToken).ConfigureAwait(false));
+                return (replica, await GetOpenPhysicalAsync(replica, async, cancellationToken).ConfigureAwait(false), needsWait);
             }
             catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -318,7 +488,18 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         Log.NoReplicaAvailable(_configuration.Logger, _configuration.Primary.Endpoint);
-        return (_configuration.Primary, await GetOpenPhysicalAsync(_configuration.Primary, async, cancellationToken).ConfigureAwait(false));
+        return (_configuration.Primary, await GetOpenPhysicalAsync(_configuration.Primary, async, cancellationToken).ConfigureAwait(false), false);
+    }
+
+    private RoutingNode? FindReplicaThatHasApplied(GtidPosition required, RoutingNode? exclude)
+    {
+        foreach (var replica in _configuration.Replicas)
+        {
+            if (replica != exclude && replica.IsAvailable && replica.HasApplied(required))
+                return replica;
+        }
+
+        return null;
     }
 
     /// <summary>The physical connection that holds this connection's pinned state; losing it must not pass silently.</summary>
@@ -358,6 +539,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
         else
             physical.Open();
+        DataSourceOwner.Cluster.ObserveServerVersion(physical.ServerVersion);
         return physical;
     }
 

@@ -8,34 +8,47 @@ using ReplicaRouting.Internal;
 namespace ReplicaRouting;
 
 /// <summary>
-/// A reader over the results of a routed command: MySqlConnector's reader, unchanged, plus the bookkeeping of the
-/// node that produced it (commands in flight, and closing the logical connection for <see cref="CommandBehavior.CloseConnection"/>).
+/// A reader over the results of a routed command: MySqlConnector's reader, unchanged, minus the result sets the
+/// library added to the round trip (a GTID wait in front, a GTID capture behind), plus the bookkeeping of the node
+/// that produced it (commands in flight, and closing the logical connection for <see cref="CommandBehavior.CloseConnection"/>).
 /// </summary>
 public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGenerator
 {
     private readonly MySqlDataReader _inner;
     private readonly RoutingNode _node;
     private readonly ReplicaRoutingConnection? _closeConnection;
+    private readonly ReplicaRoutingConnection? _captureFor;   // set when a capture result set trails the statement
+    private readonly bool _singleResult;
+    private readonly MySqlBatch? _owned;
+    private bool _captureSeen;
+    private bool _exhausted;   // no more result sets the caller may see
     private bool _closed;
 
-    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection? closeConnection)
+    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection? closeConnection, ReplicaRoutingConnection? captureFor, bool singleResult, MySqlBatch? owned)
     {
         _inner = inner;
         _node = node;
         _closeConnection = closeConnection;
+        _captureFor = captureFor;
+        _singleResult = singleResult;
+        _owned = owned;
+
+        // A write without result sets is positioned straight on the capture.
+        if (IsOnCapture)
+            _exhausted = true;
     }
 
     /// <inheritdoc />
     public override int Depth => _inner.Depth;
 
     /// <inheritdoc />
-    public override int FieldCount => _inner.FieldCount;
+    public override int FieldCount => _exhausted ? 0 : _inner.FieldCount;
 
     /// <inheritdoc />
-    public override int VisibleFieldCount => _inner.VisibleFieldCount;
+    public override int VisibleFieldCount => _exhausted ? 0 : _inner.VisibleFieldCount;
 
     /// <inheritdoc />
-    public override bool HasRows => _inner.HasRows;
+    public override bool HasRows => !_exhausted && _inner.HasRows;
 
     /// <inheritdoc />
     public override bool IsClosed => _closed;
@@ -50,16 +63,16 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
     public override object this[string name] => _inner[name];
 
     /// <inheritdoc />
-    public override bool Read() => _inner.Read();
+    public override bool Read() => !_exhausted && _inner.Read();
 
     /// <inheritdoc />
-    public override Task<bool> ReadAsync(CancellationToken cancellationToken) => _inner.ReadAsync(cancellationToken);
+    public override Task<bool> ReadAsync(CancellationToken cancellationToken) => _exhausted ? Task.FromResult(false) : _inner.ReadAsync(cancellationToken);
 
     /// <inheritdoc />
-    public override bool NextResult() => _inner.NextResult();
+    public override bool NextResult() => NextResultAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public override Task<bool> NextResultAsync(CancellationToken cancellationToken) => _inner.NextResultAsync(cancellationToken);
+    public override Task<bool> NextResultAsync(CancellationToken cancellationToken) => NextResultAsyncCore(async: true, cancellationToken).AsTask();
 
     /// <inheritdoc />
     public override bool GetBoolean(int ordinal) => _inner.GetBoolean(ordinal);
@@ -178,6 +191,26 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>True when the inner reader sits on the capture result set the library appended.</summary>
+    private bool IsOnCapture =>
+        _captureFor is not null && !_captureSeen && _inner.FieldCount == 1 && _inner.GetName(0) == ServerDialect.CaptureColumn;
+
+    private async ValueTask<bool> NextResultAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        if (_exhausted)
+            return false;
+        if (_singleResult)
+        {
+            _exhausted = true;   // the rest (and the capture) is read at close
+            return false;
+        }
+
+        var more = async ? await _inner.NextResultAsync(cancellationToken).ConfigureAwait(false) : _inner.NextResult();
+        if (!more || IsOnCapture)
+            _exhausted = true;
+        return !_exhausted;
+    }
+
     private async ValueTask CloseAsyncCore(bool async)
     {
         if (_closed)
@@ -185,14 +218,29 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         _closed = true;
         try
         {
-            if (async)
-                await _inner.DisposeAsync().ConfigureAwait(false);
-            else
-                _inner.Dispose();
+            if (_captureFor is not null)
+                await ReadCaptureAsync(async).ConfigureAwait(false);
         }
         finally
         {
-            _node.CommandEnded();
+            try
+            {
+                if (async)
+                {
+                    await _inner.DisposeAsync().ConfigureAwait(false);
+                    if (_owned is not null)
+                        await _owned.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    _inner.Dispose();
+                    _owned?.Dispose();
+                }
+            }
+            finally
+            {
+                _node.CommandEnded();
+            }
         }
 
         if (_closeConnection is not null)
@@ -201,6 +249,30 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
                 await _closeConnection.CloseAsync().ConfigureAwait(false);
             else
                 _closeConnection.Close();
+        }
+    }
+
+    /// <summary>Skips what the caller left unread up to the capture, and hands its GTID to the session.</summary>
+    private async ValueTask ReadCaptureAsync(bool async)
+    {
+        try
+        {
+            while (!IsOnCapture)
+            {
+                if (!(async ? await _inner.NextResultAsync().ConfigureAwait(false) : _inner.NextResult()))
+                    break;
+            }
+
+            if (IsOnCapture && (async ? await _inner.ReadAsync().ConfigureAwait(false) : _inner.Read()))
+            {
+                _captureSeen = true;
+                _captureFor!.OnCaptured(_inner.IsDBNull(0) ? null : _inner.GetString(0));
+            }
+        }
+        finally
+        {
+            if (!_captureSeen)
+                _captureFor!.OnCaptureMissing();   // a statement failed part-way: the write may still have committed
         }
     }
 }

@@ -15,6 +15,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     internal ReplicaRoutingDataSource(RoutingConfiguration configuration)
     {
         Configuration = configuration;
+        Cluster = new ClusterState(configuration.ClusterId);
 
         // Expose the primary's string without its password, as the string that "identifies" this source.
         var builder = new MySqlConnectionStringBuilder(configuration.Primary.DataSource.ConnectionString);
@@ -24,11 +25,43 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
 
     internal RoutingConfiguration Configuration { get; }
 
+    internal ClusterState Cluster { get; }
+
+    internal string ClusterId => Cluster.ClusterId;
+
+    internal GtidPosition? EmptyPosition => Cluster.EmptyPosition;
+
     /// <summary>Gets the primary's connection string, without its password.</summary>
     public override string ConnectionString => _connectionString;
 
     /// <summary>Gets the consistency mode in force.</summary>
     public ReadConsistency Consistency => Configuration.Consistency;
+
+    /// <summary>
+    /// Begins a unit of work (a job, a message, a request without ASP.NET integration) and makes it the ambient
+    /// <see cref="RoutingSession.Current"/> until it is disposed. Restoring from a token makes its reads see the writes
+    /// the token carries. A token from another cluster, an expired one, or one of the wrong server flavor is ignored
+    /// (logged, never thrown): the session then starts empty.
+    /// </summary>
+    /// <param name="token">A token saved from <see cref="RoutingSession.Token"/> earlier, or <see langword="null"/>.</param>
+    /// <returns>The new session; dispose it to end the unit of work.</returns>
+    public RoutingSession BeginSession(ConsistencyToken? token = null) => new(this, Validate(token), ambient: true);
+
+    /// <summary>
+    /// Begins a unit of work restored from a token's text form. Malformed, truncated or oversized text is ignored
+    /// (logged, never thrown), as are foreign and expired tokens.
+    /// </summary>
+    /// <param name="token">The text of <see cref="RoutingSession.Token"/>, or <see langword="null"/> or empty for none.</param>
+    /// <returns>The new session; dispose it to end the unit of work.</returns>
+    public RoutingSession BeginSession(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+            return BeginSession((ConsistencyToken?)null);
+        if (ConsistencyToken.TryParse(token, out var parsed))
+            return BeginSession(parsed);
+        Log.TokenMalformed(Configuration.Logger, token.Length);
+        return BeginSession((ConsistencyToken?)null);
+    }
 
     /// <summary>Creates a closed connection. Physical connections are taken from the node pools only when a command needs them.</summary>
     /// <returns>A new connection.</returns>
@@ -51,6 +84,36 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
         var connection = CreateConnection();
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         return connection;
+    }
+
+    /// <summary>Returns the token when this data source may honour it, else null with a log line saying why.</summary>
+    private ConsistencyToken? Validate(ConsistencyToken? token)
+    {
+        if (token is null)
+            return null;
+
+        var logger = Configuration.Logger;
+        if (!string.Equals(token.ClusterId, ClusterId, StringComparison.Ordinal))
+        {
+            Log.TokenForeign(logger, token.ClusterId, ClusterId);
+            return null;
+        }
+
+        if (Cluster.Dialect is { } dialect && dialect.Flavor != token.Flavor)
+        {
+            Log.TokenWrongFlavor(logger, token.Flavor, dialect.Flavor);
+            return null;
+        }
+
+        var now = Configuration.TimeProvider.GetUtcNow();
+        var age = now - token.IssuedAt;
+        if (age > Configuration.TokenLifetime || age < -RoutingDefaults.TokenClockSkew)
+        {
+            Log.TokenExpired(logger, token.IssuedAt, Configuration.TokenLifetime);
+            return null;
+        }
+
+        return token;
     }
 
     /// <inheritdoc />

@@ -95,7 +95,8 @@ public sealed class ReplicaRoutingDataSourceBuilder
             throw;
         }
 
-        return new ReplicaRoutingDataSource(new RoutingConfiguration(options, [.. nodes], _loggerFactory, _timeProvider));
+        var database = new MySqlConnectionStringBuilder(_primaryConnectionString).Database;
+        return new ReplicaRoutingDataSource(new RoutingConfiguration(options, [.. nodes], database, _loggerFactory, _timeProvider));
     }
 
     private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name)

@@ -20,6 +20,9 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
 
     internal MySqlTransaction Inner { get; }
 
+    /// <summary>Set when a statement that may write ran inside: its GTID is captured at commit.</summary>
+    internal bool Wrote { get; set; }
+
     /// <summary>Gets the connection, or <see langword="null"/> once the transaction has completed.</summary>
     public new ReplicaRoutingConnection? Connection => _connection;
 
@@ -33,30 +36,10 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
     protected override DbConnection? DbConnection => _connection;
 
     /// <inheritdoc />
-    public override void Commit()
-    {
-        try
-        {
-            Inner.Commit();
-        }
-        finally
-        {
-            Complete();
-        }
-    }
+    public override void Commit() => CommitAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public override async Task CommitAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await Inner.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Complete();
-        }
-    }
+    public override Task CommitAsync(CancellationToken cancellationToken = default) => CommitAsyncCore(async: true, cancellationToken).AsTask();
 
     /// <inheritdoc />
     public override void Rollback()
@@ -120,6 +103,25 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
         await Inner.DisposeAsync().ConfigureAwait(false);
         Complete();
         GC.SuppressFinalize(this);
+    }
+
+    private async ValueTask CommitAsyncCore(bool async, CancellationToken cancellationToken)
+    {
+        var committed = false;
+        try
+        {
+            if (async)
+                await Inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+            else
+                Inner.Commit();
+            committed = true;
+        }
+        finally
+        {
+            if (_connection is { } connection)
+                await connection.OnCommitFinishedAsync(this, committed, async).ConfigureAwait(false);
+            Complete();
+        }
     }
 
     private void Complete()

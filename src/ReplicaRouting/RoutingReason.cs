@@ -38,4 +38,13 @@ public enum RoutingReason
 
     /// <summary>The read could have gone to a replica, but no replica was available.</summary>
     NoReplicaAvailable,
+
+    /// <summary>A read-your-writes read on a replica that has applied the session's GTID position (known, or waited for in the same round trip).</summary>
+    CausalRead,
+
+    /// <summary>The session wrote recently and its position cannot be waited for (primary-after-write, or the write's GTID is unknown).</summary>
+    RecentWrite,
+
+    /// <summary>The replica did not reach the session's GTID position within the causal read timeout, so the read ran on the primary.</summary>
+    CausalWaitTimedOut,
 }

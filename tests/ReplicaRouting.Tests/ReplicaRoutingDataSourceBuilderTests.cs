@@ -53,10 +53,10 @@ public class ReplicaRoutingDataSourceBuilderTests
     }
 
     [Fact]
-    public void Defaults_never_read_a_replica_unasked()
+    public void The_default_is_read_your_writes_never_a_plain_split()
     {
         using var dataSource = new ReplicaRoutingDataSourceBuilder().UsePrimary(Primary).AddReplica(Primary).Build();
-        Assert.Equal(ReadConsistency.Primary, dataSource.Consistency);
+        Assert.Equal(ReadConsistency.ReadYourWrites, dataSource.Consistency);
     }
 
     [Fact]

@@ -1,11 +1,25 @@
 namespace ReplicaRouting.Internal;
 
+/// <summary>What the routing session asks of a replica-eligible read.</summary>
+internal enum SessionRequirement : byte
+{
+    /// <summary>Nothing: any replica will do.</summary>
+    None,
+
+    /// <summary>The read must see the session's GTID position: a replica that has it, or that waits for it.</summary>
+    Position,
+
+    /// <summary>The session wrote recently and its position is unknown (or the strategy is primary-after-write).</summary>
+    RecentWrite,
+}
+
 /// <summary>Everything the routing decision depends on, gathered before a command runs.</summary>
 internal readonly record struct RoutingFacts(
     SqlClassification Statement,
     RoutingHint Hint,
     ConnectionPin Pin,
-    ReadConsistency Consistency);
+    ReadConsistency Consistency,
+    SessionRequirement Session = SessionRequirement.None);
 
 /// <summary>The pure routing decision: facts in, target and reason out. Selecting the replica is a separate step.</summary>
 internal static class Router
@@ -25,7 +39,15 @@ internal static class Router
         { Consistency: ReadConsistency.Primary } => (RouteTarget.Primary, RoutingReason.ConsistencyPrimary),
         { Hint: RoutingHint.ReadFromPrimary } => (RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint),
         { Statement.Hint: SqlHint.ReadFromPrimary } => (RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint),
+
+        // A read-only transaction is only sent to a replica when the session asks nothing of it.
+        { Statement.Effects: var e, Session: not SessionRequirement.None, Hint: not RoutingHint.ReadFromAnyReplica }
+            when (e & SessionEffects.BeginsReadOnlyTransaction) != 0 => (RouteTarget.Primary, RoutingReason.RecentWrite),
         { Statement.Effects: var e } when (e & SessionEffects.BeginsReadOnlyTransaction) != 0 => (RouteTarget.Replica, RoutingReason.ReadOnlyTransaction),
+
+        { Statement.Kind: StatementKind.Read, Hint: RoutingHint.ReadFromAnyReplica } => (RouteTarget.Replica, RoutingReason.Read),
+        { Statement.Kind: StatementKind.Read, Session: SessionRequirement.RecentWrite } => (RouteTarget.Primary, RoutingReason.RecentWrite),
+        { Statement.Kind: StatementKind.Read, Session: SessionRequirement.Position } => (RouteTarget.Replica, RoutingReason.CausalRead),
         { Statement.Kind: StatementKind.Read } => (RouteTarget.Replica, RoutingReason.Read),
         _ => (RouteTarget.Primary, PrimaryReason(facts.Statement.Kind)),
     };

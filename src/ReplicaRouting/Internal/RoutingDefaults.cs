@@ -3,7 +3,17 @@ namespace ReplicaRouting.Internal;
 /// <summary>Default option values, in one place so docs, options and validation agree.</summary>
 internal static class RoutingDefaults
 {
-    public const ReadConsistency Consistency = ReadConsistency.Primary;
+    public const ReadConsistency Consistency = ReadConsistency.ReadYourWrites;
+    public const ReadYourWritesStrategy ReadYourWrites = ReadYourWritesStrategy.WaitForGtid;
+    public static readonly TimeSpan CausalReadTimeout = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxCausalReadTimeout = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan PrimaryAfterWriteWindow = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxPrimaryAfterWriteWindow = TimeSpan.FromHours(1);
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxTokenLifetime = TimeSpan.FromDays(1);
+
+    /// <summary>A token issued this far in the future (clock skew between servers) is still accepted.</summary>
+    public static readonly TimeSpan TokenClockSkew = TimeSpan.FromMinutes(1);
     public const ReplicaSelectionPolicy ReplicaSelection = ReplicaSelectionPolicy.RoundRobin;
     public static readonly TimeSpan FailedReplicaBackoff = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MaxFailedReplicaBackoff = TimeSpan.FromHours(1);

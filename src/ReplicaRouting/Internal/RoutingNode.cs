@@ -8,6 +8,7 @@ internal sealed class RoutingNode : IDisposable
     private readonly TimeProvider _timeProvider;
     private long _unavailableUntil;   // TimeProvider timestamp; 0 = available
     private int _outstanding;
+    private GtidPosition? _appliedPosition;
 
     public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider)
     {
@@ -31,6 +32,23 @@ internal sealed class RoutingNode : IDisposable
 
     /// <summary>Commands (and open readers) currently in flight on this node from this data source.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
+
+    /// <summary>A position this node is known to have applied (from successful waits), or null. Only grows.</summary>
+    public GtidPosition? AppliedPosition => Volatile.Read(ref _appliedPosition);
+
+    /// <summary>True when this node is known to have applied <paramref name="position"/>: a causal read needs no wait here.</summary>
+    public bool HasApplied(GtidPosition position) => AppliedPosition is { } applied && position.IsSatisfiedBy(applied);
+
+    public void ObserveAppliedPosition(GtidPosition position)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _appliedPosition);
+            var next = current is null || current.Flavor != position.Flavor ? position : current.Merge(position);
+            if (ReferenceEquals(next, current) || Interlocked.CompareExchange(ref _appliedPosition, next, current) == current)
+                return;
+        }
+    }
 
     public bool IsAvailable => _timeProvider.GetTimestamp() >= Volatile.Read(ref _unavailableUntil);
 

@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ReplicaRouting.Internal;
+
+/// <summary>What one data source learns about its cluster at run time: the server flavor and the primary's position.</summary>
+internal sealed class ClusterState
+{
+    private ServerDialect? _dialect;
+    private GtidPosition? _knownPrimaryPosition;
+    private int _captureWarningLogged;
+
+    public ClusterState(string clusterId) => ClusterId = clusterId;
+
+    public string ClusterId { get; }
+
+    /// <summary>The flavor's SQL, known once any node has been connected to.</summary>
+    public ServerDialect? Dialect => Volatile.Read(ref _dialect);
+
+    /// <summary>A lower bound of the primary's executed position: every capture and primary check merged.</summary>
+    public GtidPosition? KnownPrimaryPosition => Volatile.Read(ref _knownPrimaryPosition);
+
+    public GtidPosition? EmptyPosition => Dialect?.Flavor switch
+    {
+        ServerFlavor.MySql => MySqlGtidSet.Empty,
+        ServerFlavor.MariaDb => MariaDbGtidPosition.Empty,
+        _ => null,
+    };
+
+    public ServerDialect ObserveServerVersion(string serverVersion)
+    {
+        var dialect = Dialect;
+        if (dialect is null)
+        {
+            dialect = ServerDialect.FromServerVersion(serverVersion);
+            Interlocked.CompareExchange(ref _dialect, dialect, null);
+        }
+
+        return dialect;
+    }
+
+    public void ObservePrimaryPosition(GtidPosition position)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _knownPrimaryPosition);
+            var next = current is null || current.Flavor != position.Flavor ? position : current.Merge(position);
+            if (ReferenceEquals(next, current) || Interlocked.CompareExchange(ref _knownPrimaryPosition, next, current) == current)
+                return;
+        }
+    }
+
+    /// <summary>True the first time only: a server without GTIDs is reported once, not on every write.</summary>
+    public bool ShouldLogCaptureWarning() => Interlocked.Exchange(ref _captureWarningLogged, 1) == 0;
+
+    /// <summary>A stable name for a cluster nobody named: a hash of its servers and database, so every process configured alike agrees.</summary>
+    public static string DeriveClusterId(IEnumerable<string> endpoints, string database)
+    {
+        var text = string.Join(",", endpoints.Order(StringComparer.OrdinalIgnoreCase)) + "/" + database;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToLowerInvariant()));
+        return "c" + Convert.ToHexStringLower(hash, 0, 8);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Data;
+using MySqlConnector;
+
+namespace ReplicaRouting.Internal;
+
+/// <summary>What must ride along with a statement in its round trip.</summary>
+internal enum CausalAction : byte
+{
+    /// <summary>Nothing: the statement runs as written.</summary>
+    None,
+
+    /// <summary>A write on the primary: append the GTID capture.</summary>
+    Capture,
+
+    /// <summary>A causal read on a replica not known to have the position: prepend the wait.</summary>
+    Wait,
+}
+
+/// <summary>The outcome of routing one execution: where it runs and what rides along.</summary>
+internal readonly record struct Route(RoutingNode Node, MySqlConnection Connection, CausalAction Action, GtidPosition? WaitFor);
+
+/// <summary>A command or a batch, as the executor sees it: something that runs as written, or joins a batch.</summary>
+internal interface IRoutedStatement
+{
+    /// <summary>Runs the statement as written on <paramref name="connection"/>.</summary>
+    ValueTask<MySqlDataReader> ExecuteAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken);
+
+    /// <summary>Adds the statement's commands (text, type and parameters) to a batch that carries a wait or a capture.</summary>
+    void AddTo(MySqlBatchCommandCollection commands);
+
+    /// <summary>The statement's timeout in seconds (0 = none).</summary>
+    int Timeout { get; }
+
+    ReplicaRoutingTransaction? Transaction { get; }
+}
+
+/// <summary>
+/// Runs a routed statement: as written, or as ONE batch with the GTID wait in front or the capture behind it.
+/// A wait that times out discards the replica's answer and runs the statement on the primary instead.
+/// </summary>
+internal static class RoutedExecution
+{
+    // The reader behaviours that would cut off the hidden result sets: emulated by the wrapper instead.
+    private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
+
+    public static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(
+        ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
+        var node = route.Node;
+        node.CommandStarted();
+        MySqlBatch? batch = null;
+        try
+        {
+            if (route.Action == CausalAction.None)
+            {
+                var plain = await statement.ExecuteAsWrittenAsync(route.Connection, behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
+                return new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null);
+            }
+
+            var dialect = connection.Dialect;
+            batch = new MySqlBatch(route.Connection) { Transaction = statement.Transaction?.Inner, Timeout = statement.Timeout };
+            if (route.Action == CausalAction.Wait)
+            {
+                var wait = new MySqlBatchCommand(dialect.WaitSql);
+                wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
+                wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeout.TotalSeconds);
+                batch.BatchCommands.Add(wait);
+                if (batch.Timeout > 0)
+                    batch.Timeout += (int)Math.Ceiling(connection.CausalReadTimeout.TotalSeconds);   // the wait must not eat the query's own time
+            }
+
+            statement.AddTo(batch.BatchCommands);
+            if (route.Action == CausalAction.Capture)
+                batch.BatchCommands.Add(new MySqlBatchCommand(dialect.CaptureSql));
+
+            var innerBehavior = behavior & ~Emulated;
+            var reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+
+            if (route.Action == CausalAction.Wait && !await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false))
+            {
+                // Timed out (or the replica is broken): the query already ran there, but its answer may be stale.
+                await DisposeAsync(reader, batch, async).ConfigureAwait(false);
+                batch = null;
+                node.CommandEnded();
+                var primary = await connection.RouteAfterWaitTimeoutAsync(node, async, cancellationToken).ConfigureAwait(false);
+                return await ExecuteReaderAsync(connection, statement, primary, behavior, async, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (route.Action == CausalAction.Wait)
+                node.ObserveAppliedPosition(route.WaitFor!);
+
+            var singleResult = (behavior & CommandBehavior.SingleResult) != 0;
+            var captureFor = route.Action == CausalAction.Capture ? connection : null;
+            var wrapped = new ReplicaRoutingDataReader(reader, node, closeConnection, captureFor, singleResult, batch);
+            batch = null;
+            return wrapped;
+        }
+        catch
+        {
+            if (route.Action == CausalAction.Capture)
+                connection.OnCaptureMissing();   // the write may have committed: be conservative
+            if (batch is not null)
+                await DisposeAsync(null, batch, async).ConfigureAwait(false);
+            node.CommandEnded();
+            throw;
+        }
+    }
+
+    public static async ValueTask<int> ExecuteNonQueryAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
+    {
+        await using (reader.ConfigureAwait(false))
+        {
+            while (async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult())
+            {
+            }
+
+            if (async)
+                await reader.CloseAsync().ConfigureAwait(false);
+            else
+                reader.Close();
+            return reader.RecordsAffected;
+        }
+    }
+
+    public static async ValueTask<object?> ExecuteScalarAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
+    {
+        await using (reader.ConfigureAwait(false))
+        {
+            var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+            var value = hasRow && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+            if (async)
+                await reader.CloseAsync().ConfigureAwait(false);
+            else
+                reader.Close();
+            return value;
+        }
+    }
+
+    /// <summary>A batch command running the same text with the same parameter objects (the caller's values, unchanged).</summary>
+    public static MySqlBatchCommand CopyOf(string? commandText, CommandType commandType, MySqlParameterCollection? parameters)
+    {
+        var copy = new MySqlBatchCommand(commandText) { CommandType = commandType };
+        if (parameters is not null)
+        {
+            foreach (MySqlParameter parameter in parameters)
+                copy.Parameters.Add(parameter);
+        }
+
+        return copy;
+    }
+
+    /// <summary>Reads the wait's hidden result set and moves the reader to the statement's first result.</summary>
+    private static async ValueTask<bool> WaitReachedAsync(MySqlDataReader reader, ServerDialect dialect, bool async, CancellationToken cancellationToken)
+    {
+        var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+        var reached = hasRow && !reader.IsDBNull(0) && reader.GetInt64(0) == dialect.WaitReached;
+        _ = async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult();
+        return reached;
+    }
+
+    private static async ValueTask DisposeAsync(MySqlDataReader? reader, MySqlBatch batch, bool async)
+    {
+        if (async)
+        {
+            if (reader is not null)
+                await reader.DisposeAsync().ConfigureAwait(false);
+            await batch.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            reader?.Dispose();
+            batch.Dispose();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+namespace ReplicaRouting;
+
+/// <summary>
+/// The read-your-writes state of one unit of work (an HTTP request, a job, a message): the merged GTID position of
+/// its writes and the time of the last one. It is ambient while it is the <see cref="Current"/> session (it flows
+/// with async calls), survives opening and closing connections, and is safe to use from concurrent commands.
+/// Dispose it to end the unit of work; save <see cref="Token"/> first to carry it on.
+/// </summary>
+/// <remarks>Create one with <see cref="ReplicaRoutingDataSource.BeginSession(ConsistencyToken?)"/>.</remarks>
+public sealed class RoutingSession : IDisposable
+{
+    private static readonly AsyncLocal<RoutingSession?> s_current = new();
+
+    private readonly RoutingSession? _previous;
+    private readonly TimeProvider _timeProvider;
+    private readonly bool _ambient;
+    private State _state;
+    private bool _disposed;
+
+    internal RoutingSession(ReplicaRoutingDataSource dataSource, ConsistencyToken? restored, bool ambient)
+    {
+        DataSource = dataSource;
+        _timeProvider = dataSource.Configuration.TimeProvider;
+        _state = restored is null
+            ? State.Empty
+            : new State(restored.Position.IsEmpty ? null : restored.Position, restored.IssuedAt, PositionVerified: false, UnknownWrite: restored.Position.IsEmpty);
+        _ambient = ambient;
+        if (ambient)
+        {
+            _previous = s_current.Value;
+            s_current.Value = this;
+        }
+    }
+
+    /// <summary>Gets the ambient session of the current async flow, or <see langword="null"/>.</summary>
+    public static RoutingSession? Current => s_current.Value;
+
+    /// <summary>Gets the GTID position every read of this session must see, or <see langword="null"/> when it has none.</summary>
+    public GtidPosition? Position => Volatile.Read(ref _state).Position;
+
+    /// <summary>Gets when this session last wrote (or the restored token's time), or <see langword="null"/> if it never did.</summary>
+    public DateTimeOffset? LastWriteAt => Volatile.Read(ref _state).LastWriteAt;
+
+    /// <summary>
+    /// Gets the portable form of this session, to restore it in the next request, another service or a job; or
+    /// <see langword="null"/> when the session wrote nothing (there is nothing to carry).
+    /// </summary>
+    public ConsistencyToken? Token
+    {
+        get
+        {
+            var state = Volatile.Read(ref _state);
+            if (state.LastWriteAt is not { } lastWrite)
+                return null;
+            var position = state.Position ?? DataSource.EmptyPosition;
+            return position is null ? null : new ConsistencyToken(DataSource.ClusterId, position, lastWrite);
+        }
+    }
+
+    internal ReplicaRoutingDataSource DataSource { get; }
+
+    /// <summary>Ends the unit of work; the ambient session becomes the one that was current before it.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        if (_ambient && s_current.Value == this)
+            s_current.Value = _previous;
+    }
+
+    internal State Snapshot => Volatile.Read(ref _state);
+
+    /// <summary>Merges a write's captured position (atomic: concurrent commands of one session may all write).</summary>
+    internal void RecordWrite(GtidPosition? captured)
+    {
+        var now = _timeProvider.GetUtcNow();
+        while (true)
+        {
+            var current = Volatile.Read(ref _state);
+            var next = captured is null
+                ? current with { LastWriteAt = now, UnknownWrite = true }
+                : current with { LastWriteAt = now, Position = current.Position is null ? captured : current.Position.Merge(captured), PositionVerified = current.PositionVerified || current.Position is null };
+            if (Interlocked.CompareExchange(ref _state, next, current) == current)
+                return;
+        }
+    }
+
+    /// <summary>The current primary holds this session's position: no need to ask again.</summary>
+    internal void MarkPositionVerified(GtidPosition verified) => Update(s => s.Position == verified ? s with { PositionVerified = true } : s);
+
+    /// <summary>Forgets a position the current primary does not have (lost in a failover, or forged): waiting for it would only time out.</summary>
+    internal void DropPosition(GtidPosition dropped) => Update(s => s.Position == dropped ? s with { Position = null, PositionVerified = false } : s);
+
+    private void Update(Func<State, State> change)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _state);
+            var next = change(current);
+            if (ReferenceEquals(next, current) || Interlocked.CompareExchange(ref _state, next, current) == current)
+                return;
+        }
+    }
+
+    /// <summary>Immutable, swapped whole, so readers never see half an update.</summary>
+    /// <param name="Position">Merged position of the writes; null when none is known.</param>
+    /// <param name="LastWriteAt">Time of the last write (or of the restored token).</param>
+    /// <param name="PositionVerified">True when the position came from this process's own captures or was checked on the primary.</param>
+    /// <param name="UnknownWrite">A write happened whose position is unknown: read from the primary for a window.</param>
+    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite)
+    {
+        public static readonly State Empty = new(null, null, false, false);
+    }
+}

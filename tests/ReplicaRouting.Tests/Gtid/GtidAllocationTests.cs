@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text;
+using Xunit.Abstractions;
+
+namespace ReplicaRouting.Tests.Gtid;
+
+public class GtidAllocationTests(ITestOutputHelper output)
+{
+    // Realistic sizes: a MySQL server that saw two failovers (3 UUIDs, 50 intervals), a MariaDB cluster with 3 domains.
+    private static readonly MySqlGtidSet MySqlServer = MySqlGtidSet.Parse(Realistic(gapsEvery: 1));
+    private static readonly MySqlGtidSet MySqlWanted = MySqlGtidSet.Parse(Realistic(gapsEvery: 2));
+    private static readonly MariaDbGtidPosition MariaDbServer = MariaDbGtidPosition.Parse("0-2-1577,1-1-88,7-3-400001");
+    private static readonly MariaDbGtidPosition MariaDbWanted = MariaDbGtidPosition.Parse("0-1-1576,1-1-88,7-3-399999");
+
+    [Fact]
+    public void IsSatisfiedBy_allocates_nothing()
+    {
+        var sink = 0;
+        for (var i = 0; i < 200; i++)
+            sink += CheckAll();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+            sink += CheckAll();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(1200 * 6, sink);
+    }
+
+    [Fact]
+    public void Merge_that_adds_nothing_and_cached_ToString_allocate_nothing()
+    {
+        var sink = 0;
+        for (var i = 0; i < 200; i++)
+            sink += MergeAndFormat();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+            sink += MergeAndFormat();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.NotEqual(0, sink);
+    }
+
+    [Fact]
+    public void The_realistic_sets_are_what_they_claim()
+    {
+        Assert.Equal(3, MySqlServer.ToString().Split(',').Length);
+        Assert.Equal(1 + 50, MySqlServer.ToString().Split(':').Length);
+        Assert.True(MySqlWanted.IsSatisfiedBy(MySqlServer));
+        Assert.False(MySqlServer.IsSatisfiedBy(MySqlWanted));
+        Assert.True(MariaDbWanted.IsSatisfiedBy(MariaDbServer));
+    }
+
+    /// <summary>Prints the speed for a look; timings are never asserted.</summary>
+    [Fact]
+    public void Reports_speed()
+    {
+        var token = new ConsistencyToken("orders-eu", MySqlServer, DateTimeOffset.UnixEpoch).ToString();
+        var mariaDbToken = new ConsistencyToken("orders-eu", MariaDbServer, DateTimeOffset.UnixEpoch).ToString();
+        var other = MySqlGtidSet.Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:2000-2001");
+        Report("MySQL IsSatisfiedBy (3 uuids, 50 intervals)", () => MySqlWanted.IsSatisfiedBy(MySqlServer) ? 1 : 0);
+        Report("MariaDB IsSatisfiedBy (3 domains)", () => MariaDbWanted.IsSatisfiedBy(MariaDbServer) ? 1 : 0);
+        Report("MySQL Merge that allocates", () => MySqlServer.Merge(other).IsEmpty ? 0 : 1);
+        Report("MariaDB Merge that allocates", () => MariaDbWanted.Merge(MariaDbServer).IsEmpty ? 0 : 1);
+        Report($"MySQL token TryParse ({token.Length} chars)", () => ConsistencyToken.TryParse(token, out _) ? 1 : 0);
+        Report($"MariaDB token TryParse ({mariaDbToken.Length} chars)", () => ConsistencyToken.TryParse(mariaDbToken, out _) ? 1 : 0);
+        Report("MySQL token TryParse + IsSatisfiedBy", () => ConsistencyToken.TryParse(token, out var t) && t.Position.IsSatisfiedBy(MySqlServer) ? 1 : 0);
+    }
+
+    private void Report(string name, Func<int> action)
+    {
+        const int Iterations = 5_000;
+        var sink = 0;
+        for (var i = 0; i < 500; i++)
+            sink += action();
+
+        var bytes = GC.GetAllocatedBytesForCurrentThread();
+        var stopwatch = Stopwatch.StartNew();
+        for (var i = 0; i < Iterations; i++)
+            sink += action();
+        stopwatch.Stop();
+        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
+
+        var nanoseconds = stopwatch.Elapsed.TotalMilliseconds * 1_000_000 / Iterations;
+        output.WriteLine($"{name}: {nanoseconds:F0} ns, {bytes / Iterations} B per call [{sink}]");
+    }
+
+    private static int CheckAll()
+    {
+        var satisfied = 0;
+        satisfied += MySqlWanted.IsSatisfiedBy(MySqlServer) ? 1 : 0;
+        satisfied += MySqlServer.IsSatisfiedBy(MySqlWanted) ? 0 : 1;
+        satisfied += MySqlWanted.IsSatisfiedBy(MySqlWanted) ? 1 : 0;
+        satisfied += MariaDbWanted.IsSatisfiedBy(MariaDbServer) ? 1 : 0;
+        satisfied += MariaDbServer.IsSatisfiedBy(MariaDbWanted) ? 0 : 1;
+        satisfied += MySqlWanted.IsSatisfiedBy(MariaDbServer) ? 0 : 1;
+        return satisfied;
+    }
+
+    private static int MergeAndFormat()
+    {
+        var sum = 0;
+        sum += MySqlServer.Merge(MySqlWanted).ToString().Length;
+        sum += MariaDbServer.Merge(MariaDbWanted).ToString().Length;
+        sum += MySqlServer.GetHashCode() & 1;
+        sum += MySqlServer.Equals(MySqlWanted) ? 1 : 0;
+        return sum;
+    }
+
+    /// <summary>Three UUIDs with 20, 15 and 15 intervals; <paramref name="gapsEvery"/> 2 drops every other interval.</summary>
+    private static string Realistic(int gapsEvery)
+    {
+        string[] uuids = ["3e11fa47-71ca-11e1-9e33-c80aa9429562", "4f2a0b3c-1d2e-11ef-8a9b-0242ac120002", "a1b2c3d4-e5f6-4789-abcd-ef0123456789"];
+        int[] counts = [20, 15, 15];
+        var text = new StringBuilder();
+        for (var u = 0; u < uuids.Length; u++)
+        {
+            text.Append(u == 0 ? "" : ",\n").Append(uuids[u]);
+            for (var i = 0; i < counts[u]; i++)
+            {
+                if (i % gapsEvery == 0)
+                    text.Append(':').Append((i * 100) + 1).Append('-').Append((i * 100) + 90);
+            }
+        }
+
+        return text.ToString();
+    }
+}
