@@ -66,6 +66,7 @@ internal static class RoutedExecution
                 wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
                 wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeout.TotalSeconds);
                 batch.BatchCommands.Add(wait);
+                node.CausalWaitSent();
                 if (batch.Timeout > 0)
                     batch.Timeout += (int)Math.Ceiling(connection.CausalReadTimeout.TotalSeconds);   // the wait must not eat the query's own time
             }

@@ -9,6 +9,7 @@ internal sealed class RoutingNode : IDisposable
     private long _unavailableUntil;   // TimeProvider timestamp; 0 = available
     private int _outstanding;
     private GtidPosition? _appliedPosition;
+    private long _causalWaits;
 
     public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider)
     {
@@ -38,6 +39,11 @@ internal sealed class RoutingNode : IDisposable
 
     /// <summary>True when this node is known to have applied <paramref name="position"/>: a causal read needs no wait here.</summary>
     public bool HasApplied(GtidPosition position) => AppliedPosition is { } applied && position.IsSatisfiedBy(applied);
+
+    /// <summary>How many GTID waits were sent to this node (a primary must stay at 0).</summary>
+    public long CausalWaits => Interlocked.Read(ref _causalWaits);
+
+    public void CausalWaitSent() => Interlocked.Increment(ref _causalWaits);
 
     public void ObserveAppliedPosition(GtidPosition position)
     {

@@ -10,10 +10,12 @@ namespace ReplicaRouting;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Text form (<see cref="ToString"/>): <c>rr1.{flavor}.{clusterId}.{issuedAt}.{position}</c>, where <c>flavor</c> is <c>m</c>
-/// (MySQL) or <c>d</c> (MariaDB), <c>issuedAt</c> is Unix time in milliseconds, and <c>position</c> is the canonical GTID text
-/// with each <c>,</c> written as <c>~</c>. For example <c>rr1.d.orders-eu.1735689600000.0-1-5~1-2-9</c>. Only
-/// <c>[A-Za-z0-9._:~-]</c> occurs, so the text is safe unescaped in a cookie value or an HTTP header.
+/// Text form (<see cref="ToString"/>): <c>rr1.{flavor}.{clusterId}.{issuedAt}.{position}.{check}</c>, where <c>flavor</c> is
+/// <c>m</c> (MySQL) or <c>d</c> (MariaDB), <c>issuedAt</c> is Unix time in milliseconds, <c>position</c> is the canonical GTID
+/// text with each <c>,</c> written as <c>~</c>, and <c>check</c> is 8 hex digits of a checksum over everything before it, so a
+/// truncated or damaged token (which could otherwise still parse, asking for less than the user wrote) is rejected. For
+/// example <c>rr1.d.orders-eu.1735689600000.0-1-5~1-2-9.1a2b3c4d</c>. Only <c>[A-Za-z0-9._:~-]</c> occurs, so the text is safe
+/// unescaped in a cookie value or an HTTP header. The checksum detects accidents, not forgery.
 /// </para>
 /// <para>
 /// The text is neither signed nor encrypted: protect it (ASP.NET Data Protection) before it leaves the server. Text longer than
@@ -29,6 +31,7 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
     private const string VersionPrefix = "rr1.";
     private const int MaxClusterIdLength = 64;
     private const char FieldSeparator = '.';
+    private const int ChecksumLength = 8;
 
     // GTID text only ever contains ',' among the characters a cookie or header cannot carry, and never '~'.
     private const char GtidSeparator = '~';
@@ -90,7 +93,16 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         if (text.Length > MaxLength || text.ContainsAnyExcept(s_allowed) || !text.StartsWith(VersionPrefix, StringComparison.Ordinal))
             return false;
 
-        var rest = text[VersionPrefix.Length..];
+        // The checksum is the last field: everything before it must hash to it.
+        var lastSeparator = text.LastIndexOf(FieldSeparator);
+        if (lastSeparator < VersionPrefix.Length || text.Length - lastSeparator - 1 != ChecksumLength
+            || !uint.TryParse(text[(lastSeparator + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var checksum)
+            || checksum != Checksum(text[..lastSeparator]))
+        {
+            return false;
+        }
+
+        var rest = text[VersionPrefix.Length..lastSeparator];
         if (!TryTakeField(ref rest, out var flavorField) || !TryTakeField(ref rest, out var clusterId) || !TryTakeField(ref rest, out var issuedAt))
             return false;
 
@@ -173,7 +185,22 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         return milliseconds >= s_minUnixMilliseconds && milliseconds <= s_maxUnixMilliseconds;
     }
 
-    private string Format()
+    /// <summary>The body followed by its checksum field (tests use it to build bodies that only fail on their fields).</summary>
+    internal static string AppendChecksum(string body) =>
+        string.Create(CultureInfo.InvariantCulture, $"{body}{FieldSeparator}{Checksum(body):x8}");
+
+    /// <summary>FNV-1a, 32 bits: cheap, allocation-free, and changes with any truncation or damage.</summary>
+    private static uint Checksum(ReadOnlySpan<char> text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+            hash = (hash ^ c) * 16777619u;
+        return hash;
+    }
+
+    private string Format() => AppendChecksum(FormatBody());
+
+    private string FormatBody()
     {
         var flavor = Position.Flavor == ServerFlavor.MySql ? 'm' : 'd';
         var milliseconds = IssuedAt.ToUnixTimeMilliseconds();

@@ -52,8 +52,14 @@ public sealed class RoutingSession : IDisposable
             var state = Volatile.Read(ref _state);
             if (state.LastWriteAt is not { } lastWrite)
                 return null;
-            var position = state.Position ?? DataSource.EmptyPosition;
-            return position is null ? null : new ConsistencyToken(DataSource.ClusterId, position, lastWrite);
+            var empty = DataSource.EmptyPosition;
+            var position = state.Position ?? empty;
+            if (position is null || empty is null)
+                return null;
+
+            // A position too long to travel degrades to "wrote at this time": the reader then reads the primary for a window.
+            var token = new ConsistencyToken(DataSource.ClusterId, position, lastWrite);
+            return token.ToString().Length <= ConsistencyToken.MaxLength ? token : new ConsistencyToken(DataSource.ClusterId, empty, lastWrite);
         }
     }
 

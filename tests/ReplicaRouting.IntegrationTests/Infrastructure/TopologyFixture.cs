@@ -58,9 +58,14 @@ public abstract class TopologyFixture : IAsyncLifetime
     public Task DisposeAsync() => Task.CompletedTask;
 
     /// <summary>Builds a routed data source over this topology.</summary>
-    public ReplicaRoutingDataSource CreateDataSource(Action<ReplicaRoutingOptions>? configure = null, string? extraConnectionOptions = null, IEnumerable<string>? replicaEndpoints = null)
+    public ReplicaRoutingDataSource CreateDataSource(
+        Action<ReplicaRoutingOptions>? configure = null,
+        string? extraConnectionOptions = null,
+        IEnumerable<string>? replicaEndpoints = null,
+        Action<ReplicaRoutingDataSourceBuilder>? build = null)
     {
         var builder = new ReplicaRoutingDataSourceBuilder().UsePrimary(Config.ConnectionString(Config.PrimaryEndpoint, extraConnectionOptions));
+        build?.Invoke(builder);
         foreach (var endpoint in replicaEndpoints ?? Config.ReplicaEndpoints)
             builder.AddReplica(Config.ConnectionString(endpoint, extraConnectionOptions));
         return builder.Configure(o =>
@@ -94,6 +99,15 @@ public abstract class TopologyFixture : IAsyncLifetime
                 throw new InvalidOperationException($"Replica {endpoint} did not reach {position} within {timeoutSeconds} s (result {result?.ToString() ?? "NULL"}).");
         }
     }
+
+    /// <summary>The primary's current GTID position text (gtid_binlog_pos / gtid_executed).</summary>
+    public async Task<string> PrimaryPositionAsync()
+    {
+        await using var primary = await OpenAdminAsync(Config.PrimaryEndpoint);
+        return await primary.ExecuteScalarAsync<string>(Flavor == TopologyConfig.MariaDb ? "SELECT @@gtid_binlog_pos" : "SELECT @@global.gtid_executed") ?? "";
+    }
+
+    public ServerFlavor ServerFlavor => Flavor == TopologyConfig.MariaDb ? ServerFlavor.MariaDb : ServerFlavor.MySql;
 
     /// <summary>True when <paramref name="serverId"/> is one of this topology's replicas.</summary>
     public bool IsReplica(long serverId) => ReplicaServerIds.Contains(serverId);

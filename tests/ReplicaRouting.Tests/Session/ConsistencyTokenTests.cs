@@ -16,13 +16,14 @@ public class ConsistencyTokenTests
     public void Text_form_examples()
     {
         var mariaDb = new ConsistencyToken("orders-eu", MariaDbGtidPosition.Parse("1-2-9,0-1-5"), Issued);
-        Assert.Equal("rr1.d.orders-eu.1735689600123.0-1-5~1-2-9", mariaDb.ToString());
+        Assert.Equal(ConsistencyToken.AppendChecksum("rr1.d.orders-eu.1735689600123.0-1-5~1-2-9"), mariaDb.ToString());
 
         var mySql = new ConsistencyToken("Main_1", MySqlGtidSet.Parse($"{B}:1-3,\n{A}:1-5:7:Batch:1-2"), Issued);
-        Assert.Equal($"rr1.m.Main_1.1735689600123.{A}:1-5:7:batch:1-2~{B}:1-3", mySql.ToString());
+        Assert.Equal(ConsistencyToken.AppendChecksum($"rr1.m.Main_1.1735689600123.{A}:1-5:7:batch:1-2~{B}:1-3"), mySql.ToString());
 
         var empty = new ConsistencyToken("c", MySqlGtidSet.Empty, DateTimeOffset.UnixEpoch);
-        Assert.Equal("rr1.m.c.0.", empty.ToString());
+        Assert.Equal(ConsistencyToken.AppendChecksum("rr1.m.c.0."), empty.ToString());
+        Assert.Matches("^rr1\\.m\\.c\\.0\\.\\.[0-9a-f]{8}$", empty.ToString());
     }
 
     public static TheoryData<string, string, long> RoundTrips => new()
@@ -179,6 +180,21 @@ public class ConsistencyTokenTests
     {
         Assert.False(ConsistencyToken.TryParse(text, out var token));
         Assert.Null(token);
+
+        // With a correct checksum the field rules alone must still reject it.
+        Assert.False(ConsistencyToken.TryParse(ConsistencyToken.AppendChecksum(text), out token));
+        Assert.Null(token);
+    }
+
+    [Fact]
+    public void A_token_with_a_damaged_or_truncated_position_is_rejected_by_its_checksum()
+    {
+        var text = new ConsistencyToken("c", MySqlGtidSet.Parse($"{A}:1-10067"), Issued).ToString();
+        var body = text[..text.LastIndexOf('.')];
+        var shortened = body.Replace(":1-10067", ":1-1", StringComparison.Ordinal) + text[text.LastIndexOf('.')..];
+        Assert.False(ConsistencyToken.TryParse(shortened, out _));
+        Assert.False(ConsistencyToken.TryParse(text[..^1] + (text[^1] == '0' ? '1' : '0'), out _));
+        Assert.True(ConsistencyToken.TryParse(text, out _));
     }
 
     [Fact]
@@ -294,7 +310,10 @@ public class ConsistencyTokenTests
     }
 
     /// <summary>A valid MariaDB token of exactly <paramref name="length"/> characters: entries are added, then seqs widened.</summary>
-    private static string TokenOfLength(int length)
+    /// <summary>A valid token of exactly <paramref name="length"/> characters (the checksum field takes 9).</summary>
+    private static string TokenOfLength(int length) => ConsistencyToken.AppendChecksum(BodyOfLength(length - 9));
+
+    private static string BodyOfLength(int length)
     {
         const string Header = "rr1.d.c.0.";
         var seqs = new List<ulong>();
