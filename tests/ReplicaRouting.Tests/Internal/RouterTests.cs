@@ -47,6 +47,35 @@ public class RouterTests
         { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.None, Primary, RouteTarget.Primary, RoutingReason.ConsistencyPrimary },
     };
 
+    // read-your-writes: session requirement, statement kind, hint → target, reason
+    public static TheoryData<object, object, RoutingHint, RouteTarget, RoutingReason> SessionCases => new()
+    {
+        { SessionRequirement.None, Read, RoutingHint.None, RouteTarget.Replica, RoutingReason.Read },
+        { SessionRequirement.Position, Read, RoutingHint.None, RouteTarget.Replica, RoutingReason.CausalRead },
+        { SessionRequirement.RecentWrite, Read, RoutingHint.None, RouteTarget.Primary, RoutingReason.RecentWrite },
+        { SessionRequirement.Position, Read, RoutingHint.ReadFromAnyReplica, RouteTarget.Replica, RoutingReason.Read },
+        { SessionRequirement.RecentWrite, Read, RoutingHint.ReadFromAnyReplica, RouteTarget.Replica, RoutingReason.Read },
+        { SessionRequirement.Position, Read, RoutingHint.ReadFromPrimary, RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint },
+        { SessionRequirement.None, StatementKind.Write, RoutingHint.ReadFromAnyReplica, RouteTarget.Primary, RoutingReason.Write },
+        { SessionRequirement.Position, StatementKind.LockingRead, RoutingHint.None, RouteTarget.Primary, RoutingReason.LockingRead },
+    };
+
+    [Theory]
+    [MemberData(nameof(SessionCases))]
+    public void Read_your_writes_follows_the_session(object requirement, object kind, RoutingHint hint, RouteTarget target, RoutingReason reason)
+    {
+        var facts = new RoutingFacts(new SqlClassification((StatementKind)kind, NoEffect, SqlHint.None), hint, ConnectionPin.None, ReadConsistency.ReadYourWrites, (SessionRequirement)requirement);
+        Assert.Equal((target, reason), Router.Decide(facts));
+    }
+
+    [Fact]
+    public void A_read_only_transaction_of_a_session_with_writes_starts_on_the_primary()
+    {
+        var start = new SqlClassification(StatementKind.TransactionControl, BeginsRo, SqlHint.None);
+        Assert.Equal((RouteTarget.Primary, RoutingReason.RecentWrite), Router.Decide(new RoutingFacts(start, RoutingHint.None, ConnectionPin.None, ReadConsistency.ReadYourWrites, SessionRequirement.Position)));
+        Assert.Equal((RouteTarget.Replica, RoutingReason.ReadOnlyTransaction), Router.Decide(new RoutingFacts(start, RoutingHint.None, ConnectionPin.None, ReadConsistency.ReadYourWrites)));
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Decides_from_the_facts(object kind, object effects, object sqlHint, RoutingHint hint, object pin, ReadConsistency consistency, RouteTarget target, RoutingReason reason)
@@ -75,8 +104,9 @@ public class RouterTests
         foreach (var hint in Enum.GetValues<RoutingHint>())
         foreach (var pin in new[] { ConnectionPin.None, ConnectionPin.Transaction, ConnectionPin.SessionState })
         foreach (var consistency in Enum.GetValues<ReadConsistency>())
+        foreach (var requirement in Enum.GetValues<SessionRequirement>())
         {
-            var (target, _) = Router.Decide(new RoutingFacts(new SqlClassification(kind, effects, sqlHint), hint, pin, consistency));
+            var (target, _) = Router.Decide(new RoutingFacts(new SqlClassification(kind, effects, sqlHint), hint, pin, consistency, requirement));
             if (target == RouteTarget.Replica)
                 Assert.True(kind == Read || (effects & BeginsRo) != 0, $"{kind} {effects} went to a replica");
         }
