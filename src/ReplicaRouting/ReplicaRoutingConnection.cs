@@ -271,7 +271,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
         // The transaction's GTID exists only after COMMIT: one more round trip on the same session.
         try
         {
-            var capture = new MySqlCommand(Dialect.CaptureSql, transaction.Inner.Connection ?? _physical[0]);
+            // A read-write transaction ran on the primary's physical connection (MySqlConnector clears Inner.Connection at commit).
+            var capture = new MySqlCommand(Dialect.CaptureSql, _physical[_configuration.Primary.Index]);
             await using var disposeCapture = capture.ConfigureAwait(false);
             var value = async ? await capture.ExecuteScalarAsync().ConfigureAwait(false) : capture.ExecuteScalar();
             OnCaptured(value as string);

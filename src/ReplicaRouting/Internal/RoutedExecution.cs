@@ -49,6 +49,7 @@ internal static class RoutedExecution
         var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
         var node = route.Node;
         node.CommandStarted();
+        var started = true;   // false once this node's in-flight count was handed back (a timed-out wait moved to the primary)
         MySqlBatch? batch = null;
         try
         {
@@ -84,6 +85,7 @@ internal static class RoutedExecution
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
                 batch = null;
                 node.CommandEnded();
+                started = false;
                 var primary = await connection.RouteAfterWaitTimeoutAsync(node, async, cancellationToken).ConfigureAwait(false);
                 return await ExecuteReaderAsync(connection, statement, primary, behavior, async, cancellationToken).ConfigureAwait(false);
             }
@@ -103,7 +105,8 @@ internal static class RoutedExecution
                 connection.OnCaptureMissing();   // the write may have committed: be conservative
             if (batch is not null)
                 await DisposeAsync(null, batch, async).ConfigureAwait(false);
-            node.CommandEnded();
+            if (started)
+                node.CommandEnded();
             throw;
         }
     }

@@ -14,6 +14,7 @@ public sealed class RoutingSession : IDisposable
     private readonly RoutingSession? _previous;
     private readonly TimeProvider _timeProvider;
     private readonly bool _ambient;
+    private readonly ServerFlavor? _restoredFlavor;   // lets a restored token travel on before any command ran
     private State _state;
     private bool _disposed;
 
@@ -24,6 +25,7 @@ public sealed class RoutingSession : IDisposable
         _state = restored is null
             ? State.Empty
             : new State(restored.Position.IsEmpty ? null : restored.Position, restored.IssuedAt, PositionVerified: false, UnknownWrite: restored.Position.IsEmpty);
+        _restoredFlavor = restored?.Flavor;
         _ambient = ambient;
         if (ambient)
         {
@@ -52,7 +54,12 @@ public sealed class RoutingSession : IDisposable
             var state = Volatile.Read(ref _state);
             if (state.LastWriteAt is not { } lastWrite)
                 return null;
-            var empty = DataSource.EmptyPosition;
+            var empty = DataSource.EmptyPosition ?? _restoredFlavor switch
+            {
+                ServerFlavor.MySql => MySqlGtidSet.Empty,
+                ServerFlavor.MariaDb => MariaDbGtidPosition.Empty,
+                _ => null,
+            };
             var position = state.Position ?? empty;
             if (position is null || empty is null)
                 return null;

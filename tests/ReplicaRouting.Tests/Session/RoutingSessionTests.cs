@@ -108,6 +108,16 @@ public sealed class RoutingSessionTests : IDisposable
     }
 
     [Fact]
+    public void A_restored_time_only_token_travels_on_before_any_command_runs()
+    {
+        using var fresh = new ReplicaRoutingDataSourceBuilder().UsePrimary("Server=127.0.0.1;Port=1;Database=shop")
+            .Configure(o => o.ClusterId = "shop").UseTimeProvider(_clock).Build();
+        var text = new ConsistencyToken("shop", MySqlGtidSet.Empty, _clock.GetUtcNow()).ToString();
+        using var session = fresh.BeginSession(text);
+        Assert.Equal(text, session.Token?.ToString());
+    }
+
+    [Fact]
     public void A_position_too_long_for_a_token_degrades_to_a_time_only_token()
     {
         using var session = _dataSource.BeginSession();
