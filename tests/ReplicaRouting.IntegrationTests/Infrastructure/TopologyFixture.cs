@@ -9,9 +9,11 @@ namespace ReplicaRouting.IntegrationTests.Infrastructure;
 /// </summary>
 public abstract class TopologyFixture : IAsyncLifetime
 {
+    private ContainerTopology? _containers;
+
     protected TopologyFixture(string flavor) => Config = TopologyConfig.Load(flavor);
 
-    public TopologyConfig Config { get; }
+    public TopologyConfig Config { get; private set; }
 
     public string Flavor => Config.Flavor;
 
@@ -21,6 +23,9 @@ public abstract class TopologyFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (ContainerTopology.Requested && Flavor == TopologyConfig.MySql)
+            (_containers, Config) = await ContainerTopology.StartAsync(Config);
+
         try
         {
             await using (var primary = await OpenAdminAsync(Config.PrimaryEndpoint))
@@ -55,7 +60,11 @@ public abstract class TopologyFixture : IAsyncLifetime
         }
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync()
+    {
+        if (_containers is not null)
+            await _containers.DisposeAsync();
+    }
 
     /// <summary>Builds a routed data source over this topology.</summary>
     public ReplicaRoutingDataSource CreateDataSource(
