@@ -1,26 +1,95 @@
-// The demo: a small workload on each local topology, printing which server answered each statement and why.
-// Run it with ./build.sh demo (it starts the topologies first); RR_* variables point it elsewhere.
+// The demo, run by ./build.sh demo (which starts the local topologies first; RR_* variables point it elsewhere).
+//   Part 1: a small workload on each topology, printing which server answered each statement and why.
+//   Part 2: the "lost order" story under REAL injected lag, in three modes, counting the orders users could not see.
+// Arguments: --pairs N (write→read pairs per mode, default 2000), --concurrency N (simulated users, default 16).
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
 using Dapper;
 using MySqlConnector;
 using ReplicaRouting;
+using ReplicaRouting.ConsistencyChecker;
 
-var flavors = (Environment.GetEnvironmentVariable("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptions.RemoveEmptyEntries);
-foreach (var flavor in flavors)
-    await RunAsync(flavor);
-
-static async Task RunAsync(string flavor)
+var pairs = 2000;
+var concurrency = 16;
+for (var i = 0; i < args.Length; i++)
 {
-    var nodes = Env($"RR_{flavor.ToUpperInvariant()}_NODES") ?? (flavor == "mysql" ? "127.0.0.1:3321,127.0.0.1:3322,127.0.0.1:3323" : "127.0.0.1:3311,127.0.0.1:3312,127.0.0.1:3313");
-    var endpoints = nodes.Split(',');
+    if (args[i] == "--")
+        continue;   // ./build.sh demo -- --pairs 300 passes the separator through
+    if (args[i] is "--pairs" or "--concurrency" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
+    {
+        if (args[i] == "--pairs")
+            pairs = value;
+        else
+            concurrency = Math.Min(value, OrderStoryOptions.MaxConcurrency);
+        i++;
+        continue;
+    }
+
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--concurrency N]");
+    return 2;
+}
+
+// Lag windows: the apply thread of each replica is stopped, then runs, in turn; the replicas are out of phase. The stopped
+// window stays below the 1 s causal wait cap, so a GTID wait can always succeed on a replica.
+var stoppedWindow = TimeSpan.FromMilliseconds(300);
+var runningWindow = TimeSpan.FromMilliseconds(150);
+
+// Ctrl+C or SIGTERM ends the run cleanly: the lag injector restarts the replicas' apply threads before the demo exits.
+using var interrupted = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    interrupted.Cancel();
+};
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    interrupted.Cancel();
+});
+
+var clock = Stopwatch.StartNew();
+var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var topologies = flavors.Select(Topology.Load).ToArray();
+
+Console.WriteLine("Part 1: where each statement runs (consistency: Eventual, a plain read/write split)");
+foreach (var topology in topologies)
+    await ShowRoutingAsync(topology);
+
+Console.WriteLine();
+Console.WriteLine($"Part 2: the lost order. {concurrency} users each place an order (one request), then read it back at once (the next");
+Console.WriteLine("request, after a redirect; only the consistency token travels between them). A read that cannot find the order is STALE.");
+Console.WriteLine($"Lag is real: each replica's apply thread is stopped {stoppedWindow.TotalMilliseconds:0} ms, then runs {runningWindow.TotalMilliseconds:0} ms, replicas out of phase.");
+
+var resultLines = new List<string>();
+try
+{
+    foreach (var topology in topologies)
+        resultLines.AddRange(await RunStoryAsync(topology, pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+}
+catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Interrupted; the replicas' apply threads were restarted.");
+    return 130;
+}
+
+Console.WriteLine();
+foreach (var line in resultLines)
+    Console.WriteLine(line);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
+return 0;
+
+static async Task ShowRoutingAsync(Topology topology)
+{
     var builder = new ReplicaRoutingDataSourceBuilder()
-        .UsePrimary(ConnectionString(endpoints[0]))
+        .UsePrimary(topology.ConnectionString(topology.Primary))
         .Configure(o => o.Consistency = ReadConsistency.Eventual);
-    foreach (var replica in endpoints[1..])
-        builder.AddReplica(ConnectionString(replica));
+    foreach (var replica in topology.Replicas)
+        builder.AddReplica(topology.ConnectionString(replica));
     await using var dataSource = builder.Build();
 
     Console.WriteLine();
-    Console.WriteLine($"== {flavor}: primary {endpoints[0]}, replicas {string.Join(", ", endpoints[1..])}  (consistency: Eventual, a plain split)");
+    Console.WriteLine($"== {topology.Flavor}: primary {topology.Primary}, replicas {string.Join(", ", topology.Replicas)}");
     Console.WriteLine($"{"statement",-62} {"answered by",-26} reason");
     Console.WriteLine(new string('-', 110));
 
@@ -31,21 +100,16 @@ static async Task RunAsync(string flavor)
     await Show(connection, "SELECT COUNT(*) FROM demo_orders");
     await Show(connection, "SELECT id FROM demo_orders ORDER BY id DESC LIMIT 1 FOR UPDATE");
     await Show(connection, "-- ReplicaRouting:ReadFromPrimary\nSELECT COUNT(*) FROM demo_orders");
-    await Show(connection, "SHOW TABLES");
     await Show(connection, "SELECT LAST_INSERT_ID()");
 
-    // Session state pins this logical connection to the primary until it closes.
+    // Session state pins a logical connection to the primary until it closes; a read-only transaction may use a replica.
     await using var pinned = await dataSource.OpenConnectionAsync();
     await Show(pinned, "CREATE TEMPORARY TABLE demo_scratch (v INT)");
     await Show(pinned, "SELECT COUNT(*) FROM demo_scratch");
-
-    await using var transactional = await dataSource.OpenConnectionAsync();
-    await Show(transactional, "START TRANSACTION READ ONLY");
-    await Show(transactional, "SELECT COUNT(*) FROM demo_orders");
-    await Show(transactional, "COMMIT");
-    await Show(transactional, "START TRANSACTION");
-    await Show(transactional, "SELECT COUNT(*) FROM demo_orders");
-    await Show(transactional, "COMMIT");
+    await using var readOnly = await dataSource.OpenConnectionAsync();
+    await Show(readOnly, "START TRANSACTION READ ONLY");
+    await Show(readOnly, "SELECT COUNT(*) FROM demo_orders");
+    await Show(readOnly, "COMMIT");
 }
 
 static async Task Show(ReplicaRoutingConnection connection, string sql)
@@ -57,19 +121,119 @@ static async Task Show(ReplicaRoutingConnection connection, string sql)
     Console.WriteLine($"{shown,-62} {decision.Target.ToString().ToLowerInvariant() + " " + decision.Node,-26} {decision.Reason}");
 }
 
-static string ConnectionString(string endpoint)
+static async Task<IEnumerable<string>> RunStoryAsync(
+    Topology topology, int pairs, int concurrency, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
 {
-    var colon = endpoint.LastIndexOf(':');
-    return new MySqlConnectionStringBuilder
+    await OrderStory.CreateOrdersTableAsync(topology.ConnectionString(topology.Primary), cancellationToken);
+    var injector = new LagInjector(topology.Flavor, topology.Replicas.Select(topology.AdminConnectionString));
+
+    Console.WriteLine();
+    Console.WriteLine($"== {topology.Flavor}: {pairs} pairs per mode, {concurrency} users");
+    Console.WriteLine($"{"mode",-20} {"pairs",6} {"stale",6} {"replica share",13} {"read p50 ms",11} {"read p99 ms",11} {"run s",6} {"stops",6}  reads by routing reason");
+    Console.WriteLine(new string('-', 130));
+
+    var results = new List<(string Mode, OrderStoryResult Result)>();
+    foreach (var mode in OrderStory.Modes)
     {
-        Server = endpoint[..colon],
-        Port = uint.Parse(endpoint[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture),
-        UserID = Env("RR_USER") ?? "rr_app",
-        Password = Env("RR_PASSWORD") ?? "rr_app_pw",
-        Database = Env("RR_DATABASE") ?? "rr_test",
-        SslMode = MySqlSslMode.None,
-        AllowPublicKeyRetrieval = true,
-    }.ConnectionString;
+        var builder = new ReplicaRoutingDataSourceBuilder()
+            .UsePrimary(topology.ConnectionString(topology.Primary))
+            .Configure(o => OrderStory.ConfigureMode(o, mode));
+        foreach (var replica in topology.Replicas)
+            builder.AddReplica(topology.ConnectionString(replica));
+        await using var dataSource = builder.Build();
+
+        // Lag runs for exactly as long as the story does; the injector restarts the apply threads and waits for catch-up.
+        using var endLag = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var lag = injector.RunAsync(stopped, running, endLag.Token);
+        OrderStoryResult result;
+        try
+        {
+            result = await OrderStory.RunAsync(dataSource, new OrderStoryOptions { Pairs = pairs, Concurrency = concurrency, UseToken = true }, cancellationToken);
+        }
+        catch
+        {
+            await endLag.CancelAsync();
+            try
+            {
+                await lag;   // the threads are restarted either way; the story's error is the one to report
+            }
+            catch (Exception lagError)
+            {
+                Console.Error.WriteLine($"(lag injection also failed: {lagError.Message})");
+            }
+
+            throw;
+        }
+
+        await endLag.CancelAsync();
+        var report = await lag;   // a lag failure surfaces here, after the threads were restarted
+        results.Add((mode, result));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{mode,-20} {result.Pairs,6} {result.Stale,6} {result.ReplicaShare,13:F2} {result.ReadP50Milliseconds,11:F2} {result.ReadP99Milliseconds,11:F2} " +
+            $"{result.Elapsed.TotalSeconds,6:F1} {report.Stops,6}  {OrderStoryResult.Describe(result.ReadReasons)}"));
+        if (result.Stale > 0)
+            Console.WriteLine($"{"",20}   stale reads by routing reason: {OrderStoryResult.Describe(result.StaleReasons)}");
+    }
+
+    Console.WriteLine(Verdict(results));
+    return results.Select(r => r.Result.ToResultLine(topology.Flavor, r.Mode));
+}
+
+// Says what the numbers show; nothing here is assumed.
+static string Verdict(List<(string Mode, OrderStoryResult Result)> results)
+{
+    var byMode = results.ToDictionary(r => r.Mode, r => r.Result);
+    var eventual = byMode["eventual"];
+    var sticky = byMode["primary-after-write"];
+    var gtid = byMode["wait-for-gtid"];
+    var lines = new List<string>
+    {
+        eventual.Stale > 0
+            ? $"-> eventual: {eventual.Stale} of {eventual.Pairs} users could not see the order they had just placed."
+            : $"-> eventual: no stale read this time (unexpected under injected lag).",
+        sticky.Stale == 0 && gtid.Stale == 0
+            ? "-> read-your-writes: no stale read in either mode."
+            : $"-> read-your-writes: UNEXPECTED stale reads (primary-after-write {sticky.Stale}, wait-for-gtid {gtid.Stale}).",
+        string.Create(CultureInfo.InvariantCulture,
+            $"-> replicas served {gtid.ReplicaShare:P0} of the reads with wait-for-gtid, {sticky.ReplicaShare:P0} with primary-after-write."),
+    };
+    return string.Join(Environment.NewLine, lines);
 }
 
 static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+/// <summary>One flavor's topology, from the RR_* variables (defaults: the local topologies of scripts/servers).</summary>
+internal sealed record Topology(string Flavor, string Primary, string[] Replicas, string User, string Password, string AdminUser, string AdminPassword, string Database)
+{
+    public static Topology Load(string flavor)
+    {
+        var defaults = flavor == "mysql" ? "127.0.0.1:3321,127.0.0.1:3322,127.0.0.1:3323" : "127.0.0.1:3311,127.0.0.1:3312,127.0.0.1:3313";
+        var nodes = (Get($"RR_{flavor.ToUpperInvariant()}_NODES") ?? defaults).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return new Topology(
+            flavor, nodes[0], nodes[1..],
+            Get("RR_USER") ?? "rr_app", Get("RR_PASSWORD") ?? "rr_app_pw",
+            Get("RR_ADMIN_USER") ?? "rr_admin", Get("RR_ADMIN_PASSWORD") ?? "rr_admin_pw",
+            Get("RR_DATABASE") ?? "rr_test");
+    }
+
+    public string ConnectionString(string endpoint) => Build(endpoint, User, Password);
+
+    public string AdminConnectionString(string endpoint) => Build(endpoint, AdminUser, AdminPassword);
+
+    private string Build(string endpoint, string user, string password)
+    {
+        var colon = endpoint.LastIndexOf(':');
+        return new MySqlConnectionStringBuilder
+        {
+            Server = endpoint[..colon],
+            Port = uint.Parse(endpoint[(colon + 1)..], CultureInfo.InvariantCulture),
+            UserID = user,
+            Password = password,
+            Database = Database,
+            SslMode = MySqlSslMode.None,
+            AllowPublicKeyRetrieval = true,
+        }.ConnectionString;
+    }
+
+    private static string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+}

@@ -38,14 +38,20 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     public ReadConsistency Consistency => Configuration.Consistency;
 
     /// <summary>
-    /// Begins a unit of work (a job, a message, a request without ASP.NET integration) and makes it the ambient
-    /// <see cref="RoutingSession.Current"/> until it is disposed. Restoring from a token makes its reads see the writes
-    /// the token carries. A token from another cluster, an expired one, or one of the wrong server flavor is ignored
-    /// (logged, never thrown): the session then starts empty.
+    /// Begins an empty unit of work (a job, a message, a request without ASP.NET integration) and makes it the ambient
+    /// <see cref="RoutingSession.Current"/> until it is disposed.
     /// </summary>
-    /// <param name="token">A token saved from <see cref="RoutingSession.Token"/> earlier, or <see langword="null"/>.</param>
     /// <returns>The new session; dispose it to end the unit of work.</returns>
-    public RoutingSession BeginSession(ConsistencyToken? token = null) => new(this, Validate(token), ambient: true);
+    public RoutingSession BeginSession() => new(this, restored: null, ambient: true);
+
+    /// <summary>
+    /// Begins a unit of work restored from a token, so its reads see the writes the token carries, and makes it the
+    /// ambient <see cref="RoutingSession.Current"/> until it is disposed. A token from another cluster, an expired one,
+    /// or one of the wrong server flavor is ignored (logged, never thrown): the session then starts empty.
+    /// </summary>
+    /// <param name="token">A token saved from <see cref="RoutingSession.Token"/> earlier, or <see langword="null"/> for none.</param>
+    /// <returns>The new session; dispose it to end the unit of work.</returns>
+    public RoutingSession BeginSession(ConsistencyToken? token) => new(this, Validate(token), ambient: true);
 
     /// <summary>
     /// Begins a unit of work restored from a token's text form. Malformed, truncated or oversized text is ignored
@@ -56,11 +62,11 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     public RoutingSession BeginSession(string? token)
     {
         if (string.IsNullOrEmpty(token))
-            return BeginSession((ConsistencyToken?)null);
+            return BeginSession();
         if (ConsistencyToken.TryParse(token, out var parsed))
             return BeginSession(parsed);
         Log.TokenMalformed(Configuration.Logger, token.Length);
-        return BeginSession((ConsistencyToken?)null);
+        return BeginSession();
     }
 
     /// <summary>Creates a closed connection. Physical connections are taken from the node pools only when a command needs them.</summary>

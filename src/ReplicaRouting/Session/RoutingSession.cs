@@ -6,7 +6,7 @@ namespace ReplicaRouting;
 /// with async calls), survives opening and closing connections, and is safe to use from concurrent commands.
 /// Dispose it to end the unit of work; save <see cref="Token"/> first to carry it on.
 /// </summary>
-/// <remarks>Create one with <see cref="ReplicaRoutingDataSource.BeginSession(ConsistencyToken?)"/>.</remarks>
+/// <remarks>Create one with <see cref="ReplicaRoutingDataSource.BeginSession()"/>, or restore one from a token with <see cref="ReplicaRoutingDataSource.BeginSession(string?)"/>.</remarks>
 public sealed class RoutingSession : IDisposable
 {
     private static readonly AsyncLocal<RoutingSession?> s_current = new();
