@@ -58,24 +58,14 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     protected override DbConnection? DbConnection
     {
         get => _connection;
-        set => _connection = value switch
-        {
-            null => null,
-            ReplicaRoutingConnection connection => connection,
-            _ => throw new ArgumentException($"A ReplicaRoutingBatch runs on a ReplicaRoutingConnection, not a {value.GetType().Name}.", nameof(value)),
-        };
+        set => _connection = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingBatch));
     }
 
     /// <inheritdoc />
     protected override DbTransaction? DbTransaction
     {
         get => _transaction;
-        set => _transaction = value switch
-        {
-            null => null,
-            ReplicaRoutingTransaction transaction => transaction,
-            _ => throw new ArgumentException($"A ReplicaRoutingBatch runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
-        };
+        set => _transaction = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingBatch));
     }
 
     /// <inheritdoc />
@@ -88,28 +78,28 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     public override Task PrepareAsync(CancellationToken cancellationToken = default) => _inner.PrepareAsync(cancellationToken);
 
     /// <inheritdoc />
-    public override int ExecuteNonQuery() => ExecuteNonQueryAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public override int ExecuteNonQuery() => RoutedExecution.ExecuteNonQueryAsync(this, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default) => ExecuteNonQueryAsyncCore(async: true, cancellationToken).AsTask();
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default) => RoutedExecution.ExecuteNonQueryAsync(this, async: true, cancellationToken).AsTask();
 
     /// <inheritdoc />
-    public override object? ExecuteScalar() => ExecuteScalarAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public override object? ExecuteScalar() => RoutedExecution.ExecuteScalarAsync(this, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken = default) => ExecuteScalarAsyncCore(async: true, cancellationToken).AsTask();
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken = default) => RoutedExecution.ExecuteScalarAsync(this, async: true, cancellationToken).AsTask();
 
     /// <summary>Runs the batch and returns a reader over all its results.</summary>
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) => ExecuteReaderAsyncCore(behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) => RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(System.Data.CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(System.Data.CommandBehavior behavior, CancellationToken cancellationToken) =>
-        await ExecuteReaderAsyncCore(behavior, async: true, cancellationToken).ConfigureAwait(false);
+        await RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     protected override DbBatchCommand CreateDbBatchCommand() => new MySqlBatchCommand();
@@ -138,23 +128,8 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
             commands.Add(RoutedExecution.CopyOf(command.CommandText, command.CommandType, command.Parameters));
     }
 
-    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken) =>
-        await RoutedExecution.ExecuteNonQueryAsync(
-            await ExecuteReaderAsyncCore(System.Data.CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
-
-    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken) =>
-        await RoutedExecution.ExecuteScalarAsync(
-            await ExecuteReaderAsyncCore(System.Data.CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
-
-    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken)
-    {
-        var connection = _connection ?? throw new InvalidOperationException("The batch has no Connection.");
-        var route = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
-        return await RoutedExecution.ExecuteReaderAsync(connection, this, route, behavior, async, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>The batch goes to one node, so it is classified as one text: the strongest statement decides.</summary>
-    private SqlClassification Classify()
+    SqlClassification IRoutedStatement.Classify()
     {
         var combined = new SqlClassification(StatementKind.Empty, SessionEffects.None, SqlHint.None);
         foreach (var command in _inner.BatchCommands)

@@ -92,24 +92,14 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     protected override DbConnection? DbConnection
     {
         get => _connection;
-        set => _connection = value switch
-        {
-            null => null,
-            ReplicaRoutingConnection connection => connection,
-            _ => throw new ArgumentException($"A ReplicaRoutingCommand runs on a ReplicaRoutingConnection, not a {value.GetType().Name}.", nameof(value)),
-        };
+        set => _connection = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingCommand));
     }
 
     /// <inheritdoc />
     protected override DbTransaction? DbTransaction
     {
         get => _transaction;
-        set => _transaction = value switch
-        {
-            null => null,
-            ReplicaRoutingTransaction transaction => transaction,
-            _ => throw new ArgumentException($"A ReplicaRoutingCommand runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
-        };
+        set => _transaction = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingCommand));
     }
 
     /// <inheritdoc />
@@ -144,32 +134,32 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     }
 
     /// <inheritdoc />
-    public override int ExecuteNonQuery() => ExecuteNonQueryAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public override int ExecuteNonQuery() => RoutedExecution.ExecuteNonQueryAsync(this, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) => ExecuteNonQueryAsyncCore(async: true, cancellationToken).AsTask();
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken) => RoutedExecution.ExecuteNonQueryAsync(this, async: true, cancellationToken).AsTask();
 
     /// <inheritdoc />
-    public override object? ExecuteScalar() => ExecuteScalarAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public override object? ExecuteScalar() => RoutedExecution.ExecuteScalarAsync(this, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
-    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) => ExecuteScalarAsyncCore(async: true, cancellationToken).AsTask();
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken) => RoutedExecution.ExecuteScalarAsync(this, async: true, cancellationToken).AsTask();
 
     /// <summary>Runs the command and returns a reader over its results.</summary>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader() => ExecuteReaderAsyncCore(CommandBehavior.Default, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader() => RoutedExecution.ExecuteReaderAsync(this, CommandBehavior.Default, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <summary>Runs the command and returns a reader over its results.</summary>
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) => ExecuteReaderAsyncCore(behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) => RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
     protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        await ExecuteReaderAsyncCore(behavior, async: true, cancellationToken).ConfigureAwait(false);
+        await RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
@@ -201,22 +191,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands) =>
         commands.Add(RoutedExecution.CopyOf(_inner.CommandText, _inner.CommandType, _inner.Parameters));
 
-    private async ValueTask<int> ExecuteNonQueryAsyncCore(bool async, CancellationToken cancellationToken) =>
-        await RoutedExecution.ExecuteNonQueryAsync(
-            await ExecuteReaderAsyncCore(CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
-
-    private async ValueTask<object?> ExecuteScalarAsyncCore(bool async, CancellationToken cancellationToken) =>
-        await RoutedExecution.ExecuteScalarAsync(
-            await ExecuteReaderAsyncCore(CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false), async, cancellationToken).ConfigureAwait(false);
-
-    private async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsyncCore(CommandBehavior behavior, bool async, CancellationToken cancellationToken)
-    {
-        var connection = _connection ?? throw new InvalidOperationException("The command has no Connection.");
-        var route = await connection.RouteAsync(Classify(), RoutingHint, async, cancellationToken).ConfigureAwait(false);
-        return await RoutedExecution.ExecuteReaderAsync(connection, this, route, behavior, async, cancellationToken).ConfigureAwait(false);
-    }
-
-    private SqlClassification Classify() => CommandType switch
+    SqlClassification IRoutedStatement.Classify() => CommandType switch
     {
         CommandType.Text => SqlClassifier.Classify(_inner.CommandText),
         CommandType.StoredProcedure => new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None),   // a CALL may write

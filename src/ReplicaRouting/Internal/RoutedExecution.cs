@@ -22,6 +22,15 @@ internal readonly record struct Route(RoutingNode Node, MySqlConnection Connecti
 /// <summary>A command or a batch, as the executor sees it: something that runs as written, or joins a batch.</summary>
 internal interface IRoutedStatement
 {
+    /// <summary>The connection it runs on, or null when none was set.</summary>
+    ReplicaRoutingConnection? Connection { get; }
+
+    /// <summary>The caller's per-statement routing instruction.</summary>
+    RoutingHint RoutingHint { get; }
+
+    /// <summary>The statement classified as one text (a batch: its strongest command).</summary>
+    SqlClassification Classify();
+
     /// <summary>Runs the statement as written on <paramref name="connection"/>.</summary>
     ValueTask<MySqlDataReader> ExecuteAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken);
 
@@ -43,7 +52,63 @@ internal static class RoutedExecution
     // The reader behaviours that would cut off the hidden result sets: emulated by the wrapper instead.
     private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
 
-    public static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(
+    /// <summary>Routes the statement, then runs it: the one body behind every Execute* of commands and batches.</summary>
+    public static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        var connection = statement.Connection ?? throw new InvalidOperationException("The Connection property must be set to a ReplicaRoutingConnection.");
+        var route = await connection.RouteAsync(statement.Classify(), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
+        return await ExecuteReaderAsync(connection, statement, route, behavior, async, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async ValueTask<int> ExecuteNonQueryAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken)
+    {
+        var reader = await ExecuteReaderAsync(statement, CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult())
+            {
+            }
+
+            if (async)
+                await reader.CloseAsync().ConfigureAwait(false);
+            else
+                reader.Close();
+            return reader.RecordsAffected;
+        }
+    }
+
+    public static async ValueTask<object?> ExecuteScalarAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken)
+    {
+        var reader = await ExecuteReaderAsync(statement, CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+            var value = hasRow && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+            if (async)
+                await reader.CloseAsync().ConfigureAwait(false);
+            else
+                reader.Close();
+            return value;
+        }
+    }
+
+    /// <summary>The value of a <c>DbConnection</c> setter, which only takes a routed connection.</summary>
+    public static ReplicaRoutingConnection? RequireRouted(System.Data.Common.DbConnection? value, string owner) => value switch
+    {
+        null => null,
+        ReplicaRoutingConnection connection => connection,
+        _ => throw new ArgumentException($"A {owner} runs on a ReplicaRoutingConnection, not a {value.GetType().Name}.", nameof(value)),
+    };
+
+    /// <summary>The value of a <c>DbTransaction</c> setter, which only takes a routed transaction.</summary>
+    public static ReplicaRoutingTransaction? RequireRouted(System.Data.Common.DbTransaction? value, string owner) => value switch
+    {
+        null => null,
+        ReplicaRoutingTransaction transaction => transaction,
+        _ => throw new ArgumentException($"A {owner} runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
+    };
+
+    private static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(
         ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
         var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
@@ -108,36 +173,6 @@ internal static class RoutedExecution
             if (started)
                 node.CommandEnded();
             throw;
-        }
-    }
-
-    public static async ValueTask<int> ExecuteNonQueryAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
-    {
-        await using (reader.ConfigureAwait(false))
-        {
-            while (async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult())
-            {
-            }
-
-            if (async)
-                await reader.CloseAsync().ConfigureAwait(false);
-            else
-                reader.Close();
-            return reader.RecordsAffected;
-        }
-    }
-
-    public static async ValueTask<object?> ExecuteScalarAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
-    {
-        await using (reader.ConfigureAwait(false))
-        {
-            var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
-            var value = hasRow && reader.FieldCount > 0 ? reader.GetValue(0) : null;
-            if (async)
-                await reader.CloseAsync().ConfigureAwait(false);
-            else
-                reader.Close();
-            return value;
         }
     }
 
