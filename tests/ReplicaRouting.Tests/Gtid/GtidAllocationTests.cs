@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Text;
-using Xunit.Abstractions;
 
 namespace ReplicaRouting.Tests.Gtid;
 
-public class GtidAllocationTests(ITestOutputHelper output)
+public class GtidAllocationTests
 {
     // Realistic sizes: a MySQL server that saw two failovers (3 UUIDs, 50 intervals), a MariaDB cluster with 3 domains.
     private static readonly MySqlGtidSet MySqlServer = MySqlGtidSet.Parse(Realistic(gapsEvery: 1));
@@ -52,40 +50,6 @@ public class GtidAllocationTests(ITestOutputHelper output)
         Assert.True(MySqlWanted.IsSatisfiedBy(MySqlServer));
         Assert.False(MySqlServer.IsSatisfiedBy(MySqlWanted));
         Assert.True(MariaDbWanted.IsSatisfiedBy(MariaDbServer));
-    }
-
-    /// <summary>Prints the speed for a look; timings are never asserted.</summary>
-    [Fact]
-    public void Reports_speed()
-    {
-        var token = new ConsistencyToken("orders-eu", MySqlServer, DateTimeOffset.UnixEpoch).ToString();
-        var mariaDbToken = new ConsistencyToken("orders-eu", MariaDbServer, DateTimeOffset.UnixEpoch).ToString();
-        var other = MySqlGtidSet.Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:2000-2001");
-        Report("MySQL IsSatisfiedBy (3 uuids, 50 intervals)", () => MySqlWanted.IsSatisfiedBy(MySqlServer) ? 1 : 0);
-        Report("MariaDB IsSatisfiedBy (3 domains)", () => MariaDbWanted.IsSatisfiedBy(MariaDbServer) ? 1 : 0);
-        Report("MySQL Merge that allocates", () => MySqlServer.Merge(other).IsEmpty ? 0 : 1);
-        Report("MariaDB Merge that allocates", () => MariaDbWanted.Merge(MariaDbServer).IsEmpty ? 0 : 1);
-        Report($"MySQL token TryParse ({token.Length} chars)", () => ConsistencyToken.TryParse(token, out _) ? 1 : 0);
-        Report($"MariaDB token TryParse ({mariaDbToken.Length} chars)", () => ConsistencyToken.TryParse(mariaDbToken, out _) ? 1 : 0);
-        Report("MySQL token TryParse + IsSatisfiedBy", () => ConsistencyToken.TryParse(token, out var t) && t.Position.IsSatisfiedBy(MySqlServer) ? 1 : 0);
-    }
-
-    private void Report(string name, Func<int> action)
-    {
-        const int Iterations = 5_000;
-        var sink = 0;
-        for (var i = 0; i < 500; i++)
-            sink += action();
-
-        var bytes = GC.GetAllocatedBytesForCurrentThread();
-        var stopwatch = Stopwatch.StartNew();
-        for (var i = 0; i < Iterations; i++)
-            sink += action();
-        stopwatch.Stop();
-        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
-
-        var nanoseconds = stopwatch.Elapsed.TotalMilliseconds * 1_000_000 / Iterations;
-        output.WriteLine($"{name}: {nanoseconds:F0} ns, {bytes / Iterations} B per call [{sink}]");
     }
 
     private static int CheckAll()
