@@ -1,0 +1,88 @@
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using MySqlConnector;
+
+namespace ReplicaRouting.EntityFrameworkCore.Internal;
+
+/// <summary>
+/// What EF needs to know about one <see cref="ReplicaRoutingDataSource"/>, worked out once per data source (contexts are
+/// created per request): its connection strings checked for Pomelo's mandatory options, the primary's plain connection
+/// string for database creation, and the primary's server version.
+/// </summary>
+internal sealed class RoutedDataSource
+{
+    private static readonly ConditionalWeakTable<ReplicaRoutingDataSource, RoutedDataSource> s_known = [];
+
+    private readonly SemaphoreSlim _detect = new(1, 1);
+    private ServerVersion? _serverVersion;
+
+    private RoutedDataSource(ReplicaRoutingDataSource dataSource)
+    {
+        // Pomelo's SQL needs user variables and found-rows semantics (optimistic concurrency counts matched rows). A data
+        // source's connection strings cannot be changed afterwards, so a missing option is an error naming the node.
+        foreach (var node in dataSource.Configuration.Nodes)
+        {
+            var builder = new MySqlConnectionStringBuilder(node.DataSource.ConnectionString);
+            if (!builder.AllowUserVariables || builder.UseAffectedRows)
+            {
+                throw new InvalidOperationException(
+                    $"ReplicaRouting.EntityFrameworkCore: the connection string of the {node.Role.ToString().ToLowerInvariant()} {node.Endpoint} " +
+                    "must contain \"AllowUserVariables=True;UseAffectedRows=False\" (Pomelo requires them); add them to every connection string given to ReplicaRoutingDataSourceBuilder.");
+            }
+        }
+
+        DataSource = dataSource;
+        var primary = new MySqlConnectionStringBuilder(dataSource.Configuration.Primary.DataSource.ConnectionString);
+        DatabaseName = primary.Database;
+        primary.Database = string.Empty;   // CREATE/DROP DATABASE connect without one
+        primary.Pooling = false;
+        ServerConnectionString = primary.ConnectionString;
+    }
+
+    public ReplicaRoutingDataSource DataSource { get; }
+
+    /// <summary>The primary's connection string without a database and without pooling (with its password).</summary>
+    public string ServerConnectionString { get; }
+
+    /// <summary>The database of the primary's connection string.</summary>
+    public string DatabaseName { get; }
+
+    public static RoutedDataSource Of(ReplicaRoutingDataSource dataSource) =>
+        s_known.GetValue(dataSource, static d => new RoutedDataSource(d));
+
+    /// <summary>The data source the context was configured with by <c>UseReplicaRouting</c>.</summary>
+    public static RoutedDataSource Of(IDbContextOptions options) =>
+        options.FindExtension<ReplicaRoutingOptionsExtension>()?.DataSource is { } dataSource
+            ? Of(dataSource)
+            : throw new InvalidOperationException("ReplicaRouting is not configured on this context: call UseReplicaRouting(...) on its DbContextOptionsBuilder.");
+
+    /// <summary>The primary's version, asked once per data source.</summary>
+    public async ValueTask<ServerVersion> GetServerVersionAsync(bool async, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _serverVersion) is { } known)
+            return known;
+
+        if (async)
+            await _detect.WaitAsync(cancellationToken).ConfigureAwait(false);
+        else
+            _detect.Wait(cancellationToken);
+        try
+        {
+            if (_serverVersion is null)
+            {
+                // Without a database: the version is needed before EnsureCreated/Migrate have created it.
+                var detected = async
+                    ? await ServerVersion.AutoDetectAsync(ServerConnectionString, cancellationToken).ConfigureAwait(false)
+                    : ServerVersion.AutoDetect(ServerConnectionString);
+                Volatile.Write(ref _serverVersion, detected);
+            }
+
+            return _serverVersion!;
+        }
+        finally
+        {
+            _detect.Release();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting.EntityFrameworkCore.Internal;
+
+/// <summary>
+/// Lets EF Core's own knowledge of a command decide before the SQL is sniffed: what EF itself runs to write or to
+/// manage the schema (SaveChanges, ExecuteUpdate/ExecuteDelete, migrations, value generators, the database creator)
+/// goes to the primary; user queries keep the classifier's verdict, plus the <c>ReadFromAnyReplica()</c> tag.
+/// Stateless: one instance serves every context of every service provider.
+/// </summary>
+internal sealed class RoutingCommandInterceptor : DbCommandInterceptor
+{
+    public static readonly RoutingCommandInterceptor Instance = new();
+
+    private RoutingCommandInterceptor()
+    {
+    }
+
+    /// <summary>Called once per command, after EF set its text, parameters and transaction, before it runs.</summary>
+    public override DbCommand CommandInitialized(CommandEndEventData eventData, DbCommand result)
+    {
+        // Master connections (database creation) and user-supplied connections are plain MySqlConnector commands.
+        if (result is ReplicaRoutingCommand command)
+            Apply(command, eventData.CommandSource);
+        return result;
+    }
+
+    internal static void Apply(ReplicaRoutingCommand command, CommandSource source)
+    {
+        if (command.RoutingHint != RoutingHint.None)
+            return;   // set by the caller on purpose
+
+        switch (source)
+        {
+            case CommandSource.LinqQuery:
+            case CommandSource.FromSqlQuery:
+            case CommandSource.ExecuteSqlRaw:
+                // The user's statement: the classifier decides (and honours the ReadFromPrimary tag).
+                if (RoutingTags.AsksForAnyReplica(command.CommandText))
+                    command.RoutingHint = RoutingHint.ReadFromAnyReplica;
+                break;
+
+            default:
+                // SaveChanges, ExecuteUpdate, ExecuteDelete, Migrations, ValueGenerator, Scaffolding and Unknown (EF's own
+                // database-creator queries): the primary. Writes already go there; only what would look like a read to the
+                // classifier (the history table, information_schema) needs the hint, so write reasons stay exact.
+                if (SqlClassifier.Classify(command.CommandText).IsReplicaEligible)
+                    command.RoutingHint = RoutingHint.ReadFromPrimary;
+                break;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using ReplicaRouting;
+using ReplicaRouting.EntityFrameworkCore.Internal;
+
+namespace Microsoft.EntityFrameworkCore;
+
+/// <summary>Wires an EF Core context (Pomelo provider) to a <see cref="ReplicaRoutingDataSource"/>.</summary>
+public static class ReplicaRoutingDbContextOptionsBuilderExtensions
+{
+    /// <summary>
+    /// Runs the context's commands on connections of <paramref name="dataSource"/>: queries may read replicas, while what EF
+    /// writes (SaveChanges, ExecuteUpdate/ExecuteDelete, migrations) and everything inside a transaction goes to the primary.
+    /// Call it after <c>UseMySql(serverVersion)</c>; the connection or connection string given there is not used.
+    /// </summary>
+    /// <param name="optionsBuilder">The options builder.</param>
+    /// <param name="dataSource">The data source; its connection strings must contain <c>AllowUserVariables=True;UseAffectedRows=False</c>.</param>
+    /// <returns>The same builder, for chaining.</returns>
+    public static DbContextOptionsBuilder UseReplicaRouting(this DbContextOptionsBuilder optionsBuilder, ReplicaRoutingDataSource dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(optionsBuilder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        RoutedDataSource.Of(dataSource);   // fails here, at configuration, when a connection string lacks Pomelo's options
+
+        var extension = optionsBuilder.Options.FindExtension<ReplicaRoutingOptionsExtension>() ?? new ReplicaRoutingOptionsExtension();
+        ((IDbContextOptionsBuilderInfrastructure)optionsBuilder).AddOrUpdateExtension(extension.WithDataSource(dataSource));
+        return optionsBuilder;
+    }
+
+    /// <summary>
+    /// Runs the context's commands on connections of the <see cref="ReplicaRoutingDataSource"/> registered in
+    /// <paramref name="serviceProvider"/> (by <c>services.AddReplicaRouting(…)</c>). Use it in
+    /// <c>AddDbContext((sp, o) =&gt; o.UseMySql(…).UseReplicaRouting(sp))</c>.
+    /// </summary>
+    /// <param name="optionsBuilder">The options builder.</param>
+    /// <param name="serviceProvider">The application's service provider.</param>
+    /// <returns>The same builder, for chaining.</returns>
+    public static DbContextOptionsBuilder UseReplicaRouting(this DbContextOptionsBuilder optionsBuilder, IServiceProvider serviceProvider)
+    {
+        ArgumentNullException.ThrowIfNull(serviceProvider);
+        var dataSource = serviceProvider.GetService<ReplicaRoutingDataSource>()
+            ?? throw new InvalidOperationException("No ReplicaRoutingDataSource is registered: call services.AddReplicaRouting(…) or register one as a singleton.");
+        return optionsBuilder.UseReplicaRouting(dataSource);
+    }
+
+    /// <inheritdoc cref="UseReplicaRouting(DbContextOptionsBuilder, ReplicaRoutingDataSource)" />
+    /// <typeparam name="TContext">The context type.</typeparam>
+    public static DbContextOptionsBuilder<TContext> UseReplicaRouting<TContext>(this DbContextOptionsBuilder<TContext> optionsBuilder, ReplicaRoutingDataSource dataSource)
+        where TContext : DbContext =>
+        (DbContextOptionsBuilder<TContext>)UseReplicaRouting((DbContextOptionsBuilder)optionsBuilder, dataSource);
+
+    /// <inheritdoc cref="UseReplicaRouting(DbContextOptionsBuilder, IServiceProvider)" />
+    /// <typeparam name="TContext">The context type.</typeparam>
+    public static DbContextOptionsBuilder<TContext> UseReplicaRouting<TContext>(this DbContextOptionsBuilder<TContext> optionsBuilder, IServiceProvider serviceProvider)
+        where TContext : DbContext =>
+        (DbContextOptionsBuilder<TContext>)UseReplicaRouting((DbContextOptionsBuilder)optionsBuilder, serviceProvider);
+}
