@@ -165,6 +165,9 @@ public sealed class ReplicaRoutingConnection : DbConnection
     internal async ValueTask<Route> RouteAsync(SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
     {
         EnsureOpen();
+        if (hint == RoutingHint.None && AmbientSession() is { ReadsFromPrimary: true })
+            hint = RoutingHint.ReadFromPrimary;   // the unit of work reads from the primary (endpoint metadata)
+
         var session = CurrentSession();
         var requirement = session is not null && _pin == ConnectionPin.None && hint != RoutingHint.ReadFromAnyReplica
             && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
@@ -288,10 +291,14 @@ public sealed class ReplicaRoutingConnection : DbConnection
     {
         if (_configuration.Consistency != ReadConsistency.ReadYourWrites)
             return null;
-        if (RoutingSession.Current is { } ambient && string.Equals(ambient.DataSource.ClusterId, DataSourceOwner.ClusterId, StringComparison.Ordinal))
-            return ambient;
-        return _implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false);
+        return AmbientSession() ?? (_implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false));
     }
+
+    /// <summary>The ambient session when it belongs to this connection's cluster (whatever the consistency mode).</summary>
+    private RoutingSession? AmbientSession() =>
+        RoutingSession.Current is { } ambient && string.Equals(ambient.DataSource.ClusterId, DataSourceOwner.ClusterId, StringComparison.Ordinal)
+            ? ambient
+            : null;
 
     /// <summary>What the session asks of a replica-eligible read right now.</summary>
     private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)

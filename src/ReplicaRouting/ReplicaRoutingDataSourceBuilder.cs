@@ -18,7 +18,7 @@ namespace ReplicaRouting;
 public sealed class ReplicaRoutingDataSourceBuilder
 {
     private readonly List<string> _replicaConnectionStrings = [];
-    private readonly ReplicaRoutingOptions _options = new();
+    private ReplicaRoutingOptions _options = new();
     private string? _primaryConnectionString;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private TimeProvider _timeProvider = TimeProvider.System;
@@ -50,6 +50,13 @@ public sealed class ReplicaRoutingDataSourceBuilder
     {
         ArgumentNullException.ThrowIfNull(configure);
         configure(_options);
+        return this;
+    }
+
+    /// <summary>Uses <paramref name="options"/> (bound from configuration under DI) instead of this builder's own.</summary>
+    internal ReplicaRoutingDataSourceBuilder UseOptions(ReplicaRoutingOptions options)
+    {
+        _options = options;
         return this;
     }
 
@@ -101,6 +108,18 @@ public sealed class ReplicaRoutingDataSourceBuilder
 
     private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name)
     {
+        var parsed = ParseConnectionString(connectionString, $"The {name} connection string", role == RouteTarget.Primary ? "primary" : "replica");
+        var dataSource = new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(_loggerFactory).Build();
+        return new RoutingNode(index, role, dataSource, $"{parsed.Server}:{parsed.Port}", _timeProvider);
+    }
+
+    /// <summary>
+    /// Parses one node's connection string; also used by start-up validation under DI. The message starts with
+    /// <paramref name="subject"/> (which string it is) and never echoes the string, which holds a password.
+    /// </summary>
+    /// <exception cref="ArgumentException">The string is malformed or has no server.</exception>
+    internal static MySqlConnectionStringBuilder ParseConnectionString(string connectionString, string subject, string? paramName)
+    {
         MySqlConnectionStringBuilder parsed;
         try
         {
@@ -108,14 +127,12 @@ public sealed class ReplicaRoutingDataSourceBuilder
         }
         catch (ArgumentException ex)
         {
-            // MySqlConnector's message names the offending key; say which node's string it was, never echo the string (it holds a password).
-            throw new ArgumentException($"The {name} connection string is invalid: {ex.Message}", role == RouteTarget.Primary ? "primary" : "replica", ex);
+            // MySqlConnector's message names the offending key, not its value.
+            throw new ArgumentException($"{subject} is invalid: {ex.Message}", paramName, ex);
         }
 
         if (string.IsNullOrWhiteSpace(parsed.Server))
-            throw new ArgumentException($"The {name} connection string has no 'Server' key.", role == RouteTarget.Primary ? "primary" : "replica");
-
-        var dataSource = new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(_loggerFactory).Build();
-        return new RoutingNode(index, role, dataSource, $"{parsed.Server}:{parsed.Port}", _timeProvider);
+            throw new ArgumentException($"{subject} has no 'Server' key.", paramName);
+        return parsed;
     }
 }

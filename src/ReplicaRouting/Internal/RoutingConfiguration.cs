@@ -52,25 +52,36 @@ internal sealed class RoutingConfiguration
     /// <summary>Checks option values; a bad one fails with its name, before anything is built.</summary>
     public static ReplicaRoutingOptions Validate(ReplicaRoutingOptions options)
     {
-        if (!Enum.IsDefined(options.Consistency))
-            throw new ArgumentException($"ReplicaRoutingOptions.{nameof(options.Consistency)} has an unknown value '{options.Consistency}'.", nameof(options.Consistency));
-        if (!Enum.IsDefined(options.ReplicaSelection))
-            throw new ArgumentException($"ReplicaRoutingOptions.{nameof(options.ReplicaSelection)} has an unknown value '{options.ReplicaSelection}'.", nameof(options.ReplicaSelection));
-        if (!Enum.IsDefined(options.ReadYourWrites))
-            throw new ArgumentException($"ReplicaRoutingOptions.{nameof(options.ReadYourWrites)} has an unknown value '{options.ReadYourWrites}'.", nameof(options.ReadYourWrites));
-        CheckRange(options.CausalReadTimeout, TimeSpan.FromMilliseconds(1), RoutingDefaults.MaxCausalReadTimeout, nameof(options.CausalReadTimeout));
-        CheckRange(options.PrimaryAfterWriteWindow, TimeSpan.Zero, RoutingDefaults.MaxPrimaryAfterWriteWindow, nameof(options.PrimaryAfterWriteWindow));
-        CheckRange(options.TokenLifetime, TimeSpan.FromSeconds(1), RoutingDefaults.MaxTokenLifetime, nameof(options.TokenLifetime));
-        if (options.ClusterId is { } clusterId && !ConsistencyToken.IsValidClusterId(clusterId))
-            throw new ArgumentException($"ReplicaRoutingOptions.{nameof(options.ClusterId)} '{clusterId}' must be 1–64 characters of [A-Za-z0-9_-].", nameof(options.ClusterId));
-        if (options.FailedReplicaBackoff < TimeSpan.Zero || options.FailedReplicaBackoff > RoutingDefaults.MaxFailedReplicaBackoff)
-            throw new ArgumentOutOfRangeException(nameof(options.FailedReplicaBackoff), options.FailedReplicaBackoff, $"ReplicaRoutingOptions.{nameof(options.FailedReplicaBackoff)} must be between 0 and {RoutingDefaults.MaxFailedReplicaBackoff}.");
+        foreach (var (name, message, outOfRange) in Check(options, "ReplicaRoutingOptions."))
+            throw outOfRange ? new ArgumentOutOfRangeException(name, message) : new ArgumentException(message, name);
         return options;
     }
 
-    private static void CheckRange(TimeSpan value, TimeSpan min, TimeSpan max, string name)
+    /// <summary>
+    /// Every bad option value, in declaration order: the option's name, a message that starts with <paramref name="prefix"/>
+    /// and that name (<c>ReplicaRoutingOptions.</c> for the builder, a configuration path such as <c>ReplicaRouting:Routing:</c>
+    /// for start-up validation), and whether the value is out of its range (rather than unknown or malformed).
+    /// </summary>
+    public static IEnumerable<(string Name, string Message, bool OutOfRange)> Check(ReplicaRoutingOptions options, string prefix)
     {
-        if (value < min || value > max)
-            throw new ArgumentOutOfRangeException(name, value, $"ReplicaRoutingOptions.{name} must be between {min} and {max}.");
+        if (!Enum.IsDefined(options.Consistency))
+            yield return (nameof(options.Consistency), $"{prefix}{nameof(options.Consistency)} has an unknown value '{options.Consistency}'.", false);
+        if (!Enum.IsDefined(options.ReplicaSelection))
+            yield return (nameof(options.ReplicaSelection), $"{prefix}{nameof(options.ReplicaSelection)} has an unknown value '{options.ReplicaSelection}'.", false);
+        if (!Enum.IsDefined(options.ReadYourWrites))
+            yield return (nameof(options.ReadYourWrites), $"{prefix}{nameof(options.ReadYourWrites)} has an unknown value '{options.ReadYourWrites}'.", false);
+        if (OutOfRange(options.CausalReadTimeout, TimeSpan.FromMilliseconds(1), RoutingDefaults.MaxCausalReadTimeout, prefix, nameof(options.CausalReadTimeout)) is { } causal)
+            yield return (nameof(options.CausalReadTimeout), causal, true);
+        if (OutOfRange(options.PrimaryAfterWriteWindow, TimeSpan.Zero, RoutingDefaults.MaxPrimaryAfterWriteWindow, prefix, nameof(options.PrimaryAfterWriteWindow)) is { } window)
+            yield return (nameof(options.PrimaryAfterWriteWindow), window, true);
+        if (OutOfRange(options.TokenLifetime, TimeSpan.FromSeconds(1), RoutingDefaults.MaxTokenLifetime, prefix, nameof(options.TokenLifetime)) is { } lifetime)
+            yield return (nameof(options.TokenLifetime), lifetime, true);
+        if (options.ClusterId is { } clusterId && !ConsistencyToken.IsValidClusterId(clusterId))
+            yield return (nameof(options.ClusterId), $"{prefix}{nameof(options.ClusterId)} '{clusterId}' must be 1–64 characters of [A-Za-z0-9_-].", false);
+        if (OutOfRange(options.FailedReplicaBackoff, TimeSpan.Zero, RoutingDefaults.MaxFailedReplicaBackoff, prefix, nameof(options.FailedReplicaBackoff)) is { } backoff)
+            yield return (nameof(options.FailedReplicaBackoff), backoff, true);
     }
+
+    private static string? OutOfRange(TimeSpan value, TimeSpan min, TimeSpan max, string prefix, string name) =>
+        value < min || value > max ? $"{prefix}{name} must be between {min} and {max} (it is {value})." : null;
 }

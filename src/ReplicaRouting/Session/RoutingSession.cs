@@ -72,6 +72,12 @@ public sealed class RoutingSession : IDisposable
 
     internal ReplicaRoutingDataSource DataSource { get; }
 
+    /// <summary>
+    /// Every command of this unit of work without its own hint runs as if it had <see cref="RoutingHint.ReadFromPrimary"/>
+    /// (set by ASP.NET Core endpoint metadata).
+    /// </summary>
+    internal bool ReadsFromPrimary { get; set; }
+
     /// <summary>Ends the unit of work; the ambient session becomes the one that was current before it.</summary>
     public void Dispose()
     {

@@ -1,0 +1,93 @@
+using System.Data.Common;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ReplicaRouting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers ReplicaRouting in a service collection.</summary>
+public static class ReplicaRoutingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a <see cref="ReplicaRoutingDataSource"/> (also as <see cref="DbDataSource"/>) and an
+    /// <see cref="IRoutingSessionAccessor"/>, configured from a section shaped like <see cref="ReplicaRoutingServiceOptions"/>
+    /// (by convention <c>ReplicaRouting</c>). The configuration is validated when the host starts: a bad value fails start-up
+    /// with an <see cref="OptionsValidationException"/> naming its key. Calling this again registers nothing twice.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section, e.g. <c>builder.Configuration.GetSection("ReplicaRouting")</c>.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddReplicaRouting(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        AddCore(services, (configuration as IConfigurationSection)?.Path ?? "");
+        services.AddSingleton<IConfigureOptions<ReplicaRoutingServiceOptions>>(new BindServiceOptions(configuration));
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="ReplicaRoutingDataSource"/> (also as <see cref="DbDataSource"/>) and an
+    /// <see cref="IRoutingSessionAccessor"/>, configured in code. The options are validated when the host starts; failures
+    /// name the configuration key the setting would have under a <c>ReplicaRouting</c> section (e.g. <c>ReplicaRouting:Primary</c>).
+    /// Calling this again registers nothing twice; its <paramref name="configure"/> runs after the earlier ones.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the primary, the replicas and the options.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddReplicaRouting(this IServiceCollection services, Action<ReplicaRoutingServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        AddCore(services, ReplicaRoutingMarker.DefaultSectionName);
+        services.Configure(configure);
+        return services;
+    }
+
+    private static void AddCore(IServiceCollection services, string sectionPath)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(ReplicaRoutingMarker))
+                return;
+        }
+
+        var marker = new ReplicaRoutingMarker(sectionPath);
+        services.AddSingleton(marker);
+        services.AddOptionsWithValidateOnStart<ReplicaRoutingServiceOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplicaRoutingServiceOptions>>(new ReplicaRoutingServiceOptionsValidator(marker.SectionPath)));
+        services.TryAddSingleton(CreateDataSource);
+        services.TryAddSingleton<DbDataSource>(sp => sp.GetRequiredService<ReplicaRoutingDataSource>());
+        services.TryAddSingleton<IRoutingSessionAccessor, RoutingSessionAccessor>();
+    }
+
+    private static ReplicaRoutingDataSource CreateDataSource(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<ReplicaRoutingServiceOptions>>().Value;   // validated on access too
+        var builder = new ReplicaRoutingDataSourceBuilder()
+            .UsePrimary(options.Primary!)
+            .UseOptions(options.Routing)
+            .UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)
+            .UseTimeProvider(services.GetService<TimeProvider>() ?? TimeProvider.System);
+        foreach (var replica in options.Replicas)
+            builder.AddReplica(replica);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Binds a section. A configured replica list replaces the list rather than adding to it (the binder appends), so binding
+    /// the same section twice changes nothing.
+    /// </summary>
+    private sealed class BindServiceOptions(IConfiguration configuration) : IConfigureOptions<ReplicaRoutingServiceOptions>
+    {
+        public void Configure(ReplicaRoutingServiceOptions options)
+        {
+            if (configuration.GetSection(nameof(options.Replicas)).GetChildren().Any())
+                options.Replicas.Clear();
+            configuration.Bind(options);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting;
+
+/// <summary>
+/// Start-up validation of <see cref="ReplicaRoutingServiceOptions"/>: every failure names its configuration key, and a
+/// connection string is never echoed (it holds a password). Reuses the builder's own checks.
+/// </summary>
+internal sealed class ReplicaRoutingServiceOptionsValidator(string sectionPath) : IValidateOptions<ReplicaRoutingServiceOptions>
+{
+    // RFC 9110 token characters: what a header name and a cookie name may consist of.
+    private static readonly SearchValues<char> s_tokenChars =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    public ValidateOptionsResult Validate(string? name, ReplicaRoutingServiceOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Primary))
+            failures.Add($"{Key(nameof(options.Primary))} is required: the MySqlConnector connection string of the primary server.");
+        else
+            CheckConnectionString(options.Primary, Key(nameof(options.Primary)), failures);
+
+        for (var i = 0; i < options.Replicas.Count; i++)
+        {
+            var key = Key($"{nameof(options.Replicas)}:{i}");
+            if (string.IsNullOrWhiteSpace(options.Replicas[i]))
+                failures.Add($"{key} is empty: expected the MySqlConnector connection string of a replica.");
+            else
+                CheckConnectionString(options.Replicas[i], key, failures);
+        }
+
+        foreach (var (_, message, _) in RoutingConfiguration.Check(options.Routing, Key(nameof(options.Routing)) + ":"))
+            failures.Add(message);
+
+        var http = options.Http;
+        var httpKey = Key(nameof(options.Http)) + ":";
+        if (!IsToken(http.HeaderName))
+            failures.Add($"{httpKey}{nameof(http.HeaderName)} '{http.HeaderName}' must be a non-empty HTTP header name (letters, digits and !#$%&'*+-.^_`|~).");
+        if (!IsToken(http.CookieName))
+            failures.Add($"{httpKey}{nameof(http.CookieName)} '{http.CookieName}' must be a non-empty cookie name (letters, digits and !#$%&'*+-.^_`|~).");
+        if (http.MaxTokenLength is < ReplicaRoutingHttpOptions.MinMaxTokenLength or > ReplicaRoutingHttpOptions.MaxMaxTokenLength)
+        {
+            failures.Add($"{httpKey}{nameof(http.MaxTokenLength)} must be between {ReplicaRoutingHttpOptions.MinMaxTokenLength} and " +
+                $"{ReplicaRoutingHttpOptions.MaxMaxTokenLength} (it is {http.MaxTokenLength}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private string Key(string name) => sectionPath.Length == 0 ? name : $"{sectionPath}:{name}";
+
+    private static void CheckConnectionString(string connectionString, string key, List<string> failures)
+    {
+        try
+        {
+            ReplicaRoutingDataSourceBuilder.ParseConnectionString(connectionString, key, paramName: null);
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add(ex.Message);
+        }
+    }
+
+    private static bool IsToken(string? value) => !string.IsNullOrEmpty(value) && !value.AsSpan().ContainsAnyExcept(s_tokenChars);
+}

@@ -1,0 +1,7 @@
+namespace ReplicaRouting;
+
+/// <summary>The ambient session, as a service.</summary>
+internal sealed class RoutingSessionAccessor : IRoutingSessionAccessor
+{
+    public RoutingSession? Current => RoutingSession.Current;
+}

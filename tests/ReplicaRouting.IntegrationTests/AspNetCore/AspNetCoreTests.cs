@@ -1,0 +1,313 @@
+using System.Net;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using ReplicaRouting.AspNetCore.Internal;
+using ReplicaRouting.ConsistencyChecker;
+using ReplicaRouting.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ReplicaRouting.IntegrationTests;
+
+/// <summary>
+/// The ASP.NET Core integration on real Kestrel over real replicas with real lag: the lost order after a POST→302→GET,
+/// bad tokens, session isolation and service-to-service propagation. Runs once per flavor; counts, never timings, are asserted.
+/// </summary>
+public abstract class AspNetCoreTests(TopologyFixture topology, ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Stopped = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan Running = TimeSpan.FromMilliseconds(150);
+
+    // Log events that mean "this token was ignored": the package's (2001–2003) and the core's (1201–1204).
+    private static readonly int[] IgnoredTokenEvents = [2001, 2002, 2003, 1201, 1202, 1203, 1204];
+
+    private readonly DirectoryInfo _keyRing = TestWebApp.CreateKeyRing();
+
+    public void Dispose()
+    {
+        _keyRing.Delete(recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Post_redirect_get_shows_no_stale_page_in_500_iterations_under_lag()
+    {
+        await using var app = await StartAsync();
+        var (stale, replicaReads, lag) = await RunPostRedirectGetAsync(app, iterations: 500, "web-middleware");
+        Assert.Equal(0, stale);
+        Assert.True(lag.Stops > 0, "no lag was injected");
+        Assert.True(replicaReads > 0, "no page was read from a replica");
+    }
+
+    [Fact]
+    public async Task Post_redirect_get_without_the_middleware_shows_stale_pages_under_lag()
+    {
+        await using var app = await StartAsync(new TestWebApp.Settings { UseMiddleware = false });
+        var (stale, _, lag) = await RunPostRedirectGetAsync(app, iterations: 300, "web-no-middleware");
+        Assert.True(stale > 0, "without the middleware a redirect under lag should show stale pages; the test could not fail");
+        Assert.True(lag.Stops > 0, "no lag was injected");
+    }
+
+    [Fact]
+    public async Task Bad_tokens_in_cookies_and_headers_give_200_the_right_data_and_one_log_line()
+    {
+        await using var app = await StartAsync();
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
+        using var post = await client.PostAsync(new Uri("/orders?item=tea&user=1", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Redirect, post.StatusCode);
+        var valid = post.Headers.GetValues("X-Consistency-Token").Single();
+        Assert.Contains(post.Headers.GetValues("Set-Cookie"), c => c.StartsWith("rr-consistency=" + valid, StringComparison.Ordinal)
+            && c.Contains("httponly", StringComparison.OrdinalIgnoreCase) && c.Contains("samesite=lax", StringComparison.OrdinalIgnoreCase) && c.Contains("path=/", StringComparison.Ordinal));
+        var location = post.Headers.Location!;
+        await topology.WaitForReplicasAsync();
+
+        var dataSource = app.Services.GetRequiredService<ReplicaRoutingDataSource>();
+        var provider = app.Services.GetRequiredService<IDataProtectionProvider>();
+        var protector = provider.CreateProtector(ConsistencyTokenProtector.Purpose).ToTimeLimitedDataProtector();
+        var coreText = protector.Unprotect(valid);
+        Assert.True(ConsistencyToken.TryParse(coreText, out var token));
+        var foreignRing = Directory.CreateTempSubdirectory("rr-foreign-keys-");
+        try
+        {
+            var foreign = DataProtectionProvider.Create(foreignRing).CreateProtector(ConsistencyTokenProtector.Purpose).ToTimeLimitedDataProtector();
+            var stale = new ConsistencyToken(dataSource.ClusterId, token.Position, DateTimeOffset.UtcNow.AddHours(-1));
+            var otherCluster = new ConsistencyToken("another-cluster", token.Position, DateTimeOffset.UtcNow);
+            var bad = new (string Name, string Value)[]
+            {
+                ("tampered", valid[..40] + (valid[40] == 'A' ? 'B' : 'A') + valid[41..]),
+                ("truncated", valid[..^12]),
+                ("expired-protection", protector.Protect(coreText, DateTimeOffset.UtcNow.AddSeconds(-5))),
+                ("expired-token", protector.Protect(stale.ToString(), DateTimeOffset.UtcNow.AddMinutes(5))),
+                ("foreign-key-ring", foreign.Protect(coreText, DateTimeOffset.UtcNow.AddMinutes(5))),
+                ("other-cluster", protector.Protect(otherCluster.ToString(), DateTimeOffset.UtcNow.AddMinutes(5))),
+                ("unprotected-core-text", coreText),
+                ("oversized", new string('A', 5000)),
+                ("garbage", "%%not*a(token)%%"),
+            };
+
+            foreach (var (name, value) in bad)
+            {
+                foreach (var where in new[] { "header", "cookie" })
+                {
+                    var before = IgnoredCount(app);
+                    using var request = new HttpRequestMessage(HttpMethod.Get, location);
+                    if (where == "header")
+                        request.Headers.TryAddWithoutValidation("X-Consistency-Token", value);
+                    else
+                        request.Headers.TryAddWithoutValidation("Cookie", "rr-consistency=" + value);
+                    using var response = await client.SendAsync(request);
+                    var body = await response.Content.ReadAsStringAsync();
+                    Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name} in the {where}: {(int)response.StatusCode} {body}");
+                    Assert.StartsWith("tea|", body, StringComparison.Ordinal);
+                    Assert.False(response.Headers.Contains("Set-Cookie"), $"{name} in the {where}: a read-only request set a cookie");
+                    Assert.True(IgnoredCount(app) - before == 1, $"{name} in the {where}: expected one log line, got {IgnoredCount(app) - before}");
+                }
+            }
+
+            // The same header twice is refused as a whole, also with one line.
+            var beforeRepeated = IgnoredCount(app);
+            using var repeated = new HttpRequestMessage(HttpMethod.Get, location);
+            repeated.Headers.TryAddWithoutValidation("X-Consistency-Token", [valid, valid]);
+            using var repeatedResponse = await client.SendAsync(repeated);
+            Assert.Equal(HttpStatusCode.OK, repeatedResponse.StatusCode);
+            Assert.Equal(1, IgnoredCount(app) - beforeRepeated);
+
+            // And the valid token, in either place, is accepted without a line.
+            var beforeValid = IgnoredCount(app);
+            foreach (var header in new[] { ("X-Consistency-Token", valid), ("Cookie", "rr-consistency=" + valid) })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, location);
+                request.Headers.TryAddWithoutValidation(header.Item1, header.Item2);
+                using var response = await client.SendAsync(request);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            Assert.Equal(beforeValid, IgnoredCount(app));
+        }
+        finally
+        {
+            foreignRing.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_of_different_users_never_share_a_session()
+    {
+        await using var app = await StartAsync();
+        const int users = 24, requestsPerUser = 8;
+        var results = await Task.WhenAll(Enumerable.Range(1, users).Select(async user =>
+        {
+            using var client = NewBrowser(app);
+            var positions = new List<string>();
+            for (var i = 0; i < requestsPerUser; i++)
+            {
+                using var response = await client.PostAsync(new Uri($"/session?user={user}", UriKind.Relative), null);
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"user {user}: {(int)response.StatusCode} {body}");
+                positions.Add(body);
+            }
+
+            return positions;
+        }));
+
+        Assert.Equal(users * requestsPerUser, app.Sessions.Count);   // one new session per request
+        foreach (var positions in results)
+        {
+            Assert.Equal("", positions[0]);   // a user's first request starts empty, whatever the others wrote
+            Assert.All(positions.Skip(1), p => Assert.NotEqual("", p));   // later ones carry that user's own token
+        }
+    }
+
+    [Fact]
+    public async Task Read_from_primary_endpoint_metadata_routes_reads_to_the_primary()
+    {
+        await using var app = await StartAsync();
+        using var client = NewBrowser(app);
+        using var post = await client.PostAsync(new Uri("/orders?item=metadata&user=1", UriKind.Relative), null);
+        var id = post.RequestMessage!.RequestUri!.Segments[^1];
+        await topology.WaitForReplicasAsync();
+        using var anonymous = new HttpClient { BaseAddress = app.BaseAddress };
+
+        Assert.Equal("metadata|Replica|Read", await anonymous.GetStringAsync(new Uri($"/orders/{id}", UriKind.Relative)));
+        Assert.Equal("metadata|Primary|ReadFromPrimaryHint", await anonymous.GetStringAsync(new Uri($"/orders/{id}/from-primary", UriKind.Relative)));
+    }
+
+    [Fact]
+    public async Task Api_only_apps_carry_the_token_in_the_header_without_cookies()
+    {
+        await using var app = await StartAsync(new TestWebApp.Settings { UseCookie = false });
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
+        await using (await new ReplicaControl(topology).PauseApplyAsync())
+        {
+            using var post = await client.PostAsync(new Uri("/orders?item=api&user=1", UriKind.Relative), null);
+            Assert.False(post.Headers.Contains("Set-Cookie"));
+            var token = post.Headers.GetValues("X-Consistency-Token").Single();
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, post.Headers.Location);
+            request.Headers.Add("X-Consistency-Token", token);
+            using var read = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            Assert.StartsWith("api|", await read.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.False(read.Headers.Contains("X-Consistency-Token"));   // nothing new was written: nothing sent back
+        }
+    }
+
+    [Fact]
+    public async Task Http_client_propagation_lets_service_b_see_service_a_write_under_lag()
+    {
+        await using var serviceB = await StartAsync();
+        await using var serviceA = await StartAsync(new TestWebApp.Settings { Downstream = serviceB.BaseAddress });
+        using var client = new HttpClient { BaseAddress = serviceA.BaseAddress };
+        await OrderStory.CreateOrdersTableAsync(topology.Config.AdminConnectionString(topology.Config.PrimaryEndpoint));
+        await topology.WaitForReplicasAsync();
+
+        var injector = new LagInjector(topology.Flavor, topology.Config.ReplicaEndpoints.Select(topology.Config.AdminConnectionString));
+        using var stopLag = new CancellationTokenSource();
+        var lag = injector.RunAsync(Stopped, Running, stopLag.Token);
+        int propagatedStale = 0, propagatedReplicaReads = 0, plainStale = 0;
+        const int calls = 100;
+        try
+        {
+            await Parallel.ForAsync(0, calls, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            {
+                foreach (var propagate in new[] { true, false })
+                {
+                    var item = $"b-{i}-{propagate}";
+                    using var response = await client.PostAsync(new Uri($"/a/orders?item={item}&propagate={propagate}", UriKind.Relative), null);
+                    var body = await response.Content.ReadAsStringAsync();
+                    Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+                    var fields = body.Split('|');
+                    var found = fields[0] == "200";
+                    if (found)
+                        Assert.Equal(item, fields[1]);
+                    if (propagate)
+                    {
+                        if (!found)
+                            Interlocked.Increment(ref propagatedStale);
+                        else if (fields[2] == "Replica")
+                            Interlocked.Increment(ref propagatedReplicaReads);
+                        else
+                            Assert.Equal("CausalWaitTimedOut", fields[3]);
+                    }
+                    else if (!found)
+                    {
+                        Interlocked.Increment(ref plainStale);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            await stopLag.CancelAsync();
+        }
+
+        var report = await lag;
+        output.WriteLine($"RESULT flavor={topology.Flavor} mode=web-propagation calls={calls} stale={propagatedStale} replica_reads={propagatedReplicaReads} unpropagated_stale={plainStale} stops={report.Stops}");
+        Assert.Equal(0, propagatedStale);
+        Assert.True(propagatedReplicaReads > 0, "service B never read its replica");
+        Assert.True(plainStale > 0, "without propagation service B should have missed some writes under lag; the test could not fail");
+    }
+
+    private async Task<TestWebApp> StartAsync(TestWebApp.Settings? settings = null)
+    {
+        await OrderStory.CreateOrdersTableAsync(topology.Config.AdminConnectionString(topology.Config.PrimaryEndpoint));
+        await topology.WaitForReplicasAsync();
+        return await TestWebApp.StartAsync(topology, _keyRing, settings);
+    }
+
+    private static HttpClient NewBrowser(TestWebApp app) =>
+        new(new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = true }) { BaseAddress = app.BaseAddress };
+
+    private static int IgnoredCount(TestWebApp app) => app.Log.Entries.Count(e => IgnoredTokenEvents.Contains(e.EventId));
+
+    /// <summary>Users each POST an order, follow the 302 with their cookies and GET the order page, under real lag.</summary>
+    private async Task<(int Stale, int ReplicaReads, LagInjectionReport Lag)> RunPostRedirectGetAsync(TestWebApp app, int iterations, string mode)
+    {
+        var injector = new LagInjector(topology.Flavor, topology.Config.ReplicaEndpoints.Select(topology.Config.AdminConnectionString));
+        using var stopLag = new CancellationTokenSource();
+        var lag = injector.RunAsync(Stopped, Running, stopLag.Token);
+        int stale = 0, replicaReads = 0, next = -1;
+        const int users = 16;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, users).Select(async user =>
+            {
+                using var browser = NewBrowser(app);
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < iterations)
+                {
+                    var item = $"prg-{i}";
+                    using var response = await browser.PostAsync(new Uri($"/orders?item={item}&user={user}", UriKind.Relative), null);
+                    var body = await response.Content.ReadAsStringAsync();
+                    Assert.Equal(HttpMethod.Get, response.RequestMessage!.Method);   // the redirect was followed
+                    if (response.StatusCode == HttpStatusCode.NotFound)
+                    {
+                        Interlocked.Increment(ref stale);
+                        continue;
+                    }
+
+                    Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+                    var fields = body.Split('|');
+                    Assert.Equal(item, fields[0]);
+                    if (fields[1] == "Replica")
+                        Interlocked.Increment(ref replicaReads);
+                }
+            }));
+        }
+        finally
+        {
+            await stopLag.CancelAsync();
+        }
+
+        var report = await lag;
+        output.WriteLine($"RESULT flavor={topology.Flavor} mode={mode} pairs={iterations} stale={stale} replica_reads={replicaReads} " +
+            $"stops={report.Stops} elapsed_ms={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0}");
+        return (stale, replicaReads, report);
+    }
+}
+
+[Collection(TopologyConfig.MariaDb), Trait("Flavor", TopologyConfig.MariaDb)]
+public sealed class MariaDbAspNetCoreTests(MariaDbTopology topology, ITestOutputHelper output) : AspNetCoreTests(topology, output);
+
+[Collection(TopologyConfig.MySql), Trait("Flavor", TopologyConfig.MySql)]
+public sealed class MySqlAspNetCoreTests(MySqlTopology topology, ITestOutputHelper output) : AspNetCoreTests(topology, output);
