@@ -91,7 +91,7 @@ public abstract class ReadYourWritesTests(TopologyFixture topology) : IDisposabl
     [Fact]
     public async Task Nothing_ever_waits_on_the_primary()
     {
-        var dataSource = DataSource(replicaEndpoints: ["127.0.0.1:" + ClosedPort(), "127.0.0.1:" + ClosedPort()]);
+        var dataSource = DataSource(replicaEndpoints: [TopologyConfig.ClosedEndpoint(), TopologyConfig.ClosedEndpoint()]);
         var primaryWaitsBefore = await PrimaryWaitCountAsync();
         using var session = dataSource.BeginSession();
         await using var connection = await dataSource.OpenConnectionAsync();
@@ -396,13 +396,6 @@ public abstract class ReadYourWritesTests(TopologyFixture topology) : IDisposabl
     }
 
     private static string NewName() => Guid.NewGuid().ToString("N");
-
-    private static int ClosedPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 [Collection(TopologyConfig.MariaDb), Trait("Flavor", TopologyConfig.MariaDb)]

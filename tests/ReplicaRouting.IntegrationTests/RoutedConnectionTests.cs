@@ -333,7 +333,7 @@ public abstract class RoutedConnectionTests(TopologyFixture topology) : IDisposa
     [Fact]
     public async Task A_replica_that_is_down_is_skipped_and_both_down_fall_back_to_the_primary()
     {
-        var deadEndpoint = "127.0.0.1:" + FreePort();
+        var deadEndpoint = TopologyConfig.ClosedEndpoint();
         await using (var oneDown = topology.CreateDataSource(replicaEndpoints: [deadEndpoint, topology.Config.ReplicaEndpoints[1]]))
         await using (var connection = await oneDown.OpenConnectionAsync())
         {
@@ -342,7 +342,7 @@ public abstract class RoutedConnectionTests(TopologyFixture topology) : IDisposa
                 Assert.Equal(expected, await connection.ExecuteScalarAsync<long>("SELECT @@server_id"));
         }
 
-        await using var allDown = topology.CreateDataSource(replicaEndpoints: [deadEndpoint, "127.0.0.1:" + FreePort()]);
+        await using var allDown = topology.CreateDataSource(replicaEndpoints: [deadEndpoint, TopologyConfig.ClosedEndpoint()]);
         await using var fallback = await allDown.OpenConnectionAsync();
         Assert.Equal(topology.PrimaryServerId, await fallback.ExecuteScalarAsync<long>("SELECT @@server_id"));
         Assert.Equal(RoutingReason.NoReplicaAvailable, fallback.LastRoutingDecision!.Value.Reason);
@@ -352,14 +352,6 @@ public abstract class RoutedConnectionTests(TopologyFixture topology) : IDisposa
     {
         await using var admin = await topology.OpenAdminAsync(endpoint);
         return await admin.ExecuteScalarAsync<long>("SELECT @@server_id");
-    }
-
-    /// <summary>A loopback port nobody listens on: connecting to it is refused at once.</summary>
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

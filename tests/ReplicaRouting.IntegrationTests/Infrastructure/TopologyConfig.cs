@@ -58,6 +58,14 @@ public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, 
         return extra is null ? builder.ConnectionString : builder.ConnectionString + ";" + extra;
     }
 
+    /// <summary>A loopback endpoint nobody listens on: connecting to it is refused at once (a replica that is down).</summary>
+    public static string ClosedEndpoint()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return "127.0.0.1:" + ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static (string Host, uint Port) Split(string endpoint)
     {
         var colon = endpoint.LastIndexOf(':');
