@@ -28,7 +28,16 @@ MSG
   echo "Topologies up: ${RR_FLAVORS}" >&2
 }
 
+# The end-to-end test drives the sample in a real headless browser: Debian's chromium (Playwright's own browser
+# download is not reachable here, so the test points Playwright at this one).
+ensure_chromium() {
+  command -v chromium >/dev/null && return
+  echo "Installing Debian's chromium for the browser test..." >&2
+  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+}
+
 run_tests() {
+  ensure_chromium
   start_servers
   dotnet build ReplicaRouting.sln -c "$CONFIGURATION" -warnaserror
 
