@@ -248,7 +248,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
         else if (cluster.KnownPrimaryPosition is null)
         {
-            // Never seen a GTID from this primary: GTIDs or the binary log are off, so track writes by time instead.
+            // The primary has no GTID position at all (read when this data source first connected to it): GTIDs or
+            // the binary log are off, so track writes by time instead.
             if (cluster.ShouldLogCaptureWarning())
                 Log.GtidCaptureUnavailable(_configuration.Logger, _configuration.Primary.Endpoint, _configuration.PrimaryAfterWriteWindow);
             session.RecordWrite(null);
@@ -331,13 +332,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         if (cluster.KnownPrimaryPosition is not { } known || !position.IsSatisfiedBy(known))
-        {
-            var query = new MySqlCommand(Dialect.PrimaryPositionSql, primary);
-            await using var disposeQuery = query.ConfigureAwait(false);
-            var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
-            if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var current))
-                cluster.ObservePrimaryPosition(current);
-        }
+            await RefreshPrimaryPositionAsync(primary, async, cancellationToken).ConfigureAwait(false);
 
         if (cluster.KnownPrimaryPosition is { } now && position.IsSatisfiedBy(now))
         {
@@ -547,8 +542,31 @@ public sealed class ReplicaRoutingConnection : DbConnection
             await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
         else
             physical.Open();
-        DataSourceOwner.Cluster.ObserveServerVersion(physical.ServerVersion);
+        var cluster = DataSourceOwner.Cluster;
+        cluster.ObserveServerVersion(physical.ServerVersion);
+        if (node.Role == RouteTarget.Primary && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
+        {
+            try
+            {
+                await RefreshPrimaryPositionAsync(physical, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MySqlException)
+            {
+                cluster.ReleasePrimaryProbe();   // try again on the next connection; the command itself goes on
+            }
+        }
+
         return physical;
+    }
+
+    /// <summary>Reads the primary's executed position (one round trip) into what the cluster knows; empty means GTIDs are off.</summary>
+    private async ValueTask RefreshPrimaryPositionAsync(MySqlConnection primary, bool async, CancellationToken cancellationToken)
+    {
+        var query = new MySqlCommand(Dialect.PrimaryPositionSql, primary);
+        await using var disposeQuery = query.ConfigureAwait(false);
+        var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
+        if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var position) && !position.IsEmpty)
+            DataSourceOwner.Cluster.ObservePrimaryPosition(position);
     }
 
     private void DiscardPhysical(RoutingNode node)

@@ -262,6 +262,20 @@ public abstract class ReadYourWritesTests(TopologyFixture topology) : IDisposabl
     }
 
     [Fact]
+    public async Task A_statement_that_writes_nothing_leaves_the_session_free_and_logs_nothing()
+    {
+        var dataSource = DataSource();   // fresh: knows nothing of the primary yet
+        using var session = dataSource.BeginSession();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS items (id BIGINT PRIMARY KEY)");   // exists: no GTID
+        await connection.ExecuteAsync("UPDATE items SET name = name WHERE id < 0");
+        Assert.True(topology.IsReplica(await connection.ExecuteScalarAsync<long>("SELECT @@server_id")));
+        Assert.NotEqual(RoutingReason.RecentWrite, connection.LastRoutingDecision!.Value.Reason);
+        Assert.False(_log.Contains(EventIds.GtidCaptureUnavailable));
+        Assert.False(session.Snapshot.UnknownWrite);
+    }
+
+    [Fact]
     public async Task A_transaction_is_captured_at_commit()
     {
         var dataSource = DataSource();

@@ -9,6 +9,7 @@ internal sealed class ClusterState
     private ServerDialect? _dialect;
     private GtidPosition? _knownPrimaryPosition;
     private int _captureWarningLogged;
+    private int _primaryPositionProbed;
 
     public ClusterState(string clusterId) => ClusterId = clusterId;
 
@@ -49,6 +50,14 @@ internal sealed class ClusterState
                 return;
         }
     }
+
+    /// <summary>
+    /// True for the first caller only (until <see cref="ReleasePrimaryProbe"/>): the primary's position is read once
+    /// per data source, so that an empty capture can be told apart from a server without GTIDs.
+    /// </summary>
+    public bool ClaimPrimaryProbe() => Interlocked.Exchange(ref _primaryPositionProbed, 1) == 0;
+
+    public void ReleasePrimaryProbe() => Volatile.Write(ref _primaryPositionProbed, 0);
 
     /// <summary>True the first time only: a server without GTIDs is reported once, not on every write.</summary>
     public bool ShouldLogCaptureWarning() => Interlocked.Exchange(ref _captureWarningLogged, 1) == 0;
