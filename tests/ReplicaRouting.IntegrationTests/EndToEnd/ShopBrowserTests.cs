@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -300,9 +299,6 @@ public abstract partial class ShopBrowserTests(TopologyFixture topology, ITestOu
 
             var app = ShopApp.Build([], builder =>
             {
-                // The sample's appsettings.json is copied next to this assembly: drop it so only this topology is configured.
-                foreach (var json in builder.Configuration.Sources.OfType<JsonConfigurationSource>().ToList())
-                    builder.Configuration.Sources.Remove(json);
                 builder.Configuration.AddInMemoryCollection(settings);
                 builder.Logging.ClearProviders();
                 builder.Services.AddSingleton<ILoggerFactory>(log);
