@@ -53,7 +53,7 @@ public sealed class OrderStoryResult
     /// <summary>
     /// The machine-readable summary, exactly
     /// <c>RESULT flavor=… mode=… pairs=… stale=… replica_share=… read_p50_ms=… read_p99_ms=…</c>
-    /// (invariant culture, two decimals for the share and the times).
+    /// (invariant culture, two decimals for the share and the times; see <see cref="ResultLine.Format"/>).
     /// </summary>
     /// <param name="flavor"><c>mariadb</c> or <c>mysql</c>.</param>
     /// <param name="mode">One of <see cref="OrderStory.Modes"/>.</param>
@@ -61,14 +61,10 @@ public sealed class OrderStoryResult
     /// <exception cref="ArgumentException">An unknown flavor or mode.</exception>
     public string ToResultLine(string flavor, string mode)
     {
-        if (flavor is not ("mariadb" or "mysql"))
-            throw new ArgumentException($"Unknown flavor '{flavor}': expected 'mariadb' or 'mysql'.", nameof(flavor));
         if (!OrderStory.Modes.Contains(mode))
             throw new ArgumentException($"Unknown mode '{mode}': expected one of {string.Join(", ", OrderStory.Modes)}.", nameof(mode));
 
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"RESULT flavor={flavor} mode={mode} pairs={Pairs} stale={Stale} replica_share={ReplicaShare:F2} read_p50_ms={ReadP50Milliseconds:F2} read_p99_ms={ReadP99Milliseconds:F2}");
+        return ResultLine.Format(flavor, mode, Pairs, Stale, ReplicaShare, ReadP50Milliseconds, ReadP99Milliseconds);
     }
 
     /// <summary>A one-line human summary, with the reasons histogram.</summary>
@@ -95,16 +91,12 @@ public sealed class OrderStoryResult
             stale: reads.Count(r => !r.Found),
             replicaReads: reads.Count(r => r.Decision.Target == RouteTarget.Replica),
             tokens: reads.Count(r => r.WriteHadToken),
-            readP50: Percentile(times, 0.50),
-            readP99: Percentile(times, 0.99),
+            readP50: ResultLine.Percentile(times, 0.50),
+            readP99: ResultLine.Percentile(times, 0.99),
             readReasons: Histogram(reads),
             staleReasons: Histogram(reads.Where(r => !r.Found)),
             elapsed);
     }
-
-    /// <summary>Nearest-rank percentile of sorted values.</summary>
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static Dictionary<RoutingReason, int> Histogram(IEnumerable<ReadOutcome> reads) =>
         reads.GroupBy(r => r.Decision.Reason).ToDictionary(g => g.Key, g => g.Count());

@@ -1,7 +1,10 @@
 // The demo, run by ./build.sh demo (which starts the local topologies first; RR_* variables point it elsewhere).
 //   Part 1: a small workload on each topology, printing which server answered each statement and why.
 //   Part 2: the "lost order" story under REAL injected lag, in three modes, counting the orders users could not see.
-// Arguments: --pairs N (write→read pairs per mode, default 2000), --concurrency N (simulated users, default 16).
+//   Part 3: the same story through the sample shop (ASP.NET Core + EF Core) on real Kestrel, with browser-like HttpClients
+//           carrying the token in a cookie, and a second service reading the order with the token propagated in a header.
+// Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
+//            --concurrency N (simulated users, default 16).
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -11,22 +14,25 @@ using ReplicaRouting;
 using ReplicaRouting.ConsistencyChecker;
 
 var pairs = 2000;
+var webPairs = 500;
 var concurrency = 16;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
         continue;   // ./build.sh demo -- --pairs 300 passes the separator through
-    if (args[i] is "--pairs" or "--concurrency" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
+    if (args[i] is "--pairs" or "--web-pairs" or "--concurrency" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
     {
         if (args[i] == "--pairs")
             pairs = value;
+        else if (args[i] == "--web-pairs")
+            webPairs = value;
         else
             concurrency = Math.Min(value, OrderStoryOptions.MaxConcurrency);
         i++;
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--concurrency N]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N]");
     return 2;
 }
 
@@ -62,15 +68,37 @@ Console.WriteLine("request, after a redirect; only the consistency token travels
 Console.WriteLine($"Lag is real: each replica's apply thread is stopped {stoppedWindow.TotalMilliseconds:0} ms, then runs {runningWindow.TotalMilliseconds:0} ms, replicas out of phase.");
 
 var resultLines = new List<string>();
+// Part 3's two services share one Data Protection key ring, so the partner accepts the shop's protected token.
+var keyRing = Directory.CreateTempSubdirectory("rr-demo-keys-");
 try
 {
     foreach (var topology in topologies)
         resultLines.AddRange(await RunStoryAsync(topology, pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+
+    Console.WriteLine();
+    Console.WriteLine($"Part 3: the lost order through the sample shop (ASP.NET Core + EF Core, real Kestrel on 127.0.0.1). {concurrency} users, each");
+    Console.WriteLine("a browser-like HttpClient with its own cookie jar: POST /orders, follow the 302 to the order page (a 404 \"No such order\"");
+    Console.WriteLine("is STALE; read p50/p99 time that GET), then GET /orders/{id}/partner: the shop asks a second service (same database, same");
+    Console.WriteLine("key ring) with the token propagated in a header; \"-partner\" rows count the times that service could not see the order.");
+    Console.WriteLine("Same lag windows as part 2.");
+    foreach (var topology in topologies)
+        resultLines.AddRange(await WebStory.RunAsync(topology, keyRing, webPairs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
 }
 catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
 {
     Console.Error.WriteLine("Interrupted; the replicas' apply threads were restarted.");
     return 130;
+}
+finally
+{
+    try
+    {
+        keyRing.Delete(recursive: true);
+    }
+    catch (IOException)
+    {
+        // A temporary directory left behind is not worth failing the demo for.
+    }
 }
 
 Console.WriteLine();
@@ -143,30 +171,10 @@ static async Task<IEnumerable<string>> RunStoryAsync(
         await using var dataSource = builder.Build();
 
         // Lag runs for exactly as long as the story does; the injector restarts the apply threads and waits for catch-up.
-        using var endLag = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var lag = injector.RunAsync(stopped, running, endLag.Token);
-        OrderStoryResult result;
-        try
-        {
-            result = await OrderStory.RunAsync(dataSource, new OrderStoryOptions { Pairs = pairs, Concurrency = concurrency, UseToken = true }, cancellationToken);
-        }
-        catch
-        {
-            await endLag.CancelAsync();
-            try
-            {
-                await lag;   // the threads are restarted either way; the story's error is the one to report
-            }
-            catch (Exception lagError)
-            {
-                Console.Error.WriteLine($"(lag injection also failed: {lagError.Message})");
-            }
-
-            throw;
-        }
-
-        await endLag.CancelAsync();
-        var report = await lag;   // a lag failure surfaces here, after the threads were restarted
+        var (result, report) = await Lagged.RunAsync(
+            injector, stopped, running,
+            token => OrderStory.RunAsync(dataSource, new OrderStoryOptions { Pairs = pairs, Concurrency = concurrency, UseToken = true }, token),
+            cancellationToken);
         results.Add((mode, result));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{mode,-20} {result.Pairs,6} {result.Stale,6} {result.ReplicaShare,13:F2} {result.ReadP50Milliseconds,11:F2} {result.ReadP99Milliseconds,11:F2} " +
@@ -219,6 +227,13 @@ internal sealed record Topology(string Flavor, string Primary, string[] Replicas
     public string ConnectionString(string endpoint) => Build(endpoint, User, Password);
 
     public string AdminConnectionString(string endpoint) => Build(endpoint, AdminUser, AdminPassword);
+
+    /// <summary>The application user's connection string with the two settings EF Core (Pomelo) requires.</summary>
+    public string ShopConnectionString(string endpoint) => new MySqlConnectionStringBuilder(ConnectionString(endpoint))
+    {
+        AllowUserVariables = true,
+        UseAffectedRows = false,
+    }.ConnectionString;
 
     private string Build(string endpoint, string user, string password)
     {
