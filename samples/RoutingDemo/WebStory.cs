@@ -2,12 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -41,8 +36,8 @@ internal static class WebStory
         var schemaReady = false;
         foreach (var mode in Modes)
         {
-            await using var partner = await ShopHost.StartAsync(topology, mode, keyRing, partnerUrl: null, cancellationToken);
-            await using var shop = await ShopHost.StartAsync(topology, mode, keyRing, partner.BaseAddress, cancellationToken);
+            await using var partner = await WebShop.StartAsync(topology, mode, keyRing, partnerUrl: null, cancellationToken);
+            await using var shop = await WebShop.StartAsync(topology, mode, keyRing, partner.BaseAddress, cancellationToken);
             if (!schemaReady)
             {
                 await ShopApp.EnsureSchemaAsync(shop.Services);
@@ -312,21 +307,9 @@ internal sealed class Browser : IDisposable
         new($"{request} answered {(int)response.StatusCode} {response.ReasonPhrase}: {(body.Length > 300 ? body[..300] + "…" : body)}");
 }
 
-/// <summary>One instance of the sample shop on Kestrel at 127.0.0.1 and a dynamic port, configured for one web mode.</summary>
-internal sealed class ShopHost : IAsyncDisposable
+/// <summary>Starts one instance of the sample shop configured for one web mode.</summary>
+internal static class WebShop
 {
-    private readonly WebApplication _app;
-
-    private ShopHost(WebApplication app, Uri baseAddress)
-    {
-        _app = app;
-        BaseAddress = baseAddress;
-    }
-
-    public Uri BaseAddress { get; }
-
-    public IServiceProvider Services => _app.Services;
-
     /// <param name="topology">The topology both services use.</param>
     /// <param name="mode">One of <see cref="WebStory.Modes"/>.</param>
     /// <param name="keyRing">The Data Protection key ring every instance shares, so each accepts the others' tokens.</param>
@@ -348,39 +331,18 @@ internal sealed class ShopHost : IAsyncDisposable
         for (var i = 0; i < topology.Replicas.Length; i++)
             settings[$"ReplicaRouting:Replicas:{i}"] = topology.ShopConnectionString(topology.Replicas[i]);
 
-        var app = ShopApp.Build([], builder =>
+        var host = await ShopHost.StartAsync(settings, builder =>
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Configuration.AddInMemoryCollection(settings);
-            // Warnings and errors only, whatever an appsettings.json in the working directory says.
+            // Warnings and errors only, whatever the environment says.
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
             // Expected here: the demo's key ring is a temporary directory, deleted at the end, with no key encryption at rest.
             builder.Logging.AddFilter<ConsoleLoggerProvider>("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
-        });
+        }, cancellationToken);
 
-        try
-        {
-            await app.StartAsync(cancellationToken);
-
-            // Make sure the shared key ring has a key before any instance issues a token (instances never race to create one).
-            app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("RoutingDemo.warm-up").Protect("x"u8.ToArray());
-
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Single()
-                ?? throw new InvalidOperationException("Kestrel did not report its address.");
-            return new ShopHost(app, new Uri(address));
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        // Make sure the shared key ring has a key before any instance issues a token (instances never race to create one).
+        host.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("RoutingDemo.warm-up").Protect("x"u8.ToArray());
+        return host;
     }
 }

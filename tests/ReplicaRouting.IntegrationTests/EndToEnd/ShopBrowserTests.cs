@@ -2,10 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Dapper;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -64,7 +60,7 @@ public abstract partial class ShopBrowserTests(TopologyFixture topology, ITestOu
         File.Delete(listShot);
 
         var log = new RecordingLoggerFactory();
-        await using var shop = await RunningShop.StartAsync(topology, _keyRing, log);
+        await using var shop = await StartShopAsync(topology, _keyRing, log);
         await WarmUpAsync(shop.BaseAddress);
         await topology.WaitForReplicasAsync();
         output.WriteLine($"[{total.Elapsed.TotalSeconds:F1}s] shop on {shop.BaseAddress}, schema ready, replicas caught up");
@@ -272,66 +268,26 @@ public abstract partial class ShopBrowserTests(TopologyFixture topology, ITestOu
     [GeneratedRegex(@"^/orders/\d+$")]
     private static partial Regex OrderPage();
 
-    /// <summary>The sample shop (ShopApp.Build) on Kestrel at 127.0.0.1 with a dynamic port, configured for one topology only.</summary>
-    private sealed class RunningShop : IAsyncDisposable
+    /// <summary>The sample shop on Kestrel at 127.0.0.1 with a dynamic port, configured for this topology only.</summary>
+    private static async Task<ShopHost> StartShopAsync(TopologyFixture topology, DirectoryInfo keyRing, RecordingLoggerFactory log)
     {
-        private readonly WebApplication _app;
-
-        private RunningShop(WebApplication app, Uri baseAddress)
+        var config = topology.Config;
+        var settings = new Dictionary<string, string?>
         {
-            _app = app;
-            BaseAddress = baseAddress;
-        }
+            ["ReplicaRouting:Primary"] = config.ConnectionString(config.PrimaryEndpoint, PomeloOptions),
+            ["ReplicaRouting:Routing:Consistency"] = nameof(ReadConsistency.ReadYourWrites),
+            ["ReplicaRouting:Routing:CausalReadTimeout"] = CausalReadTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["Shop:KeysDirectory"] = keyRing.FullName,
+        };
+        for (var i = 0; i < config.ReplicaEndpoints.Count; i++)
+            settings[$"ReplicaRouting:Replicas:{i}"] = config.ConnectionString(config.ReplicaEndpoints[i], PomeloOptions);
 
-        public Uri BaseAddress { get; }
-
-        public static async Task<RunningShop> StartAsync(TopologyFixture topology, DirectoryInfo keyRing, RecordingLoggerFactory log)
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await ShopHost.StartAsync(settings, builder =>
         {
-            var config = topology.Config;
-            var settings = new Dictionary<string, string?>
-            {
-                ["ReplicaRouting:Primary"] = config.ConnectionString(config.PrimaryEndpoint, PomeloOptions),
-                ["ReplicaRouting:Routing:Consistency"] = nameof(ReadConsistency.ReadYourWrites),
-                ["ReplicaRouting:Routing:CausalReadTimeout"] = CausalReadTimeout.ToString("c", CultureInfo.InvariantCulture),
-                ["Shop:KeysDirectory"] = keyRing.FullName,
-            };
-            for (var i = 0; i < config.ReplicaEndpoints.Count; i++)
-                settings[$"ReplicaRouting:Replicas:{i}"] = config.ConnectionString(config.ReplicaEndpoints[i], PomeloOptions);
-
-            var app = ShopApp.Build([], builder =>
-            {
-                builder.Configuration.AddInMemoryCollection(settings);
-                builder.Logging.ClearProviders();
-                builder.Services.AddSingleton<ILoggerFactory>(log);
-            });
-            app.Urls.Add("http://127.0.0.1:0");
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await app.StartAsync(timeout.Token);
-                await ShopApp.EnsureSchemaAsync(app.Services);
-                var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-                return new RunningShop(app, new Uri(address));
-            }
-            catch
-            {
-                await app.DisposeAsync();
-                throw;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _app.StopAsync(timeout.Token);
-            }
-            finally
-            {
-                await _app.DisposeAsync();
-            }
-        }
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton<ILoggerFactory>(log);
+        }, timeout.Token);
     }
 
     /// <summary>Polls every node with a plain (unrouted) app connection and records when each first shows the order.</summary>
