@@ -2,6 +2,7 @@
 # ReplicaRouting's one entry point. On a fresh Debian machine with only the .NET SDK:
 #   ./build.sh demo      start the local MariaDB and MySQL topologies if needed and run the demo
 #   ./build.sh test      start them if needed and run every test project (unit + integration, per flavor)
+#   ./build.sh bench [--quick] [--flavor mariadb|mysql]   benchmarks (hot path, then paired end to end); never part of test
 #   ./build.sh servers start|stop|reset|status [mariadb|mysql]   manage the local topologies
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -81,12 +82,26 @@ run_demo() {
   dotnet run --project samples/RoutingDemo -c "$CONFIGURATION" -- "$@"
 }
 
+# Benchmarks (docs/performance.md). stdout carries only the BENCH lines; the build and progress go to stderr.
+run_bench() {
+  local flavor=mariadb arg previous=""
+  for arg in "$@"; do
+    [[ "$previous" == "--flavor" ]] && flavor=$arg
+    previous=$arg
+  done
+  bash "$SERVERS" start "$flavor" >&2
+  eval "$(bash "$SERVERS" env)"
+  dotnet build tests/ReplicaRouting.Benchmarks -c Release -warnaserror -nologo -v quiet >&2
+  dotnet tests/ReplicaRouting.Benchmarks/bin/Release/net10.0/ReplicaRouting.Benchmarks.dll --flavor "$flavor" "$@"
+}
+
 case "${1:-}" in
   test) shift; run_tests "$@" ;;
   demo) shift; run_demo "$@" ;;
+  bench) shift; run_bench "$@" ;;
   servers) shift; exec bash "$SERVERS" "$@" ;;
   *)
-    echo "usage: ./build.sh demo | test | servers start|stop|reset|status [mariadb|mysql]" >&2
+    echo "usage: ./build.sh demo | test | bench [--quick] [--flavor mariadb|mysql] | servers start|stop|reset|status [mariadb|mysql]" >&2
     exit 2
     ;;
 esac

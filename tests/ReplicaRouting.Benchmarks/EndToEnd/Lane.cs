@@ -1,0 +1,183 @@
+using System.Data.Common;
+using MySqlConnector;
+
+namespace ReplicaRouting.Benchmarks.EndToEnd;
+
+/// <summary>
+/// One worker's connections, opened on first use and kept open: what is measured is the command, on a connection the
+/// application already holds (as with Dapper inside a request). Plain and routed sides run the same code over
+/// <see cref="DbConnection"/>.
+/// </summary>
+internal sealed class Lane(Workbench bench) : IAsyncDisposable
+{
+    private const string SelectByKey = $"SELECT id, item, qty FROM {Workbench.Table} WHERE id = @id";
+    private const string InsertRow = $"INSERT INTO {Workbench.Table} (item, qty) VALUES (@item, @qty)";
+
+    private MySqlConnection? _rawPrimary;
+    private MySqlConnection? _rawReplica;
+    private ReplicaRoutingConnection? _routed;
+    private ReplicaRoutingConnection? _routedWriter;
+    private ReplicaRoutingConnection? _eventual;
+    private ReplicaRoutingConnection? _causalKnown;
+    private ReplicaRoutingConnection? _causalWait;
+    private string? _waitPosition;
+    private int _nextId;
+
+    // ---- the operations; each pair compares a routed one with the plain one doing the same work on the same server ----
+
+    public async Task<long> RawSelect1() => await Select1Async(_rawReplica ??= await OpenAsync(bench.RawReplica));
+
+    public async Task<long> RoutedSelect1()
+    {
+        var connection = _routed ??= await OpenAsync(bench.Routed);
+        var value = await Select1Async(connection);
+        Expect(connection, RoutingReason.Read);
+        return value;
+    }
+
+    public async Task<long> RawPkRead() => await ReadByKeyAsync(_rawReplica ??= await OpenAsync(bench.RawReplica));
+
+    public async Task<long> RoutedPkRead()
+    {
+        var connection = _routed ??= await OpenAsync(bench.Routed);
+        var value = await ReadByKeyAsync(connection);
+        Expect(connection, RoutingReason.Read);
+        return value;
+    }
+
+    public async Task<long> RawInsert() => await InsertAsync(_rawPrimary ??= await OpenAsync(bench.RawPrimary));
+
+    /// <summary>Read-your-writes: the GTID capture rides along in the same round trip.</summary>
+    public async Task<long> RoutedInsertCapture()
+    {
+        var connection = _routedWriter ??= await OpenAsync(bench.Routed);
+        var value = await InsertAsync(connection);
+        Expect(connection, RoutingReason.Write);
+        return value;
+    }
+
+    /// <summary>Eventual consistency: the insert runs as written.</summary>
+    public async Task<long> RoutedInsertNoCapture()
+    {
+        var connection = _eventual ??= await OpenAsync(bench.Eventual);
+        var value = await InsertAsync(connection);
+        Expect(connection, RoutingReason.Write);
+        return value;
+    }
+
+    /// <summary>A read of a session with a position the replica is known to have: no wait is sent.</summary>
+    public async Task<long> RoutedCausalKnown()
+    {
+        var connection = _causalKnown ?? throw new InvalidOperationException("PrepareCausalAsync first.");
+        var node = bench.CausalKnown.Configuration.Replicas[0];
+        var waits = node.CausalWaits;
+        var value = await ReadByKeyAsync(connection);
+        Expect(connection, RoutingReason.CausalRead);
+        if (node.CausalWaits != waits)
+            throw new InvalidOperationException("A read on a replica known to be caught up sent a wait.");
+        return value;
+    }
+
+    /// <summary>A read that needs the wait: the wait and the query go as one batch, one round trip.</summary>
+    public async Task<long> RoutedCausalWait()
+    {
+        var connection = _causalWait ?? throw new InvalidOperationException("PrepareCausalAsync first.");
+        var node = bench.ForgetAppliedBy;
+        node.ObserveAppliedPosition(bench.OtherFlavorEmpty);
+        var waits = node.CausalWaits;
+        var value = await ReadByKeyAsync(connection);
+        Expect(connection, RoutingReason.CausalRead);
+        if (node.CausalWaits != waits + 1)
+            throw new InvalidOperationException("A causal read that needed the wait did not send it.");
+        return value;
+    }
+
+    /// <summary>The same wait and read with plain MySqlConnector: two round trips.</summary>
+    public async Task<long> RawWaitThenRead()
+    {
+        var replica = _rawReplica ??= await OpenAsync(bench.RawReplica);
+        var position = _waitPosition ?? throw new InvalidOperationException("PrepareCausalAsync first.");
+        await using (var wait = replica.CreateCommand())
+        {
+            wait.CommandText = bench.WaitSql;
+            wait.Parameters.AddWithValue("@gtid", position);
+            if (Convert.ToInt64(await wait.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) != 0)
+                throw new InvalidOperationException("The replica did not reach the position.");
+        }
+
+        return await ReadByKeyAsync(replica);
+    }
+
+    /// <summary>
+    /// Gives both causal connections a session position (a write through each, captured), waits until the replica has it,
+    /// and lets the known-caught-up data source learn that (its first read waits once).
+    /// </summary>
+    public async Task PrepareCausalAsync()
+    {
+        _causalKnown ??= await OpenAsync(bench.CausalKnown);
+        _causalWait ??= await OpenAsync(bench.CausalWait);
+        await InsertAsync(_causalKnown);
+        await InsertAsync(_causalWait);
+        _waitPosition = await Workbench.ReadPrimaryPositionAsync(bench.Topology);
+        await Workbench.WaitForReplicaAsync(bench.Topology, TimeSpan.FromSeconds(60));
+
+        await ReadByKeyAsync(_causalKnown);
+        Expect(_causalKnown, RoutingReason.CausalRead);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in new DbConnection?[] { _rawPrimary, _rawReplica, _routed, _routedWriter, _eventual, _causalKnown, _causalWait })
+        {
+            if (connection is not null)
+                await connection.DisposeAsync();
+        }
+    }
+
+    private static void Expect(ReplicaRoutingConnection connection, RoutingReason expected)
+    {
+        if (connection.LastRoutingDecision is not { Reason: var reason } || reason != expected)
+            throw new InvalidOperationException($"Expected a {expected} decision, got {connection.LastRoutingDecision}: the benchmark would measure the wrong path.");
+    }
+
+    private static async Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource) => await dataSource.OpenConnectionAsync();
+
+    private static async Task<ReplicaRoutingConnection> OpenAsync(ReplicaRoutingDataSource dataSource) => await dataSource.OpenConnectionAsync();
+
+    private static async Task<long> Select1Async(DbConnection connection)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<long> ReadByKeyAsync(DbConnection connection)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = SelectByKey;
+        var id = command.CreateParameter();
+        id.ParameterName = "@id";
+        id.Value = 1 + (_nextId++ % Workbench.Rows);
+        command.Parameters.Add(id);
+        await using var reader = await command.ExecuteReaderAsync();
+        long sum = 0;
+        while (await reader.ReadAsync())
+            sum += reader.GetInt32(0) + reader.GetString(1).Length + reader.GetInt32(2);
+        return sum;
+    }
+
+    private static async Task<long> InsertAsync(DbConnection connection)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = InsertRow;
+        var item = command.CreateParameter();
+        item.ParameterName = "@item";
+        item.Value = "tea";
+        command.Parameters.Add(item);
+        var quantity = command.CreateParameter();
+        quantity.ParameterName = "@qty";
+        quantity.Value = 2;
+        command.Parameters.Add(quantity);
+        return await command.ExecuteNonQueryAsync();
+    }
+}

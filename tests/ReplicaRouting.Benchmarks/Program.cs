@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using ReplicaRouting.Benchmarks;
+using ReplicaRouting.Benchmarks.EndToEnd;
+using ReplicaRouting.Benchmarks.HotPath;
+
+// ./build.sh bench [--quick] [--flavor mariadb|mysql] [--only hot|e2e|throughput|allocations]
+// stdout: one BENCH line per hot-path benchmark and per pair; everything else goes to stderr.
+var quick = args.Contains("--quick");
+var flavor = Option("--flavor") ?? "mariadb";
+var only = Option("--only");
+if (flavor is not ("mariadb" or "mysql"))
+    return Fail($"--flavor must be mariadb or mysql, not '{flavor}'.");
+
+var artifacts = Path.Combine(Option("--artifacts") ?? Path.Combine("artifacts", "benchmarks"), flavor);
+var config = BenchConfig.Create(quick, artifacts);
+var clock = Stopwatch.StartNew();
+Console.Error.WriteLine($"ReplicaRouting benchmarks: {(quick ? "quick" : "full")}, {flavor}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+
+if (only is null or "hot")
+{
+    Console.Error.WriteLine("Hot path (no server)...");
+    foreach (var summary in BenchmarkRunner.Run([typeof(RoutingBenchmarks), typeof(TokenBenchmarks), typeof(GtidBenchmarks)], config))
+    {
+        foreach (var (name, measured) in BenchConfig.Read(summary))
+            Bench($"name={name} ns={Format(measured.MeanNanoseconds, 1)} alloc_b={measured.AllocatedBytes}");
+    }
+}
+
+if (only is null or "e2e" or "throughput" or "allocations")
+{
+    var topology = BenchTopology.Load(flavor);
+    Console.Error.WriteLine($"End to end against {flavor}: primary {topology.Primary}, replica {topology.Replica}; creating {Workbench.Table}...");
+    await Workbench.CreateTableAsync(topology);
+
+    if (only is null or "e2e")
+    {
+        Console.Error.WriteLine("Concurrency 1 (BenchmarkDotNet)...");
+        EndToEndBenchmarks.Flavor = flavor;
+        var measured = BenchConfig.Read(BenchmarkRunner.Run<EndToEndBenchmarks>(config));
+        await Workbench.WaitForReplicaAsync(topology, TimeSpan.FromSeconds(120));
+
+        // The pair line comes from alternating single operations (see LatencyChecker): BenchmarkDotNet runs the two sides one after
+        // the other and waits on each Task synchronously, which on this machine moves both the time and the bytes (a blocked wait
+        // allocates, a spin does not) by more than the difference being measured. Its figures are printed alongside.
+        Console.Error.WriteLine("Concurrency 1 (interleaved ratios)...");
+        foreach (var pair in Pair.All)
+        {
+            var latency = await LatencyChecker.RunAsync(flavor, pair, TimeSpan.FromSeconds(quick ? 3 : 15), quick ? 10_000 : 100_000);
+            var routed = measured[pair.Routed];
+            var raw = measured[pair.Raw];
+            Bench($"name={latency.Name} ratio={Format(latency.Ratio, 3)} routed_alloc_b={Format(latency.RoutedAllocatedPerOp, 0)} raw_alloc_b={Format(latency.RawAllocatedPerOp, 0)}");
+            Console.Error.WriteLine($"  {latency.Name}: interleaved medians routed {Format(latency.RoutedMedianMicroseconds, 1)} µs, raw {Format(latency.RawMedianMicroseconds, 1)} µs "
+                + $"({latency.Samples} samples each); BenchmarkDotNet means routed {Format(routed.MeanNanoseconds / 1000, 1)} µs / {routed.AllocatedBytes} B, raw {Format(raw.MeanNanoseconds / 1000, 1)} µs / {raw.AllocatedBytes} B");
+        }
+
+        await Workbench.WaitForReplicaAsync(topology, TimeSpan.FromSeconds(120));
+    }
+
+    if (only is null or "throughput")
+    {
+        var rounds = quick ? 7 : 11;
+        var phase = TimeSpan.FromMilliseconds(quick ? 300 : 1000);
+        foreach (var concurrency in new[] { 8, 64 })
+        {
+            foreach (var pair in Pair.All.Where(p => p.Concurrent))
+            {
+                Console.Error.WriteLine($"Throughput {pair.Name} at concurrency {concurrency}...");
+                var result = await ThroughputChecker.RunAsync(flavor, pair, concurrency, rounds, phase);
+                Bench($"name={result.Name} ratio={Format(result.Ratio, 3)} routed_alloc_b={Format(result.RoutedAllocatedPerOp, 0)} raw_alloc_b={Format(result.RawAllocatedPerOp, 0)}");
+                Console.Error.WriteLine($"  routed {Format(result.RoutedOpsPerSecond, 0)} ops/s, raw {Format(result.RawOpsPerSecond, 0)} ops/s (medians of {rounds} rounds)");
+            }
+
+            await Workbench.WaitForReplicaAsync(topology, TimeSpan.FromSeconds(120));
+        }
+    }
+}
+
+if (only is "allocations")
+{
+    // Diagnostics, not part of `bench`: which types the routed side allocates more of, per operation (sampled).
+    foreach (var pair in Pair.All)
+    {
+        Console.Error.WriteLine($"Allocation sources, {pair.Name} (routed minus plain, bytes per operation, sampled):");
+        foreach (var (type, routed, raw) in (await AllocationSampler.CompareAsync(flavor, pair, quick ? 20_000 : 100_000)).Take(12))
+            Console.Error.WriteLine($"  {Format(routed - raw, 0),6}  (routed {Format(routed, 0)}, plain {Format(raw, 0)})  {type}");
+    }
+}
+
+Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
+return 0;
+
+string? Option(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+static string Format(double value, int decimals) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+static void Bench(string line)
+{
+    Console.Out.WriteLine("BENCH " + line);
+    Console.Out.Flush();
+}
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine(message);
+    return 2;
+}
