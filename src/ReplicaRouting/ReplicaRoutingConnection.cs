@@ -158,6 +158,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
 
     internal TimeSpan CausalReadTimeout => _configuration.CausalReadTimeout;
 
+    internal string ClusterId => _configuration.ClusterId;
+
     /// <summary>
     /// Chooses the node for one command (or batch, or transaction start), applies the statement's session effects,
     /// and says what must ride along in its round trip (a GTID wait or capture).
@@ -221,6 +223,9 @@ public sealed class ReplicaRoutingConnection : DbConnection
         ApplySessionEffects(statement, node);
         LastRoutingDecision = new RoutingDecision(node.Role, reason, node.Endpoint);
         Log.CommandRouted(_configuration.Logger, statement.Kind, node.Role, node.Endpoint, reason);
+        Telemetry.CommandRouted(_configuration.ClusterId, node.Role, reason);
+        if (reason == RoutingReason.NoReplicaAvailable)
+            Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
         return new Route(node, connection, action, waitFor);
     }
 
@@ -231,6 +236,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         var primary = _configuration.Primary;
         var connection = await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false);
         LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalWaitTimedOut, primary.Endpoint);
+        Telemetry.PrimaryFallback(_configuration.ClusterId, RoutingReason.CausalWaitTimedOut);
         return new Route(primary, connection, CausalAction.None, null);
     }
 
@@ -245,9 +251,11 @@ public sealed class ReplicaRoutingConnection : DbConnection
         {
             session.RecordWrite(position);
             cluster.ObservePrimaryPosition(position);
+            Telemetry.GtidCapture(_configuration.ClusterId, "captured");
         }
         else if (cluster.KnownPrimaryPosition is null)
         {
+            Telemetry.GtidCapture(_configuration.ClusterId, "unknown");
             // The primary has no GTID position at all (read when this data source first connected to it): GTIDs or
             // the binary log are off, so track writes by time instead.
             if (cluster.ShouldLogCaptureWarning())
@@ -255,11 +263,20 @@ public sealed class ReplicaRoutingConnection : DbConnection
             session.RecordWrite(null);
         }
 
-        // Else the statement generated no GTID (it changed no row): there is nothing new to wait for.
+        else
+        {
+            Telemetry.GtidCapture(_configuration.ClusterId, "nothing_written");   // the statement generated no GTID: there is nothing new to wait for
+        }
     }
 
     /// <summary>A write ran but its GTID could not be read (it failed part-way): assume it committed, position unknown.</summary>
-    internal void OnCaptureMissing() => CurrentSession()?.RecordWrite(null);
+    internal void OnCaptureMissing()
+    {
+        if (CurrentSession() is not { } session)
+            return;
+        session.RecordWrite(null);
+        Telemetry.GtidCapture(_configuration.ClusterId, "unknown");
+    }
 
     /// <summary>After an API transaction's COMMIT (or a COMMIT that failed with an unknown outcome): record its write.</summary>
     internal async ValueTask OnCommitFinishedAsync(ReplicaRoutingTransaction transaction, bool committed, bool async)
@@ -327,6 +344,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         if (position.Flavor != Dialect.Flavor)
         {
             Log.TokenWrongFlavor(_configuration.Logger, position.Flavor, Dialect.Flavor);
+            Telemetry.TokenIgnored(_configuration.ClusterId, "wrong_flavor");
             session.DropPosition(position);
             return false;
         }
@@ -341,6 +359,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         Log.TokenPositionNotOnPrimary(_configuration.Logger, _configuration.Primary.Endpoint);
+        Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");
         session.DropPosition(position);
         return false;
     }

@@ -66,6 +66,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
         if (ConsistencyToken.TryParse(token, out var parsed))
             return BeginSession(parsed);
         Log.TokenMalformed(Configuration.Logger, token.Length);
+        Telemetry.TokenIgnored(ClusterId, "malformed");
         return BeginSession();
     }
 
@@ -102,12 +103,14 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
         if (!string.Equals(token.ClusterId, ClusterId, StringComparison.Ordinal))
         {
             Log.TokenForeign(logger, token.ClusterId, ClusterId);
+            Telemetry.TokenIgnored(ClusterId, "foreign");
             return null;
         }
 
         if (Cluster.Dialect is { } dialect && dialect.Flavor != token.Flavor)
         {
             Log.TokenWrongFlavor(logger, token.Flavor, dialect.Flavor);
+            Telemetry.TokenIgnored(ClusterId, "wrong_flavor");
             return null;
         }
 
@@ -116,6 +119,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
         if (age > Configuration.TokenLifetime || age < -RoutingDefaults.TokenClockSkew)
         {
             Log.TokenExpired(logger, token.IssuedAt, Configuration.TokenLifetime);
+            Telemetry.TokenIgnored(ClusterId, "expired");
             return null;
         }
 

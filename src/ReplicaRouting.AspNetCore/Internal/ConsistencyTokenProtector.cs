@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
+using ReplicaRouting.Internal;
+
 namespace ReplicaRouting.AspNetCore.Internal;
 
 /// <summary>
@@ -19,9 +21,11 @@ internal sealed class ConsistencyTokenProtector
     private readonly ITimeLimitedDataProtector _protector;
     private readonly TimeSpan _lifetime;
     private readonly ILogger _logger;
+    private readonly string _cluster;
 
-    public ConsistencyTokenProtector(IDataProtectionProvider provider, ReplicaRoutingServiceOptions options, ILoggerFactory loggerFactory)
+    public ConsistencyTokenProtector(IDataProtectionProvider provider, ReplicaRoutingServiceOptions options, ILoggerFactory loggerFactory, string cluster)
     {
+        _cluster = cluster;
         _protector = provider.CreateProtector(Purpose).ToTimeLimitedDataProtector();
         _lifetime = options.Routing.TokenLifetime;
         Options = options.Http;
@@ -43,7 +47,8 @@ internal sealed class ConsistencyTokenProtector
         return new ConsistencyTokenProtector(
             services.GetRequiredService<IDataProtectionProvider>(),
             services.GetRequiredService<IOptions<ReplicaRoutingServiceOptions>>().Value,
-            services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+            services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+            services.GetRequiredService<ReplicaRoutingDataSource>().ClusterId);
     }
 
     /// <summary>Throws, saying what to call, when ReplicaRouting or Data Protection is not registered.</summary>
@@ -82,6 +87,7 @@ internal sealed class ConsistencyTokenProtector
         if (protectedText.Length > Options.MaxTokenLength)
         {
             Log.TokenOversized(_logger, source, protectedText.Length, Options.MaxTokenLength);
+            Telemetry.TokenIgnored(_cluster, "oversized");
             return null;
         }
 
@@ -92,6 +98,7 @@ internal sealed class ConsistencyTokenProtector
         catch (Exception ex) when (ex is CryptographicException or FormatException)
         {
             Log.TokenNotUnprotected(_logger, source, protectedText.Length);
+            Telemetry.TokenIgnored(_cluster, "not_unprotected");
             return null;
         }
     }

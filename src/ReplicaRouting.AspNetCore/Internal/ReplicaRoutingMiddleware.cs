@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using ReplicaRouting.Internal;
+
 namespace ReplicaRouting.AspNetCore.Internal;
 
 /// <summary>
@@ -52,6 +54,7 @@ internal sealed class ReplicaRoutingMiddleware
         if (header.Count > 1)
         {
             Log.TokenRepeated(_logger, header.Count);
+            Telemetry.TokenIgnored(_dataSource.ClusterId, "repeated");
             return null;
         }
 

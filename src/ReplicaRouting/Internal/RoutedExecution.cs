@@ -1,4 +1,5 @@
 using System.Data;
+using System.Diagnostics;
 using MySqlConnector;
 
 namespace ReplicaRouting.Internal;
@@ -142,9 +143,18 @@ internal static class RoutedExecution
                 batch.BatchCommands.Add(new MySqlBatchCommand(dialect.CaptureSql));
 
             var innerBehavior = behavior & ~Emulated;
+            var sentAt = Stopwatch.GetTimestamp();
+            using var waitActivity = route.Action == CausalAction.Wait ? Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!) : null;
             var reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
 
-            if (route.Action == CausalAction.Wait && !await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false))
+            var reached = route.Action != CausalAction.Wait || await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
+            if (route.Action == CausalAction.Wait)
+            {
+                Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt));
+                waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
+            }
+
+            if (!reached)
             {
                 // Timed out (or the replica is broken): the query already ran there, but its answer may be stale.
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);

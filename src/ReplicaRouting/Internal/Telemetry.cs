@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ReplicaRouting.Internal;
+
+/// <summary>
+/// The library's metrics and traces: one <see cref="Meter"/> and one <see cref="ActivitySource"/>, both named
+/// <c>ReplicaRouting</c> (so <c>AddMeter("ReplicaRouting")</c> / <c>AddSource("ReplicaRouting")</c> is the whole
+/// OpenTelemetry set-up). Tag values are precomputed strings: recording allocates nothing. docs/observability.md lists them.
+/// </summary>
+internal static class Telemetry
+{
+    public const string Name = "ReplicaRouting";
+
+    public static readonly ActivitySource Source = new(Name, typeof(Telemetry).Assembly.GetName().Version?.ToString());
+
+    private static readonly Meter s_meter = new(Name, typeof(Telemetry).Assembly.GetName().Version?.ToString());
+
+    private static readonly Counter<long> s_commands = s_meter.CreateCounter<long>(
+        "replicarouting.commands", "{command}", "Commands routed, by target and reason.");
+
+    private static readonly Counter<long> s_causalWaits = s_meter.CreateCounter<long>(
+        "replicarouting.causal_waits", "{wait}", "GTID waits sent to replicas, by outcome (reached, timed_out).");
+
+    private static readonly Histogram<double> s_causalWaitDuration = s_meter.CreateHistogram<double>(
+        "replicarouting.causal_wait.duration", "s", "Time from sending a causal read until the replica answered its GTID wait.");
+
+    private static readonly Counter<long> s_primaryFallbacks = s_meter.CreateCounter<long>(
+        "replicarouting.primary_fallbacks", "{read}", "Reads that could have used a replica but ran on the primary, by reason.");
+
+    private static readonly Counter<long> s_gtidCaptures = s_meter.CreateCounter<long>(
+        "replicarouting.gtid_captures", "{write}", "Writes whose GTID was captured, by outcome (captured, nothing_written, unknown).");
+
+    private static readonly Counter<long> s_tokensIgnored = s_meter.CreateCounter<long>(
+        "replicarouting.tokens.ignored", "{token}", "Consistency tokens ignored, by reason (malformed, foreign, wrong_flavor, expired, not_on_primary).");
+
+    private static readonly string[] s_targets = ToTagValues<RouteTarget>();
+    private static readonly string[] s_reasons = ToTagValues<RoutingReason>();
+
+    public static void CommandRouted(string cluster, RouteTarget target, RoutingReason reason)
+    {
+        if (s_commands.Enabled)
+            s_commands.Add(1, Cluster(cluster), new("replicarouting.target", s_targets[(int)target]), new("replicarouting.reason", s_reasons[(int)reason]));
+    }
+
+    public static void CausalWaitCompleted(string cluster, bool reached, TimeSpan duration)
+    {
+        var outcome = new KeyValuePair<string, object?>("replicarouting.outcome", reached ? "reached" : "timed_out");
+        s_causalWaits.Add(1, Cluster(cluster), outcome);
+        s_causalWaitDuration.Record(duration.TotalSeconds, Cluster(cluster), outcome);
+    }
+
+    public static void PrimaryFallback(string cluster, RoutingReason reason) =>
+        s_primaryFallbacks.Add(1, Cluster(cluster), new("replicarouting.reason", s_reasons[(int)reason]));
+
+    public static void GtidCapture(string cluster, string outcome) =>
+        s_gtidCaptures.Add(1, Cluster(cluster), new("replicarouting.outcome", outcome));
+
+    public static void TokenIgnored(string cluster, string reason) =>
+        s_tokensIgnored.Add(1, Cluster(cluster), new("replicarouting.reason", reason));
+
+    /// <summary>Every instrument carries the cluster id (low cardinality: one per configured data source cluster).</summary>
+    private static KeyValuePair<string, object?> Cluster(string cluster) => new("replicarouting.cluster", cluster);
+
+    /// <summary>A span for a causal wait, only when someone listens (no cost otherwise).</summary>
+    public static Activity? StartCausalWait(string node, GtidPosition position)
+    {
+        if (!Source.HasListeners())
+            return null;
+        var activity = Source.StartActivity("replicarouting.causal_wait", ActivityKind.Client);
+        activity?.SetTag("replicarouting.node", node);
+        activity?.SetTag("replicarouting.gtid", position.ToString());
+        return activity;
+    }
+
+    /// <summary>snake_case names of an enum's values, indexed by value, computed once.</summary>
+    private static string[] ToTagValues<TEnum>()
+        where TEnum : struct, Enum
+    {
+        var values = Enum.GetValues<TEnum>();
+        var names = new string[values.Length];
+        foreach (var value in values)
+        {
+            var name = value.ToString();
+            var snake = new System.Text.StringBuilder(name.Length + 4);
+            for (var i = 0; i < name.Length; i++)
+            {
+                if (char.IsUpper(name[i]) && i > 0)
+                    snake.Append('_');
+                snake.Append(char.ToLowerInvariant(name[i]));
+            }
+
+            names[Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)] = snake.ToString();
+        }
+
+        return names;
+    }
+}
