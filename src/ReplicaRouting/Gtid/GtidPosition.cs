@@ -81,4 +81,19 @@ public abstract class GtidPosition : IEquatable<GtidPosition>
 
     private protected ArgumentException FlavorMismatch(GtidPosition other, string paramName) =>
         new($"Cannot merge a {other.Flavor} position into a {Flavor} position.", paramName);
+
+    /// <summary>
+    /// Merges <paramref name="position"/> into a field shared between threads, without a lock: the field only grows
+    /// (a position of another flavor replaces it, as after pointing a data source at other servers).
+    /// </summary>
+    internal static void MergeInto(ref GtidPosition? shared, GtidPosition position)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref shared);
+            var next = current is null || current.Flavor != position.Flavor ? position : current.Merge(position);
+            if (ReferenceEquals(next, current) || Interlocked.CompareExchange(ref shared, next, current) == current)
+                return;
+        }
+    }
 }

@@ -40,16 +40,7 @@ internal sealed class ClusterState
         return dialect;
     }
 
-    public void ObservePrimaryPosition(GtidPosition position)
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _knownPrimaryPosition);
-            var next = current is null || current.Flavor != position.Flavor ? position : current.Merge(position);
-            if (ReferenceEquals(next, current) || Interlocked.CompareExchange(ref _knownPrimaryPosition, next, current) == current)
-                return;
-        }
-    }
+    public void ObservePrimaryPosition(GtidPosition position) => GtidPosition.MergeInto(ref _knownPrimaryPosition, position);
 
     /// <summary>
     /// True for the first caller only (until <see cref="ReleasePrimaryProbe"/>): the primary's position is read once

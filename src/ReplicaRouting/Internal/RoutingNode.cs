@@ -45,16 +45,7 @@ internal sealed class RoutingNode : IDisposable
 
     public void CausalWaitSent() => Interlocked.Increment(ref _causalWaits);
 
-    public void ObserveAppliedPosition(GtidPosition position)
-    {
-        while (true)
-        {
-            var current = Volatile.Read(ref _appliedPosition);
-            var next = current is null || current.Flavor != position.Flavor ? position : current.Merge(position);
-            if (ReferenceEquals(next, current) || Interlocked.CompareExchange(ref _appliedPosition, next, current) == current)
-                return;
-        }
-    }
+    public void ObserveAppliedPosition(GtidPosition position) => GtidPosition.MergeInto(ref _appliedPosition, position);
 
     public bool IsAvailable => _timeProvider.GetTimestamp() >= Volatile.Read(ref _unavailableUntil);
 
