@@ -9,7 +9,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Dapper;
-using MySqlConnector;
 using ReplicaRouting;
 using ReplicaRouting.ConsistencyChecker;
 
@@ -56,7 +55,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 
 var clock = Stopwatch.StartNew();
 var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-var topologies = flavors.Select(Topology.Load).ToArray();
+var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
 Console.WriteLine("Part 1: where each statement runs (consistency: Eventual, a plain read/write split)");
 foreach (var topology in topologies)
@@ -107,17 +106,17 @@ foreach (var line in resultLines)
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
 return 0;
 
-static async Task ShowRoutingAsync(Topology topology)
+static async Task ShowRoutingAsync(TopologyConfig topology)
 {
     var builder = new ReplicaRoutingDataSourceBuilder()
-        .UsePrimary(topology.ConnectionString(topology.Primary))
+        .UsePrimary(topology.ConnectionString(topology.PrimaryEndpoint))
         .Configure(o => o.Consistency = ReadConsistency.Eventual);
-    foreach (var replica in topology.Replicas)
+    foreach (var replica in topology.ReplicaEndpoints)
         builder.AddReplica(topology.ConnectionString(replica));
     await using var dataSource = builder.Build();
 
     Console.WriteLine();
-    Console.WriteLine($"== {topology.Flavor}: primary {topology.Primary}, replicas {string.Join(", ", topology.Replicas)}");
+    Console.WriteLine($"== {topology.Flavor}: primary {topology.PrimaryEndpoint}, replicas {string.Join(", ", topology.ReplicaEndpoints)}");
     Console.WriteLine($"{"statement",-62} {"answered by",-26} reason");
     Console.WriteLine(new string('-', 110));
 
@@ -150,10 +149,10 @@ static async Task Show(ReplicaRoutingConnection connection, string sql)
 }
 
 static async Task<IEnumerable<string>> RunStoryAsync(
-    Topology topology, int pairs, int concurrency, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
+    TopologyConfig topology, int pairs, int concurrency, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
 {
-    await OrderStory.CreateOrdersTableAsync(topology.ConnectionString(topology.Primary), cancellationToken);
-    var injector = new LagInjector(topology.Flavor, topology.Replicas.Select(topology.AdminConnectionString));
+    await OrderStory.CreateOrdersTableAsync(topology.ConnectionString(topology.PrimaryEndpoint), cancellationToken);
+    var injector = new LagInjector(topology.Flavor, topology.ReplicaEndpoints.Select(topology.AdminConnectionString));
 
     Console.WriteLine();
     Console.WriteLine($"== {topology.Flavor}: {pairs} pairs per mode, {concurrency} users");
@@ -164,9 +163,9 @@ static async Task<IEnumerable<string>> RunStoryAsync(
     foreach (var mode in OrderStory.Modes)
     {
         var builder = new ReplicaRoutingDataSourceBuilder()
-            .UsePrimary(topology.ConnectionString(topology.Primary))
+            .UsePrimary(topology.ConnectionString(topology.PrimaryEndpoint))
             .Configure(o => OrderStory.ConfigureMode(o, mode));
-        foreach (var replica in topology.Replicas)
+        foreach (var replica in topology.ReplicaEndpoints)
             builder.AddReplica(topology.ConnectionString(replica));
         await using var dataSource = builder.Build();
 
@@ -209,46 +208,3 @@ static string Verdict(List<(string Mode, OrderStoryResult Result)> results)
 }
 
 static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
-
-/// <summary>One flavor's topology, from the RR_* variables (defaults: the local topologies of scripts/servers).</summary>
-internal sealed record Topology(string Flavor, string Primary, string[] Replicas, string User, string Password, string AdminUser, string AdminPassword, string Database)
-{
-    public static Topology Load(string flavor)
-    {
-        var defaults = flavor == "mysql" ? "127.0.0.1:3321,127.0.0.1:3322,127.0.0.1:3323" : "127.0.0.1:3311,127.0.0.1:3312,127.0.0.1:3313";
-        var nodes = (Get($"RR_{flavor.ToUpperInvariant()}_NODES") ?? defaults).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return new Topology(
-            flavor, nodes[0], nodes[1..],
-            Get("RR_USER") ?? "rr_app", Get("RR_PASSWORD") ?? "rr_app_pw",
-            Get("RR_ADMIN_USER") ?? "rr_admin", Get("RR_ADMIN_PASSWORD") ?? "rr_admin_pw",
-            Get("RR_DATABASE") ?? "rr_test");
-    }
-
-    public string ConnectionString(string endpoint) => Build(endpoint, User, Password);
-
-    public string AdminConnectionString(string endpoint) => Build(endpoint, AdminUser, AdminPassword);
-
-    /// <summary>The application user's connection string with the two settings EF Core (Pomelo) requires.</summary>
-    public string ShopConnectionString(string endpoint) => new MySqlConnectionStringBuilder(ConnectionString(endpoint))
-    {
-        AllowUserVariables = true,
-        UseAffectedRows = false,
-    }.ConnectionString;
-
-    private string Build(string endpoint, string user, string password)
-    {
-        var colon = endpoint.LastIndexOf(':');
-        return new MySqlConnectionStringBuilder
-        {
-            Server = endpoint[..colon],
-            Port = uint.Parse(endpoint[(colon + 1)..], CultureInfo.InvariantCulture),
-            UserID = user,
-            Password = password,
-            Database = Database,
-            SslMode = MySqlSslMode.None,
-            AllowPublicKeyRetrieval = true,
-        }.ConnectionString;
-    }
-
-    private static string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
-}

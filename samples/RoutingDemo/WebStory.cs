@@ -23,9 +23,9 @@ internal static class WebStory
     public static IReadOnlyList<string> Modes { get; } = OrderStory.Modes.Select(mode => "web-" + mode).ToArray();
 
     public static async Task<IEnumerable<string>> RunAsync(
-        Topology topology, DirectoryInfo keyRing, int iterations, int users, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
+        TopologyConfig topology, DirectoryInfo keyRing, int iterations, int users, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
     {
-        var injector = new LagInjector(topology.Flavor, topology.Replicas.Select(topology.AdminConnectionString));
+        var injector = new LagInjector(topology.Flavor, topology.ReplicaEndpoints.Select(topology.AdminConnectionString));
 
         Console.WriteLine();
         Console.WriteLine($"== {topology.Flavor}: {iterations} orders per mode, {users} users (browsers), shop and partner on Kestrel");
@@ -128,10 +128,10 @@ internal static class WebStory
     }
 
     /// <summary>The shop's table reaches the replicas by replication: wait (bounded) until they have it, before any lag.</summary>
-    private static async Task WaitForTableOnReplicasAsync(Topology topology, CancellationToken cancellationToken)
+    private static async Task WaitForTableOnReplicasAsync(TopologyConfig topology, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
-        foreach (var replica in topology.Replicas)
+        foreach (var replica in topology.ReplicaEndpoints)
         {
             await using var connection = new MySqlConnection(topology.ConnectionString(replica));
             await connection.OpenAsync(cancellationToken);
@@ -315,21 +315,21 @@ internal static class WebShop
     /// <param name="keyRing">The Data Protection key ring every instance shares, so each accepts the others' tokens.</param>
     /// <param name="partnerUrl">Service B's address (for service A), or null (for service B).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<ShopHost> StartAsync(Topology topology, string mode, DirectoryInfo keyRing, Uri? partnerUrl, CancellationToken cancellationToken)
+    public static async Task<ShopHost> StartAsync(TopologyConfig topology, string mode, DirectoryInfo keyRing, Uri? partnerUrl, CancellationToken cancellationToken)
     {
         // The web modes are the ADO.NET story's modes: let the checker say what each one sets, and write that as configuration.
         var routing = new ReplicaRoutingOptions();
         OrderStory.ConfigureMode(routing, mode["web-".Length..]);
         var settings = new Dictionary<string, string?>
         {
-            ["ReplicaRouting:Primary"] = topology.ShopConnectionString(topology.Primary),
+            ["ReplicaRouting:Primary"] = topology.ConnectionString(topology.PrimaryEndpoint, TopologyConfig.EfCoreOptions),
             ["ReplicaRouting:Routing:Consistency"] = routing.Consistency.ToString(),
             ["ReplicaRouting:Routing:ReadYourWrites"] = routing.ReadYourWrites.ToString(),
             ["Shop:KeysDirectory"] = keyRing.FullName,
             ["Shop:PartnerUrl"] = partnerUrl?.ToString() ?? "",
         };
-        for (var i = 0; i < topology.Replicas.Length; i++)
-            settings[$"ReplicaRouting:Replicas:{i}"] = topology.ShopConnectionString(topology.Replicas[i]);
+        for (var i = 0; i < topology.ReplicaEndpoints.Count; i++)
+            settings[$"ReplicaRouting:Replicas:{i}"] = topology.ConnectionString(topology.ReplicaEndpoints[i], TopologyConfig.EfCoreOptions);
 
         var host = await ShopHost.StartAsync(settings, builder =>
         {

@@ -1,4 +1,3 @@
-using ReplicaRouting.ConsistencyChecker;
 using ReplicaRouting.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 

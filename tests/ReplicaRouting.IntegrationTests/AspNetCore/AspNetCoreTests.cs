@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using ReplicaRouting.AspNetCore.Internal;
-using ReplicaRouting.ConsistencyChecker;
 using ReplicaRouting.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 

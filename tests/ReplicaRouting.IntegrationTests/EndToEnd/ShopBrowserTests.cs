@@ -22,7 +22,7 @@ public abstract partial class ShopBrowserTests(TopologyFixture topology, ITestOu
 {
     private const string ChromiumPath = "/usr/bin/chromium";
     private const int LagSeconds = 2;
-    private const string PomeloOptions = "AllowUserVariables=True;UseAffectedRows=False";
+    private const string PomeloOptions = TopologyConfig.EfCoreOptions;
 
     // Shorter than the lag, so the order page is rendered (from the primary after a bounded replica wait, or from a
     // replica that caught up) well before delayed replication applies the order: the page cannot be right by luck.
@@ -103,9 +103,10 @@ public abstract partial class ShopBrowserTests(TopologyFixture topology, ITestOu
                 () => page.Locator("#place").ClickAsync(),
                 response => response.Request.Method == "GET" && OrderPage().IsMatch(new Uri(response.Url).AbsolutePath));
             var pageServedAt = clock.Elapsed;
-            await page.WaitForURLAsync(url => OrderPage().IsMatch(new Uri(url).AbsolutePath), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load });
-
+            // Wait for the order page's content, not for the navigation: WaitForURL can miss a load that already finished.
             var status = page.Locator("#status");
+            await status.WaitForAsync();
+            Assert.Matches(OrderPage(), new Uri(page.Url).AbsolutePath);
             var statusText = await status.InnerTextAsync();
             Assert.Equal("found", await status.GetAttributeAsync("class"));
             Assert.DoesNotContain("No such order", statusText, StringComparison.Ordinal);

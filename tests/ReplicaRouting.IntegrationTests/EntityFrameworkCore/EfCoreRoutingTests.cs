@@ -13,7 +13,7 @@ namespace ReplicaRouting.IntegrationTests.EntityFrameworkCore;
 /// <summary>EF Core (Pomelo) over a routed data source, on real replicas with real lag. Runs once per flavor.</summary>
 public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
 {
-    private const string PomeloOptions = "AllowUserVariables=True;UseAffectedRows=False";
+    private const string PomeloOptions = TopologyConfig.EfCoreOptions;
     private static readonly ConcurrentDictionary<string, Task> s_schema = new();
     private static readonly RoutingReason[] s_causal = [RoutingReason.CausalRead, RoutingReason.CausalWaitTimedOut];
 

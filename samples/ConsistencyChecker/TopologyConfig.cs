@@ -1,10 +1,11 @@
 using MySqlConnector;
 
-namespace ReplicaRouting.IntegrationTests.Infrastructure;
+namespace ReplicaRouting.ConsistencyChecker;
 
 /// <summary>
-/// Where one flavor's primary and replicas are. Defaults match <c>scripts/servers/servers.sh</c>; environment
-/// variables (the same ones <c>servers.sh env</c> prints) point the suite at another topology.
+/// Where one flavor's primary and replicas are, for the demo, the tests and the benchmarks alike. Defaults match
+/// <c>scripts/servers/servers.sh</c>; environment variables (the same ones <c>servers.sh env</c> prints) point them at
+/// another topology.
 /// </summary>
 public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, string User, string Password, string AdminUser, string AdminPassword, string Database)
 {
@@ -16,6 +17,9 @@ public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, 
         [MariaDb] = "127.0.0.1:3311,127.0.0.1:3312,127.0.0.1:3313",
         [MySql] = "127.0.0.1:3321,127.0.0.1:3322,127.0.0.1:3323",
     };
+
+    /// <summary>What EF Core's provider (Pomelo) requires in every connection string it is given.</summary>
+    public const string EfCoreOptions = "AllowUserVariables=True;UseAffectedRows=False";
 
     public string PrimaryEndpoint => Nodes[0];
 
