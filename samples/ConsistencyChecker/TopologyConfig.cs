@@ -18,6 +18,16 @@ public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, 
         [MySql] = "127.0.0.1:3321,127.0.0.1:3322,127.0.0.1:3323",
     };
 
+    /// <summary>
+    /// Endpoints of the failover set (<c>RR_SERVERS_SET=failover scripts/servers/servers.sh</c>): a separate, disposable
+    /// topology per flavor that failover tests may kill and promote without disturbing the shared one.
+    /// </summary>
+    private static readonly Dictionary<string, string> DefaultFailoverNodes = new()
+    {
+        [MariaDb] = "127.0.0.1:3331,127.0.0.1:3332,127.0.0.1:3333",
+        [MySql] = "127.0.0.1:3341,127.0.0.1:3342,127.0.0.1:3343",
+    };
+
     /// <summary>What EF Core's provider (Pomelo) requires in every connection string it is given.</summary>
     public const string EfCoreOptions = "AllowUserVariables=True;UseAffectedRows=False";
 
@@ -25,9 +35,21 @@ public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, 
 
     public IReadOnlyList<string> ReplicaEndpoints => Nodes.Skip(1).ToArray();
 
-    public static TopologyConfig Load(string flavor)
+    public static TopologyConfig Load(string flavor) =>
+        Create(flavor, Env($"RR_{flavor.ToUpperInvariant()}_NODES") ?? DefaultNodes[flavor]);
+
+    /// <summary>
+    /// The failover set of one flavor: nodes from <c>RR_FAILOVER_&lt;FLAVOR&gt;_NODES</c> (what
+    /// <c>RR_SERVERS_SET=failover servers.sh env</c> prints), else 3331-3333 (MariaDB) or 3341-3343 (MySQL), node 1 being
+    /// the primary. Users and database as in <see cref="Load"/>.
+    /// </summary>
+    /// <param name="flavor"><see cref="MariaDb"/> or <see cref="MySql"/>.</param>
+    /// <returns>The failover set's configuration.</returns>
+    public static TopologyConfig LoadFailoverSet(string flavor) =>
+        Create(flavor, Env($"RR_FAILOVER_{flavor.ToUpperInvariant()}_NODES") ?? DefaultFailoverNodes[flavor]);
+
+    private static TopologyConfig Create(string flavor, string nodes)
     {
-        var nodes = Env($"RR_{flavor.ToUpperInvariant()}_NODES") ?? DefaultNodes[flavor];
         return new TopologyConfig(
             flavor,
             nodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

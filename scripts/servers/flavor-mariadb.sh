@@ -25,11 +25,11 @@ mariadb_ensure_binaries() {
   # A fresh machine/image often has no package lists at all: update once, only when needed.
   if ! apt-cache show mariadb-server >/dev/null 2>&1; then
     log "mariadb: apt-get update"
-    apt-get -q update >>"$aptlog" 2>&1 9>&- || { REASON="apt-get update failed (log: $aptlog)"; tail_of "$aptlog" >&2; return 1; }
+    apt-get -q update >>"$aptlog" 2>&1 8>&- 9>&- || { REASON="apt-get update failed (log: $aptlog)"; tail_of "$aptlog" >&2; return 1; }
   fi
   log "mariadb: apt-get install mariadb-server"
   # Lock timeout: wait for a concurrent apt/dpkg (e.g. unattended-upgrades) instead of failing.
-  # fd 9 (our lock) closed: where the package starts a system service, it must not inherit it.
+  # fds 8, 9 (our locks) closed: where the package starts a system service, it must not inherit them.
   if ! apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 install mariadb-server >>"$aptlog" 2>&1 9>&-; then
     REASON="apt-get install mariadb-server failed (log: $aptlog)"; tail_of "$aptlog" >&2; return 1
   fi
@@ -46,7 +46,16 @@ mariadb_sql_snippets() {
     (SELECT COUNT(*) FROM mysql.global_priv WHERE user IN ('$APP_USER','$ADMIN_USER','$REPL_USER') AND host='%')"
   # The primary's position after its last commit (gtid_strict_mode: one domain, in order).
   PRIMARY_POS_SQL="SELECT @@global.gtid_binlog_pos"
+  # Semi-sync (failover set): enabled as source, as replica; as a source: clients, status, yes_tx.
+  SEMI_VARS_SQL="SELECT @@global.rpl_semi_sync_master_enabled, @@global.rpl_semi_sync_slave_enabled"
+  SEMI_STATUS_SQL="SELECT
+    MAX(IF(variable_name='RPL_SEMI_SYNC_MASTER_CLIENTS', variable_value, NULL)),
+    MAX(IF(variable_name='RPL_SEMI_SYNC_MASTER_STATUS', variable_value, NULL)),
+    MAX(IF(variable_name='RPL_SEMI_SYNC_MASTER_YES_TX', variable_value, NULL))
+    FROM information_schema.global_status WHERE variable_name LIKE 'RPL\_SEMI\_SYNC\_MASTER\_%'"
 }
+# Semi-synchronous replication is built into MariaDB 10.11's server (no plugin to load).
+mariadb_semi_sync_available() { return 0; }
 # MASTER_GTID_WAIT: 0 = reached, -1 = timeout (also when the SQL thread is stopped or broken).
 mariadb_wait_sql() { echo "SELECT MASTER_GTID_WAIT('$1', $2)"; }
 
@@ -72,14 +81,30 @@ mariadb_server_args() {
     --server-id="$port" --report-host=127.0.0.1 --report-port="$port"
     # Binlog and relay log names derive from --log-basename: n1-bin.*, n1-relay-bin.*
     --log-bin --binlog-format=ROW --log-slave-updates=ON --gtid-strict-mode=ON
-    # Tests kill primaries: notice a dead primary within seconds (heartbeat = half of this).
-    --slave-net-timeout=5
+    # Tests kill primaries: notice a dead primary within seconds. Shared set: 5 s (heartbeat = half
+    # of it). Failover set: 2 s, with a 1 s heartbeat set in CHANGE MASTER (mariadb_wire_sql).
+    --slave-net-timeout="$(( FAST_DETECT ? 2 : 5 ))"
     # MariaDB 10.11 defaults to latin1; the tests (and MySQL 9.7) expect utf8mb4.
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
     # Six servers share the machine: keep memory modest.
     --innodb-buffer-pool-size=64M --max-connections=300)
   # Not persisted by the server: the role's read-only flag is given at every start.
   [[ $n == 1 ]] || SARGS+=(--read-only=ON)
+  # Failover set: semi-sync on EVERY node and on both sides, so that a promoted replica is at once a
+  # semi-sync primary and the repointed replicas ACK to it. A commit waits at most 2 s for an ACK,
+  # then the primary falls back to async by itself (Rpl_semi_sync_master_status=OFF) and switches
+  # back once a replica has caught up. Given at start, so the replicas' IO threads start semi-sync
+  # (enabling it later needs an IO thread restart).
+  # wait-no-slave=OFF: with the default (ON) a source that has NO semi-sync replica connected still
+  # waits the full timeout once. The replicas are sources too here (log-slave-updates), so each
+  # replica's SQL thread stalled 2 s on the first transaction it applied (measured: "Timeout waiting
+  # for reply of binlog" in the replica's error log, reset 4.4 s instead of 1.7 s). With OFF a source
+  # without semi-sync replicas commits asynchronously at once; a primary WITH connected ones still
+  # waits for an ACK (up to the timeout).
+  if semi_on; then
+    SARGS+=(--rpl-semi-sync-master-enabled=ON --rpl-semi-sync-slave-enabled=ON --rpl-semi-sync-master-timeout=2000
+      --rpl-semi-sync-master-wait-no-slave=OFF)
+  fi
 }
 
 mariadb_users_sql() {
@@ -99,9 +124,12 @@ SQL
 }
 
 mariadb_wire_sql() {
+  # Failover set: a heartbeat every second (with slave_net_timeout=2) detects a dead primary in ~2 s.
+  local heartbeat=
+  (( FAST_DETECT )) && heartbeat=", MASTER_HEARTBEAT_PERIOD=1"
   cat <<SQL
 CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$(port_of 1), MASTER_USER='$REPL_USER',
-  MASTER_PASSWORD='$REPL_PW', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;
+  MASTER_PASSWORD='$REPL_PW', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1$heartbeat;
 START SLAVE;
 SQL
 }

@@ -222,6 +222,19 @@ mysql_sql_snippets() {
   # Superset of the primary's own last commit. It contains newlines after the commas once several
   # server UUIDs are in it, which batch output would print as a literal "\n": strip them here.
   PRIMARY_POS_SQL="SELECT REPLACE(@@global.gtid_executed, '\n', '')"
+  # Semi-sync (failover set): enabled as source, as replica; as a source: clients, status, yes_tx.
+  SEMI_VARS_SQL="SELECT @@global.rpl_semi_sync_source_enabled, @@global.rpl_semi_sync_replica_enabled"
+  SEMI_STATUS_SQL="SELECT
+    MAX(IF(variable_name='Rpl_semi_sync_source_clients', variable_value, NULL)),
+    MAX(IF(variable_name='Rpl_semi_sync_source_status', variable_value, NULL)),
+    MAX(IF(variable_name='Rpl_semi_sync_source_yes_tx', variable_value, NULL))
+    FROM performance_schema.global_status WHERE variable_name LIKE 'Rpl\_semi\_sync\_source\_%'"
+}
+# Semi-sync in MySQL is two plugins. Debian's mysql-server-core 9.7 ships them in the plugin dir
+# (checked Nov 2026); should a later package drop them, the failover set stays asynchronous
+# (start logs a NOTE) rather than failing.
+mysql_semi_sync_available() {
+  [[ -f $MYROOT/usr/lib/mysql/plugin/semisync_source.so && -f $MYROOT/usr/lib/mysql/plugin/semisync_replica.so ]]
 }
 # WAIT_FOR_EXECUTED_GTID_SET: 0 = reached, 1 = timeout.
 mysql_wait_sql() { echo "SELECT WAIT_FOR_EXECUTED_GTID_SET('$1', $2)"; }
@@ -252,13 +265,22 @@ mysql_server_args() {
     --server-id="$port" --report-host=127.0.0.1 --report-port="$port"
     --log-bin=binlog --relay-log=relay-bin --binlog-format=ROW --log-replica-updates=ON
     --gtid-mode=ON --enforce-gtid-consistency=ON
-    --replica-net-timeout=5
+    # Notice a dead primary within seconds. Failover set: 2 s, with a 1 s heartbeat (mysql_wire_sql).
+    --replica-net-timeout="$(( FAST_DETECT ? 2 : 5 ))"
     # The event scheduler thread (ON by default) makes every shutdown wait ~5-8 s for it: tests
     # that stop primaries would crawl. MariaDB has it OFF by default too.
     --event-scheduler=OFF
     --innodb-buffer-pool-size=64M --max-connections=300)
   # Not persisted: given at every start. super_read_only also stops SUPER users (rr_admin) by accident.
   [[ $n == 1 ]] || SARGS+=(--read-only=ON --super-read-only=ON)
+  # Failover set: semi-sync on EVERY node and on both sides, 2 s timeout, wait-no-replica=OFF (see
+  # flavor-mariadb.sh for why). Loading the plugins at start (rather than INSTALL PLUGIN) keeps
+  # mysql.plugin untouched and the datadir identical to the shared set's.
+  if semi_on; then
+    SARGS+=(--plugin-load-add=semisync_source.so --plugin-load-add=semisync_replica.so
+      --rpl-semi-sync-source-enabled=ON --rpl-semi-sync-replica-enabled=ON --rpl-semi-sync-source-timeout=2000
+      --rpl-semi-sync-source-wait-no-replica=OFF)
+  fi
 }
 
 mysql_users_sql() {
@@ -283,10 +305,13 @@ SQL
 mysql_wire_sql() {
   # caching_sha2_password without TLS: the replica must fetch the primary's RSA key.
   # Retry every second for a day: tests stop/kill primaries and expect replicas to reconnect.
+  # Failover set: a heartbeat every second (with replica_net_timeout=2) detects a dead primary in ~2 s.
+  local heartbeat=
+  (( FAST_DETECT )) && heartbeat=", SOURCE_HEARTBEAT_PERIOD=1"
   cat <<SQL
 CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=$(port_of 1), SOURCE_USER='$REPL_USER',
   SOURCE_PASSWORD='$REPL_PW', SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1,
-  SOURCE_CONNECT_RETRY=1, SOURCE_RETRY_COUNT=86400;
+  SOURCE_CONNECT_RETRY=1, SOURCE_RETRY_COUNT=86400$heartbeat;
 START REPLICA;
 SQL
 }

@@ -5,19 +5,31 @@
 #   mysql    MySQL 9.7 (Debian sid package, private root)  primary 127.0.0.1:3321, replicas 3322, 3323
 #
 # Usage: servers.sh start|stop|reset|status|env [mariadb|mysql ...]   (no flavor = both)
+#        servers.sh kill mariadb|mysql 1|2|3
 #
 #   start   bring the topology up and verify it is healthy; reuses running servers, restarts stopped
 #           ones, rebuilds a flavor from scratch when anything is off (broken/promoted replica, ...).
 #           Exit status is non-zero if any requested flavor could not be brought up (reason on stderr).
 #   stop    clean shutdown of the servers (waits for them to exit).
-#   reset   stop, wipe the datadirs, start from scratch.
+#   reset   kill the servers, wipe the datadirs, start from scratch.
 #   status  one line per node: port, pid, role, read_only, replication threads, GTID position.
 #   env     `export` lines for the test runner: eval "$(scripts/servers/servers.sh env)".
+#   kill    SIGKILL one node's server (a crashed primary, for failover tests); waits until its port is closed.
+#
+# Sets: RR_SERVERS_SET selects which topologies the command acts on.
+#   (empty)   the shared topologies above, used by most tests at the same time.
+#   failover  separate, disposable topologies for tests that kill and promote nodes:
+#             mariadb 3331 primary, 3332, 3333 replicas; mysql 3341 primary, 3342, 3343 replicas.
+#             Replicas notice a killed primary at once and a hung one within ~2 s (heartbeat 1 s,
+#             net timeout 2 s); replication is semi-synchronous (2 s timeout, then async).
+#             `env` prints RR_FAILOVER_FLAVORS and RR_FAILOVER_<FLAVOR>_NODES for them.
 #
 # State lives outside the repository (so every clone shares the same servers):
-#   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/{mariadb,mysql}/n1..n3   datadirs, sockets, logs
-#   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/mysql-sid/root           unpacked MySQL 9.7 (cached)
-# Environment knobs: RR_SERVERS_HOME (state dir), RR_DEBIAN_MIRROR (override the mirror taken from apt sources).
+#   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/{mariadb,mysql}/n1..n3            shared set
+#   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/failover/{mariadb,mysql}/n1..n3   failover set
+#   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/mysql-sid/root     unpacked MySQL 9.7 (cached, one for all sets)
+# Environment knobs: RR_SERVERS_HOME (state dir), RR_SERVERS_SET (see above),
+#   RR_DEBIAN_MIRROR (override the mirror taken from apt sources).
 
 set -u -o pipefail
 # Why: a stray CDPATH or a caller's umask must not change where/how we create files.
@@ -38,6 +50,24 @@ ALL_FLAVORS=(mariadb mysql)
 NODES=(1 2 3)                # node 1 is the primary, 2 and 3 its replicas
 # Bump when the way a datadir is initialised changes: older datadirs are then rebuilt, not reused.
 LAYOUT_VERSION=2
+
+# The set of topologies this invocation acts on. Each set has its own state dir, ports and lock, so
+# a failover test rebuilding, killing and promoting its set never waits for, nor disturbs, the
+# shared set that other tests use at the same time. The MySQL binaries ($RR_HOME/mysql-sid) are
+# shared by all sets: fetched once.
+#   SET_HOME      the set's state dir (its flavors' n1..n3 live below it, and its .lock)
+#   PORT_OFFSET   added to the flavor's base port
+#   FAST_DETECT   1: heartbeat 1 s and net timeout 2 s, so replicas see a dead primary within ~2 s
+#   SEMI_SYNC     1: semi-synchronous replication on every node (if the flavor's binaries have it)
+RR_SET=${RR_SERVERS_SET:-}
+case $RR_SET in
+  "")       SET_HOME=$RR_HOME;          PORT_OFFSET=0;  FAST_DETECT=0; SEMI_SYNC=0 ;;
+  failover) SET_HOME=$RR_HOME/failover; PORT_OFFSET=20; FAST_DETECT=1; SEMI_SYNC=1 ;;
+  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty or 'failover')" >&2; exit 2 ;;
+esac
+# How `env` names the nodes variable: the failover set must never be picked up by ordinary tests
+# as RR_MARIADB_NODES (they would run against servers that another test kills).
+ENV_PREFIX=RR_${RR_SET:+${RR_SET^^}_}
 
 # Privileges of the application user on rr_test and rr\_test\_% (no global write-ish privileges,
 # so a write on a read_only replica fails with 1290). REFERENCES is extra: foreign keys need it.
@@ -83,12 +113,17 @@ source "$HERE/flavor-mysql.sh"
 use_flavor() {
   F=$1
   HAVE_CLIENT=0           # set to 1 by <flavor>_have_binaries once CLIENT is usable
-  FDIR=$RR_HOME/$F
+  FDIR=$SET_HOME/$F
   case $F in
-    mariadb) BASEPORT=3310 ;;
-    mysql)   BASEPORT=3320 ;;
+    mariadb) BASEPORT=$((3310 + PORT_OFFSET)) ;;
+    mysql)   BASEPORT=$((3320 + PORT_OFFSET)) ;;
   esac
+  FL=$F${RR_SET:+ ($RR_SET set)}      # for messages: "mariadb" or "mariadb (failover set)"
 }
+
+# Semi-sync for this set and flavor? The flavor file says whether its binaries have it (MySQL:
+# plugins in the unpacked root, which may only exist once _ensure_binaries has run: ask late).
+semi_on() { (( SEMI_SYNC )) && "${F}_semi_sync_available"; }
 
 port_of()  { echo $((BASEPORT + $1)); }
 ndir()     { echo "$FDIR/n$1"; }
@@ -158,7 +193,7 @@ wait_node_up() {
     if node_pid "$n" >/dev/null; then was_running=1
     elif (( was_running || SECONDS - t0 >= 3 )); then
       if [[ -z $quiet ]]; then
-        log "$F node $n (port $(port_of "$n")) exited during start-up; error log:"
+        log "$FL node $n (port $(port_of "$n")) exited during start-up; error log:"
         tail_of "$(nerrlog "$n")" 25 >&2; tail_of "$(ndir "$n")/stdout.log" 5 >&2
       fi
       return 2
@@ -166,7 +201,7 @@ wait_node_up() {
     sleep 0.1
   done
   if [[ -z $quiet ]]; then
-    log "$F node $n (port $(port_of "$n")) did not answer within ${limit}s; error log:"
+    log "$FL node $n (port $(port_of "$n")) did not answer within ${limit}s; error log:"
     tail_of "$(nerrlog "$n")" 25 >&2
   fi
   return 1
@@ -176,9 +211,9 @@ wait_node_up() {
 alive() { [[ -e /proc/$1 ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 
 kill_dump_threads() {
-  local id ids
-  ids=$(sql_root 1 "SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'" 2>/dev/null) || return 0
-  for id in $ids; do sql_root 1 "KILL $id" >/dev/null 2>&1; done
+  local n=$1 id ids
+  ids=$(sql_root "$n" "SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'" 2>/dev/null) || return 0
+  for id in $ids; do sql_root "$n" "KILL $id" >/dev/null 2>&1; done
 }
 
 # Clean shutdown (SIGTERM = normal shutdown for mariadbd/mysqld), replicas first: a primary waits
@@ -190,8 +225,9 @@ stop_nodes() {
     for n in $group; do
       pid=$(node_pid "$n") || continue
       # A primary's binlog dump threads notice that their (already stopped) replica is gone only at
-      # the next heartbeat; shutdown would wait ~2 s for them. End them now.
-      (( HAVE_CLIENT )) && [[ $n == 1 ]] && kill_dump_threads
+      # the next heartbeat; shutdown would wait ~2 s for them. End them now. Every node, not only
+      # node 1: after a failover test, a promoted replica is the one serving binlogs.
+      (( HAVE_CLIENT )) && kill_dump_threads "$n"
       kill -TERM "$pid" 2>/dev/null && pids+=("$n:$pid")
     done
     local t0=$SECONDS item
@@ -199,14 +235,42 @@ stop_nodes() {
       n=${item%%:*}; pid=${item#*:}
       while alive "$pid" && (( SECONDS - t0 < 90 )); do sleep 0.05; done
       if alive "$pid"; then
-        log "$F node $n (pid $pid) ignored SIGTERM for 90 s: killing it"
+        log "$FL node $n (pid $pid) ignored SIGTERM for 90 s: killing it"
         kill -KILL "$pid" 2>/dev/null; sleep 0.5
       fi
       rm -f "$(nsock "$n")" "$(nsock "$n").lock"
       count=$((count + 1))
     done
   done
-  (( count == 0 )) || log "$F: stopped $count server(s)"
+  (( count == 0 )) || log "$FL: stopped $count server(s)"
+}
+
+# SIGKILL node $1: what a crashed server looks like to its replicas and clients (no shutdown, no
+# goodbye on the replication connections). Waits, bounded by 30 s, until the process is gone and
+# its port refuses connections. Returns 1 if the node was not running, 2 on timeout.
+kill_node() {
+  local n=$1 pid port t0=$SECONDS
+  port=$(port_of "$n")
+  pid=$(node_pid "$n") || return 1
+  kill -KILL "$pid" 2>/dev/null
+  # (a zombie counts as gone: PID 1 reaps our detached servers whenever it likes)
+  while alive "$pid" || port_open "$port"; do
+    (( SECONDS - t0 < 30 )) || return 2
+    sleep 0.02
+  done
+  KILLED_PID=$pid
+}
+
+# Throws the flavor's servers and datadirs away. SIGKILL rather than a clean stop: the data is
+# deleted right after, and a clean stop costs seconds (a primary waits for its dump threads, a
+# MySQL shutdown flushes InnoDB). Failover tests reset their set before every scenario.
+wipe_flavor() {
+  local n rc
+  for n in "${NODES[@]}"; do
+    kill_node "$n"; rc=$?
+    (( rc == 2 )) && { REASON="node $n (port $(port_of "$n")) survived SIGKILL for 30 s"; return 1; }
+  done
+  rm -rf "$FDIR"
 }
 
 # ---------------------------------------------------------------------------------------------- SQL helpers
@@ -261,6 +325,29 @@ replica_state() {
   esac
 }
 
+# Semi-sync state of node $1 as a source: sets SEMI_CLIENTS (connected semi-sync replicas), SEMI_ON
+# (ON/OFF: OFF after a timeout fell back to async) and SEMI_YES (commits acknowledged so far).
+semi_status() {
+  local out
+  out=$(sql_root "$1" "$SEMI_STATUS_SQL" 2>/dev/null) || return 1
+  read -r SEMI_CLIENTS SEMI_ON SEMI_YES <<<"$out"
+  [[ $SEMI_CLIENTS =~ ^[0-9]+$ && $SEMI_YES =~ ^[0-9]+$ ]]
+}
+
+# Waits (bounded) until both replicas are connected to the primary as semi-sync replicas and the
+# primary's semi-sync is ON. Before that, a commit would wait for the timeout and go async.
+semi_wait_clients() {
+  local t0=$SECONDS
+  while :; do
+    if semi_status 1 && (( SEMI_CLIENTS == ${#NODES[@]} - 1 )) && [[ $SEMI_ON == ON ]]; then return 0; fi
+    if (( SECONDS - t0 >= 10 )); then
+      REASON="primary (port $(port_of 1)): semi-sync clients=${SEMI_CLIENTS:-?} status=${SEMI_ON:-?} after 10 s (expected $(( ${#NODES[@]} - 1 )) and ON)"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
 # Checks the whole topology of the current flavor. Returns 0 if healthy; else sets REASON.
 # $1 = "init" adds the checks that write as rr_app on the primary (done once, they add GTIDs).
 check_topology() {
@@ -271,6 +358,10 @@ check_topology() {
     local ro sro users
     read -r ro sro users <<<"$out"
     if [[ $users != 3 ]]; then REASON="node $n lacks the rr_* users"; return 1; fi
+    if semi_on; then
+      out=$(sql_root "$n" "$SEMI_VARS_SQL" 2>&1)
+      [[ $out == $'1\t1' ]] || { REASON="node $n (port $(port_of "$n")): semi-sync is not enabled on both sides (source, replica: ${out//$'\t'/, })"; return 1; }
+    fi
     if [[ $n == 1 ]]; then
       [[ $ro == 0 ]] || { REASON="primary (port $(port_of 1)) is read_only"; return 1; }
       sql_kv 1 "$REPL_STATUS_SQL" || { REASON="cannot read the primary's replica status"; return 1; }
@@ -305,13 +396,22 @@ check_topology() {
     || { REASON="primary query failed"; return 1; }
   read -r has_db has_probe <<<"$out"
   if [[ $has_db != 1 ]]; then
-    log "$F: database $DB missing, creating it on the primary"
+    log "$FL: database $DB missing, creating it on the primary"
     sql_root 1 "CREATE DATABASE $DB" || { REASON="cannot create $DB on the primary"; return 1; }
   fi
   if [[ $has_probe != 1 ]]; then
     sql_root 1 "CREATE DATABASE IF NOT EXISTS $HEALTH_DB;
       CREATE TABLE IF NOT EXISTS $HEALTH_DB.probe (id INT PRIMARY KEY, token VARCHAR(100) NOT NULL)" \
       || { REASON="cannot create $HEALTH_DB.probe on the primary"; return 1; }
+  fi
+
+  # Semi-sync set: both replicas must be connected as semi-sync replicas before the probe, and the
+  # probe's commit must be acknowledged by one of them (yes_tx grows; a timeout would count in no_tx
+  # and silently fall back to async).
+  local semi_before
+  if semi_on; then
+    semi_wait_clients || return 1
+    semi_before=$SEMI_YES
   fi
 
   # End-to-end probe: a row written on the primary must reach every replica (GTID wait, bounded).
@@ -328,6 +428,13 @@ check_topology() {
       return 1
     fi
   done
+  if semi_on; then
+    semi_status 1 || { REASON="cannot read the primary's semi-sync status"; return 1; }
+    if (( SEMI_YES <= semi_before )) || [[ $SEMI_ON != ON ]]; then
+      REASON="the probe's commit was not acknowledged semi-synchronously (status $SEMI_ON, clients $SEMI_CLIENTS, yes_tx $semi_before -> $SEMI_YES; timed out and fell back to async?)"
+      return 1
+    fi
+  fi
 
   # The application user must be unable to write on a replica (no SUPER / READ_ONLY ADMIN): 1290.
   for n in "${NODES[@]:1}"; do
@@ -352,9 +459,8 @@ check_topology() {
 # Wipes the flavor's datadirs and builds primary + 2 replicas from nothing.
 init_flavor() {
   local n pids=() ok=1
-  stop_nodes
+  wipe_flavor || return 1
   ports_free || return 1                    # fail fast, before the slow part
-  rm -rf "$FDIR"
   for n in "${NODES[@]}"; do mkdir -p "$(ndir "$n")/tmp" && install -d -m 700 "$(ndir "$n")/files"; done
   check_socket_paths || return 1
 
@@ -362,7 +468,7 @@ init_flavor() {
   for n in "${NODES[@]}"; do "${F}_init_datadir" "$n" >"$(ndir "$n")/init.log" 2>&1 & pids+=($!); done
   for n in "${NODES[@]}"; do
     if ! wait "${pids[n-1]}"; then
-      log "$F: initialising the datadir of node $n failed:"; tail_of "$(ndir "$n")/init.log" 25 >&2; ok=0
+      log "$FL: initialising the datadir of node $n failed:"; tail_of "$(ndir "$n")/init.log" 25 >&2; ok=0
     fi
   done
   (( ok )) || { REASON="datadir initialisation failed (see $FDIR/n*/init.log)"; return 1; }
@@ -378,6 +484,8 @@ init_flavor() {
   for n in "${NODES[@]:1}"; do
     out=$(sql_root "$n" "$("${F}_wire_sql" "$n")" 2>&1) || { REASON="wiring replica node $n failed: $out"; return 1; }
   done
+  # Semi-sync: a commit before the replicas are connected would wait out the timeout (2 s).
+  if semi_on; then semi_wait_clients || return 1; fi
   # Created after the wiring: replicates like any test statement (one GTID).
   out=$(sql_root 1 "CREATE DATABASE $DB" 2>&1) || { REASON="creating $DB failed: $out"; return 1; }
 
@@ -405,16 +513,37 @@ ports_free() {
 
 # ---------------------------------------------------------------------------------------------- commands
 
+# Installs/fetches the flavor's binaries if missing. They are shared by all sets, so this step is
+# guarded by the shared set's lock ($RR_HOME/.lock): the shared set already holds it (a second
+# flock on another descriptor of the same file would deadlock), other sets take it just for this.
+ensure_binaries() {
+  "${F}_have_binaries" && return 0
+  [[ -z $RR_SET ]] && { "${F}_ensure_binaries"; return; }
+  local rc
+  exec 8>>"$RR_HOME/.lock"
+  if ! flock -w 900 8; then
+    exec 8>&-
+    REASON="could not lock $RR_HOME/.lock (to install/fetch the binaries) within 15 minutes"
+    return 1
+  fi
+  "${F}_ensure_binaries"; rc=$?
+  exec 8>&-
+  return "$rc"
+}
+
 # start one flavor: reuse → restart → rebuild, in that order of preference.
 start_flavor() {
   local t0 n how
   t0=$(now)
   use_flavor "$1"
   REASON=
-  if ! "${F}_ensure_binaries"; then
-    banner "FAILED to bring up the $F topology" "reason: ${REASON:-could not install/fetch the server binaries}" \
+  if ! ensure_binaries; then
+    banner "FAILED to bring up the $FL topology" "reason: ${REASON:-could not install/fetch the server binaries}" \
       "(ports $(port_of 1), $(port_of 2), $(port_of 3) are NOT available for tests)"
     return 1
+  fi
+  if (( SEMI_SYNC )) && ! semi_on; then
+    log "$FL: NOTE: this flavor's binaries have no semi-sync support: its replication stays asynchronous"
   fi
 
   if [[ -f $FDIR/.initialized && $(cat "$FDIR/.initialized") == "$LAYOUT_VERSION" ]]; then
@@ -440,24 +569,24 @@ start_flavor() {
       for n in "${NODES[@]}"; do wait_node_up "$n" 60 || { REASON="node $n did not start"; break; }; done
     fi
     if [[ -z $REASON ]] && check_topology; then
-      log "$F: $how healthy topology in $(since "$t0") (ports $(port_of 1) primary, $(port_of 2), $(port_of 3) replicas)"
+      log "$FL: $how healthy topology in $(since "$t0") (ports $(port_of 1) primary, $(port_of 2), $(port_of 3) replicas)"
       return 0
     fi
-    log "$F: existing topology is not usable: $REASON"
-    log "$F: wiping it and initialising from scratch"
+    log "$FL: existing topology is not usable: $REASON"
+    log "$FL: wiping it and initialising from scratch"
   fi
 
   if [[ -d $FDIR && ! -f $FDIR/.initialized ]]; then
-    log "$F: $FDIR holds no finished initialisation: initialising from scratch"
+    log "$FL: $FDIR holds no finished initialisation: initialising from scratch"
   elif [[ -f $FDIR/.initialized && $(cat "$FDIR/.initialized") != "$LAYOUT_VERSION" ]]; then
-    log "$F: datadirs were made by an older version of this script: initialising from scratch"
+    log "$FL: datadirs were made by an older version of this script: initialising from scratch"
   fi
   REASON=
   if init_flavor; then
-    log "$F: initialised fresh topology in $(since "$t0") (ports $(port_of 1) primary, $(port_of 2), $(port_of 3) replicas)"
+    log "$FL: initialised fresh topology in $(since "$t0") (ports $(port_of 1) primary, $(port_of 2), $(port_of 3) replicas)"
     return 0
   fi
-  banner "FAILED to bring up the $F topology" "reason: $REASON" \
+  banner "FAILED to bring up the $FL topology" "reason: $REASON" \
     "state dir: $FDIR (error logs: $FDIR/n*/error.log)" \
     "(ports $(port_of 1), $(port_of 2), $(port_of 3) are NOT available for tests)"
   return 1
@@ -470,10 +599,27 @@ stop_flavor() {
 }
 
 reset_flavor() {
-  stop_flavor "$1"
-  rm -rf "$FDIR"
-  log "$F: datadirs wiped"
+  use_flavor "$1"
+  if ! wipe_flavor; then
+    banner "FAILED to reset the $FL topology" "reason: $REASON" "state dir: $FDIR"
+    return 1
+  fi
+  log "$FL: servers killed, datadirs wiped"
   start_flavor "$1"
+}
+
+# `kill <flavor> <node>`: SIGKILL one node (any set), for tests that crash a primary or a replica.
+kill_cmd() {
+  local n=$2 t0 rc
+  use_flavor "$1"
+  t0=$(now)
+  kill_node "$n"; rc=$?
+  case $rc in
+    0) log "$FL: killed node $n (port $(port_of "$n"), pid $KILLED_PID); port closed after $(since "$t0")" ;;
+    1) banner "kill: $FL node $n (port $(port_of "$n")) is not running" "state dir: $FDIR"; return 1 ;;
+    *) banner "kill: $FL node $n (port $(port_of "$n")) still runs or listens 30 s after SIGKILL" \
+         "port owner: $(port_owner "$(port_of "$n")")"; return 1 ;;
+  esac
 }
 
 status_flavor() {
@@ -494,6 +640,8 @@ status_flavor() {
     else
       line+=" (no replication)"
     fi
+    # Semi-sync as a source (meaningful on whichever node is the primary now).
+    if semi_on && semi_status "$n"; then line+=" semi_sync=$SEMI_ON clients=$SEMI_CLIENTS"; fi
     echo "$line gtid=${gtid% }"
   done
 }
@@ -506,18 +654,27 @@ flavor_up() {
   for n in "${NODES[@]}"; do sql_root "$n" "SELECT 1" >/dev/null 2>&1 || return 1; done
 }
 
+# Shared set: RR_FLAVORS, RR_MARIADB_NODES, RR_MYSQL_NODES. Failover set: RR_FAILOVER_FLAVORS,
+# RR_FAILOVER_MARIADB_NODES, RR_FAILOVER_MYSQL_NODES (own names, so that evaluating both is safe).
+# Users and database are the same in every set.
 cmd_env() {
   local f up=() nodes
   for f in "$@"; do flavor_up "$f" && up+=("$f"); done
-  echo "export RR_FLAVORS=$(IFS=,; echo "${up[*]}")"
+  echo "export ${ENV_PREFIX}FLAVORS=$(IFS=,; echo "${up[*]}")"
   for f in "$@"; do
     use_flavor "$f"
     nodes="127.0.0.1:$(port_of 1),127.0.0.1:$(port_of 2),127.0.0.1:$(port_of 3)"
-    [[ " ${up[*]} " == *" $f "* ]] || { echo "# $f is not running"; continue; }
-    echo "export RR_${f^^}_NODES=$nodes"
+    [[ " ${up[*]} " == *" $f "* ]] || { echo "# $FL is not running"; continue; }
+    echo "export ${ENV_PREFIX}${f^^}_NODES=$nodes"
   done
   echo "export RR_USER=$APP_USER RR_PASSWORD=$APP_PW RR_ADMIN_USER=$ADMIN_USER RR_ADMIN_PASSWORD=$ADMIN_PW RR_DATABASE=$DB"
-  (( ${#up[@]} )) || { log "no topology is running (run: $0 start)"; return 1; }
+  (( ${#up[@]} )) || { log "no topology of the ${RR_SET:-shared} set is running (run: ${RR_SET:+RR_SERVERS_SET=$RR_SET }$0 start)"; return 1; }
+}
+
+# Holds the lock file $1 on fd 9 (bounded wait). Our servers never inherit fd 9 (launch_node).
+take_lock() {
+  exec 9>>"$1"
+  flock -w 900 9 || { banner "could not lock $1 within 15 minutes"; return 1; }
 }
 
 usage() {
@@ -529,24 +686,35 @@ main() {
   local cmd=${1:-} f rc=0
   [[ -n $cmd ]] || usage
   shift
+  local knode=
+  if [[ $cmd == kill ]]; then
+    # kill <flavor> <node>: exactly one node of one flavor.
+    [[ $# == 2 && $2 =~ ^[123]$ ]] || { echo "usage: $0 kill mariadb|mysql 1|2|3" >&2; exit 2; }
+    knode=$2; set -- "$1"
+  fi
   local flavors=("$@")
   (( ${#flavors[@]} )) || flavors=("${ALL_FLAVORS[@]}")
   for f in "${flavors[@]}"; do
     [[ $f == mariadb || $f == mysql ]] || { echo "unknown flavor '$f' (expected: mariadb, mysql)" >&2; usage; }
   done
 
-  mkdir -p "$RR_HOME"
+  mkdir -p "$RR_HOME" "$SET_HOME"
   case $cmd in
-    start|stop|reset)
+    start|stop|reset|kill)
       # Serialise concurrent invocations (several clones / parallel CI jobs share $RR_HOME).
-      exec 9>>"$RR_HOME/.lock"
-      flock -w 900 9 || { banner "could not lock $RR_HOME/.lock within 15 minutes"; exit 1; }
+      # Shared set: one lock for everything, as always ($RR_HOME/.lock; it also guards fetching the
+      # binaries). Failover set: one lock per flavor, so that a MariaDB failover test's kill does
+      # not wait ~8 s for a MySQL failover test's reset, nor for anything on the shared set.
+      [[ -z $RR_SET ]] && { take_lock "$RR_HOME/.lock" || exit 1; }
       for f in "${flavors[@]}"; do
+        [[ -n $RR_SET ]] && { take_lock "$SET_HOME/$f.lock" || exit 1; }
         case $cmd in
           start) start_flavor "$f" || rc=1 ;;
           stop)  stop_flavor "$f" ;;
           reset) reset_flavor "$f" || rc=1 ;;
+          kill)  kill_cmd "$f" "$knode" || rc=1 ;;
         esac
+        [[ -n $RR_SET ]] && exec 9>&-
       done ;;
     status) for f in "${flavors[@]}"; do status_flavor "$f"; done ;;
     env)    cmd_env "${flavors[@]}" || rc=1 ;;

@@ -17,4 +17,10 @@ public enum ReadConsistency
     /// A user can see stale data right after a write; choose it only for data where that is acceptable.
     /// </summary>
     Eventual,
+
+    /// <summary>
+    /// Reads go to any replica whose data is at most <see cref="ReplicaRoutingOptions.MaxStaleness"/> old, as measured by
+    /// the topology monitor, whatever the session wrote; when no replica is known to be that fresh, to the primary.
+    /// </summary>
+    BoundedStaleness,
 }

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
 using MySqlConnector;
+using Polly.CircuitBreaker;
 using ReplicaRouting.Internal;
 
 namespace ReplicaRouting;
@@ -18,6 +19,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private ConnectionState _state;
     private ConnectionPin _pin;
     private RoutingNode? _readOnlyTransactionNode;
+    private RoutingNode? _pinnedPrimary;   // where primary-pinned state lives (the primary at the time it was created)
     private ReplicaRoutingTransaction? _transaction;
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _disposed;
@@ -47,7 +49,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         ?? new MySqlConnectionStringBuilder(_configuration.Primary.DataSource.ConnectionString).Database;
 
     /// <summary>Gets the primary's <c>host:port</c>.</summary>
-    public override string DataSource => _configuration.Primary.Endpoint;
+    public override string DataSource => (DataSourceOwner.Topology.Writer ?? _configuration.Primary).Endpoint;
 
     /// <summary>Gets the primary's server version (opens the primary's physical connection if needed).</summary>
     public override string ServerVersion
@@ -55,7 +57,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         get
         {
             EnsureOpen();
-            return GetOpenPhysicalAsync(_configuration.Primary, async: false, CancellationToken.None).GetAwaiter().GetResult().ServerVersion;
+            return GetOpenPhysicalAsync(_pinnedPrimary ?? Writer(), async: false, CancellationToken.None).GetAwaiter().GetResult().ServerVersion;
         }
     }
 
@@ -88,9 +90,10 @@ public sealed class ReplicaRoutingConnection : DbConnection
     public override void ChangeDatabase(string databaseName)
     {
         EnsureOpen();
-        var primary = GetOpenPhysicalAsync(_configuration.Primary, async: false, CancellationToken.None).GetAwaiter().GetResult();
+        var node = _pinnedPrimary ?? Writer();
+        var primary = GetOpenPhysicalAsync(node, async: false, CancellationToken.None).GetAwaiter().GetResult();
         primary.ChangeDatabase(databaseName);
-        Pin(ConnectionPin.SessionState);
+        Pin(ConnectionPin.SessionState, node);
     }
 
     /// <summary>Begins a transaction; a read-only one may run on a replica.</summary>
@@ -153,6 +156,9 @@ public sealed class ReplicaRoutingConnection : DbConnection
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The endpoint that holds this connection's primary-pinned state (its transaction), or null.</summary>
+    internal string? PinnedPrimaryEndpoint => _pinnedPrimary?.Endpoint;
+
     internal ServerDialect Dialect => DataSourceOwner.Cluster.Dialect
         ?? throw new InvalidOperationException("The server flavor is known once a node has been connected to.");
 
@@ -169,6 +175,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
         EnsureOpen();
         if (hint == RoutingHint.None && AmbientSession() is { ReadsFromPrimary: true })
             hint = RoutingHint.ReadFromPrimary;   // the unit of work reads from the primary (endpoint metadata)
+        if (hint == RoutingHint.None && statement.AllowsStale)
+            hint = RoutingHint.ReadFromAnyReplica;   // "stale up to N is fine": the session's writes do not matter, freshness does
 
         var session = CurrentSession();
         var requirement = session is not null && _pin == ConnectionPin.None && hint != RoutingHint.ReadFromAnyReplica
@@ -181,6 +189,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         MySqlConnection connection;
         var action = CausalAction.None;
         GtidPosition? waitFor = null;
+        var onPrimary = false;
         if (_pin == ConnectionPin.ReadOnlyTransaction)
         {
             node = _readOnlyTransactionNode!;
@@ -188,7 +197,9 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
         else if (target == RouteTarget.Primary)
         {
-            node = _configuration.Primary;
+            // Pinned state lives on the node that was the primary when it was created, even if writes moved since.
+            onPrimary = true;
+            node = _pinnedPrimary ?? Writer();
             connection = _pin == ConnectionPin.None
                 ? await GetOpenPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false)
                 : await GetPinnedPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
@@ -197,11 +208,12 @@ public sealed class ReplicaRoutingConnection : DbConnection
         {
             // The session's position may have been dropped meanwhile (a concurrent check): then any replica will do.
             var required = reason == RoutingReason.CausalRead ? session!.Position : null;
+            var maxStaleness = MaxStalenessOf(statement);
             bool needsWait;
-            (node, connection, needsWait) = await GetReplicaAsync(required, async, cancellationToken).ConfigureAwait(false);
-            if (node.Role == RouteTarget.Primary)
+            (node, connection, needsWait, onPrimary) = await GetReplicaAsync(required, maxStaleness, exclude: null, async, cancellationToken).ConfigureAwait(false);
+            if (onPrimary)
             {
-                reason = RoutingReason.NoReplicaAvailable;   // never wait on a primary: it has everything
+                reason = maxStaleness is null ? RoutingReason.NoReplicaAvailable : RoutingReason.NoReplicaFreshEnough;   // never wait on a primary: it has everything
             }
             else if (needsWait)
             {
@@ -210,7 +222,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             }
         }
 
-        if (session is not null && node.Role == RouteTarget.Primary && MayCommitWrite(statement))
+        if (session is not null && onPrimary && MayCommitWrite(statement))
         {
             if (_transaction is not null)
                 _transaction.Wrote = true;   // captured at commit
@@ -221,24 +233,92 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         ApplySessionEffects(statement, node);
-        LastRoutingDecision = new RoutingDecision(node.Role, reason, node.Endpoint);
-        Log.CommandRouted(_configuration.Logger, statement.Kind, node.Role, node.Endpoint, reason);
-        Telemetry.CommandRouted(_configuration.ClusterId, node.Role, reason);
-        if (reason == RoutingReason.NoReplicaAvailable)
+        var routedTo = onPrimary ? RouteTarget.Primary : RouteTarget.Replica;
+        LastRoutingDecision = new RoutingDecision(routedTo, reason, node.Endpoint);
+        Log.CommandRouted(_configuration.Logger, statement.Kind, routedTo, node.Endpoint, reason);
+        Telemetry.CommandRouted(_configuration.ClusterId, routedTo, reason);
+        if (reason is RoutingReason.NoReplicaAvailable or RoutingReason.NoReplicaFreshEnough)
             Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
-        return new Route(node, connection, action, waitFor);
+        return new Route(node, connection, action, waitFor, onPrimary, statement);
     }
 
     /// <summary>A causal read's wait timed out on <paramref name="replica"/>: the read runs on the primary, as written.</summary>
-    internal async ValueTask<Route> RouteAfterWaitTimeoutAsync(RoutingNode replica, bool async, CancellationToken cancellationToken)
+    internal async ValueTask<Route> RouteAfterWaitTimeoutAsync(RoutingNode replica, SqlClassification statement, bool async, CancellationToken cancellationToken)
     {
         Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
-        var primary = _configuration.Primary;
+        var primary = Writer();
         var connection = await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false);
         LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalWaitTimedOut, primary.Endpoint);
         Telemetry.PrimaryFallback(_configuration.ClusterId, RoutingReason.CausalWaitTimedOut);
-        return new Route(primary, connection, CausalAction.None, null);
+        return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
     }
+
+    /// <summary>
+    /// True when a read that failed on a replica before returning anything may run elsewhere: the replica's connection
+    /// failed (not the statement), and nothing ties the read to that node.
+    /// </summary>
+    internal bool CanRetryElsewhere(Route route, Exception exception, CancellationToken cancellationToken) =>
+        !route.OnPrimary && _pin == ConnectionPin.None && !cancellationToken.IsCancellationRequested
+        && (exception is BrokenCircuitException || (exception is MySqlException failure && ServerErrors.IsConnectionFailure(failure)));
+
+    /// <summary>The read failed on <paramref name="failed"/>'s replica: the next replica, then the primary (never the same replica again).</summary>
+    internal async ValueTask<Route> RouteRetryAsync(Route failed, Exception exception, bool async, CancellationToken cancellationToken)
+    {
+        var replica = failed.Node;
+        replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
+        DiscardPhysical(replica);
+        var maxStaleness = MaxStalenessOf(failed.Statement);
+        var (node, connection, needsWait, onPrimary) = await GetReplicaAsync(failed.WaitFor, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
+        Log.ReplicaReadFailed(_configuration.Logger, exception, replica.Endpoint, node.Endpoint);
+        var reason = onPrimary ? RoutingReason.NoReplicaAvailable : LastRoutingDecision?.Reason ?? RoutingReason.Read;
+        LastRoutingDecision = new RoutingDecision(onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason, node.Endpoint);
+        Telemetry.CommandRouted(_configuration.ClusterId, onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason);
+        if (onPrimary)
+            Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
+        return new Route(node, connection, needsWait ? CausalAction.Wait : CausalAction.None, needsWait ? failed.WaitFor : null, onPrimary, failed.Statement);
+    }
+
+    /// <summary>
+    /// A statement failed on the primary. A read-only refusal means it was demoted: the monitor stops sending writes there and
+    /// looks for the new primary. A broken connection under an autocommit write or a COMMIT leaves its outcome unknown.
+    /// </summary>
+    internal Exception OnPrimaryFailure(Route route, MySqlException exception)
+    {
+        var monitor = DataSourceOwner.Monitor;
+        if (ServerErrors.IsReadOnlyRefusal(exception))
+        {
+            monitor.ReportReadOnlyWriter(route.Node);
+            return exception;
+        }
+
+        if (!ServerErrors.IsConnectionFailure(exception))
+            return exception;
+        monitor.RequestRefresh();
+        var commits = route.Statement.Kind == StatementKind.TransactionControl
+            ? (route.Statement.Effects & SessionEffects.EndsTransaction) != 0
+            : _transaction is null && _pin != ConnectionPin.Transaction && MayCommitWrite(route.Statement);
+        if (!commits)
+            return exception;
+        Log.WriteOutcomeUnknown(_configuration.Logger, exception, route.Node.Endpoint);
+        return new CommitOutcomeUnknownException(
+            $"The connection to the primary {route.Node.Endpoint} broke while a write was in flight: it may or may not have been committed. It was not retried.", exception);
+    }
+
+    /// <summary>The node writes go to now; fails fast (nothing sent) when the monitor knows of none.</summary>
+    private RoutingNode Writer()
+    {
+        var topology = DataSourceOwner.Monitor.Snapshot;
+        if (topology.Writer is { } writer && writer.Status.State != NodeState.Unreachable)
+            return writer;
+        throw new PrimaryUnavailableException(
+            $"No primary is available: {topology.Problem ?? $"the primary {topology.Writer?.Endpoint} is unreachable ({topology.Writer?.Status.LastError})"}.");
+    }
+
+    /// <summary>How stale a replica read may be (bounded-staleness mode, or an AllowStale hint), or null for no bound.</summary>
+    private TimeSpan? MaxStalenessOf(SqlClassification statement) =>
+        statement.MaxStalenessMs > 0 ? TimeSpan.FromMilliseconds(statement.MaxStalenessMs)
+        : _configuration.Consistency == ReadConsistency.BoundedStaleness ? _configuration.MaxStaleness
+        : null;
 
     /// <summary>The GTID captured behind a write (null or empty when the server returned none).</summary>
     internal void OnCaptured(string? text)
@@ -259,7 +339,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             // The primary has no GTID position at all (read when this data source first connected to it): GTIDs or
             // the binary log are off, so track writes by time instead.
             if (cluster.ShouldLogCaptureWarning())
-                Log.GtidCaptureUnavailable(_configuration.Logger, _configuration.Primary.Endpoint, _configuration.PrimaryAfterWriteWindow);
+                Log.GtidCaptureUnavailable(_configuration.Logger, (_pinnedPrimary ?? DataSourceOwner.Topology.Writer ?? _configuration.Primary).Endpoint, _configuration.PrimaryAfterWriteWindow);
             session.RecordWrite(null);
         }
 
@@ -293,7 +373,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         try
         {
             // A read-write transaction ran on the primary's physical connection (MySqlConnector clears Inner.Connection at commit).
-            var capture = new MySqlCommand(Dialect.CaptureSql, _physical[_configuration.Primary.Index]);
+            var capture = new MySqlCommand(Dialect.CaptureSql, _physical[(_pinnedPrimary ?? _configuration.Primary).Index]);
             await using var disposeCapture = capture.ConfigureAwait(false);
             var value = async ? await capture.ExecuteScalarAsync().ConfigureAwait(false) : capture.ExecuteScalar();
             OnCaptured(value as string);
@@ -339,7 +419,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// </summary>
     private async ValueTask<bool> VerifyOnPrimaryAsync(RoutingSession session, GtidPosition position, bool async, CancellationToken cancellationToken)
     {
-        var primary = await GetOpenPhysicalAsync(_configuration.Primary, async, cancellationToken).ConfigureAwait(false);
+        var writer = Writer();
+        var primary = await GetOpenPhysicalAsync(writer, async, cancellationToken).ConfigureAwait(false);
         var cluster = DataSourceOwner.Cluster;
         if (position.Flavor != Dialect.Flavor)
         {
@@ -358,7 +439,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             return true;
         }
 
-        Log.TokenPositionNotOnPrimary(_configuration.Logger, _configuration.Primary.Endpoint);
+        Log.TokenPositionNotOnPrimary(_configuration.Logger, writer.Endpoint);
         Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");
         session.DropPosition(position);
         return false;
@@ -387,6 +468,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         if (_state == ConnectionState.Open)
             throw new InvalidOperationException("The connection is already open.");
         _state = ConnectionState.Open;
+        DataSourceOwner.StartMonitoring();
         OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));
     }
 
@@ -429,7 +511,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         var start = isReadOnly
             ? new SqlClassification(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction, SqlHint.None)
             : new SqlClassification(StatementKind.TransactionControl, SessionEffects.PinsToPrimary, SqlHint.None);
-        var (node, connection, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
+        var (node, connection, _, _, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
         try
         {
             var inner = async
@@ -459,7 +541,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
         else if ((effects & SessionEffects.PinsToPrimary) != 0)
         {
-            Pin(statement.Kind == StatementKind.TransactionControl ? ConnectionPin.Transaction : ConnectionPin.SessionState);
+            Pin(statement.Kind == StatementKind.TransactionControl ? ConnectionPin.Transaction : ConnectionPin.SessionState, node);
         }
         else if ((effects & SessionEffects.BeginsReadOnlyTransaction) != 0 && (effects & SessionEffects.EndsTransaction) == 0)
         {
@@ -468,36 +550,43 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
     }
 
-    private void Pin(ConnectionPin pin)
+    private void Pin(ConnectionPin pin, RoutingNode primary)
     {
         // The first primary pin sticks; a later one does not change the reason.
         if (_pin is ConnectionPin.None)
+        {
             _pin = pin;
+            _pinnedPrimary = primary;
+        }
     }
 
     private void Unpin()
     {
         _pin = ConnectionPin.None;
         _readOnlyTransactionNode = null;
+        _pinnedPrimary = null;
     }
 
     /// <summary>
-    /// An available replica and its open connection, preferring one known to have applied <paramref name="required"/>
-    /// (then no wait is needed); a replica that refuses connections is skipped; the primary when none is left.
+    /// A readable replica and its open connection, preferring one known to have applied <paramref name="required"/> (then
+    /// no wait is needed) and, with <paramref name="maxStaleness"/>, only one measured to be that fresh; a replica that
+    /// refuses connections is skipped; the primary when none is left.
     /// </summary>
-    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait)> GetReplicaAsync(GtidPosition? required, bool async, CancellationToken cancellationToken)
+    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary)> GetReplicaAsync(
+        GtidPosition? required, TimeSpan? maxStaleness, RoutingNode? exclude, bool async, CancellationToken cancellationToken)
     {
-        RoutingNode? failed = null;
-        while (_configuration.Selector.Select(_configuration.Replicas, failed) is { } chosen)
+        var readers = DataSourceOwner.Monitor.Snapshot.Readers;
+        var failed = exclude;
+        while (_configuration.Selector.Select(readers, failed, maxStaleness) is { } chosen)
         {
             var replica = chosen;
             var needsWait = required is not null && !replica.HasApplied(required);
-            if (needsWait && FindReplicaThatHasApplied(required!, failed) is { } caughtUp)
+            if (needsWait && FindReplicaThatHasApplied(readers, required!, failed, maxStaleness) is { } caughtUp)
                 (replica, needsWait) = (caughtUp, false);
 
             try
             {
-                return (replica, await GetOpenPhysicalAsync(replica, async, cancellationToken).ConfigureAwait(false), needsWait);
+                return (replica, await GetOpenPhysicalAsync(replica, async, cancellationToken).ConfigureAwait(false), needsWait, false);
             }
             catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -509,15 +598,16 @@ public sealed class ReplicaRoutingConnection : DbConnection
             }
         }
 
-        Log.NoReplicaAvailable(_configuration.Logger, _configuration.Primary.Endpoint);
-        return (_configuration.Primary, await GetOpenPhysicalAsync(_configuration.Primary, async, cancellationToken).ConfigureAwait(false), false);
+        var primary = Writer();
+        Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
+        return (primary, await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false), false, true);
     }
 
-    private RoutingNode? FindReplicaThatHasApplied(GtidPosition required, RoutingNode? exclude)
+    private static RoutingNode? FindReplicaThatHasApplied(RoutingNode[] readers, GtidPosition required, RoutingNode? exclude, TimeSpan? maxStaleness)
     {
-        foreach (var replica in _configuration.Replicas)
+        foreach (var replica in readers)
         {
-            if (replica != exclude && replica.IsAvailable && replica.HasApplied(required))
+            if (replica != exclude && replica.IsReadable && (maxStaleness is null || replica.IsFreshEnough(maxStaleness.Value)) && replica.HasApplied(required))
                 return replica;
         }
 
@@ -557,13 +647,23 @@ public sealed class ReplicaRoutingConnection : DbConnection
             physical.Close();
         }
 
-        if (async)
-            await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
-        else
-            physical.Open();
+        try
+        {
+            if (async)
+                await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
+            else
+                physical.Open();
+        }
+        catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && node == DataSourceOwner.Topology.Writer && !cancellationToken.IsCancellationRequested)
+        {
+            // Nothing was sent: say so with a type the caller can tell from a failed statement, and look at the topology now.
+            DataSourceOwner.Monitor.RequestRefresh();
+            throw new PrimaryUnavailableException($"Could not connect to the primary {node.Endpoint}: {ex.Message}", ex);
+        }
+
         var cluster = DataSourceOwner.Cluster;
         cluster.ObserveServerVersion(physical.ServerVersion);
-        if (node.Role == RouteTarget.Primary && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
+        if (node == DataSourceOwner.Topology.Writer && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
         {
             try
             {

@@ -16,6 +16,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     {
         Configuration = configuration;
         Cluster = new ClusterState(configuration.ClusterId);
+        Monitor = new TopologyMonitor(configuration, Cluster);
 
         // Expose the primary's string without its password, as the string that "identifies" this source.
         var builder = new MySqlConnectionStringBuilder(configuration.Primary.DataSource.ConnectionString);
@@ -27,6 +28,8 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
 
     internal ClusterState Cluster { get; }
 
+    internal TopologyMonitor Monitor { get; }
+
     internal string ClusterId => Cluster.ClusterId;
 
     internal GtidPosition? EmptyPosition => Cluster.EmptyPosition;
@@ -36,6 +39,36 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
 
     /// <summary>Gets the consistency mode in force.</summary>
     public ReadConsistency Consistency => Configuration.Consistency;
+
+    /// <summary>
+    /// Gets what this data source knows about its servers now: each node's role, state, lag and GTID position, and which node
+    /// takes writes. The topology monitor replaces it after every probe (by default each second) once it has started: with the
+    /// host under dependency injection, else with the first connection opened.
+    /// </summary>
+    public TopologySnapshot Topology => Monitor.Snapshot;
+
+    /// <summary>Probes every server now (whether or not the background monitor runs) and returns the new topology.</summary>
+    /// <param name="cancellationToken">A token to cancel the probe.</param>
+    /// <returns>The snapshot published by this probe.</returns>
+    public Task<TopologySnapshot> RefreshTopologyAsync(CancellationToken cancellationToken = default) => Monitor.ProbeAsync(cancellationToken);
+
+    /// <summary>
+    /// Checks every server against the operational checklist for safe replica reads and failovers: GTIDs on, ROW binary
+    /// logs, replicas read-only (and super_read_only), replicas logging what they apply, durable commits, binary log
+    /// retention, replication errors and threads, parallel apply, semi-sync downgraded to async. Connects to each server once.
+    /// </summary>
+    /// <param name="options">What to check against (binary log retention versus the longest replica downtime), or null for the defaults.</param>
+    /// <param name="cancellationToken">A token to cancel the audit.</param>
+    /// <returns>The problems found, most severe first; empty when there are none.</returns>
+    public Task<IReadOnlyList<TopologyFinding>> AuditTopologyAsync(TopologyAuditOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var writer = Topology.Writer ?? Configuration.Primary;
+        var targets = Configuration.Nodes.Select(n => new TopologyAudit.AuditTarget(n.Endpoint, n.DataSource, n == writer)).ToArray();
+        return TopologyAudit.RunAsync(targets, options ?? new TopologyAuditOptions(), cancellationToken);
+    }
+
+    /// <summary>Starts the background topology monitor if it is enabled and not running yet (the DI host and the first connection call this).</summary>
+    internal void StartMonitoring() => Monitor.EnsureStarted();
 
     /// <summary>
     /// Begins an empty unit of work (a job, a message, a request without ASP.NET integration) and makes it the ambient
@@ -141,6 +174,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     {
         if (disposing)
         {
+            Monitor.DisposeAsync().AsTask().GetAwaiter().GetResult();
             foreach (var node in Configuration.Nodes)
                 node.Dispose();
         }
@@ -151,6 +185,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     /// <inheritdoc />
     protected override async ValueTask DisposeAsyncCore()
     {
+        await Monitor.DisposeAsync().ConfigureAwait(false);
         foreach (var node in Configuration.Nodes)
             await node.DataSource.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsyncCore().ConfigureAwait(false);

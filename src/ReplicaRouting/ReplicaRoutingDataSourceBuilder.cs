@@ -91,9 +91,9 @@ public sealed class ReplicaRoutingDataSourceBuilder
         var nodes = new List<RoutingNode>(1 + _replicaConnectionStrings.Count);
         try
         {
-            nodes.Add(CreateNode(0, RouteTarget.Primary, _primaryConnectionString, "primary"));
+            nodes.Add(CreateNode(0, RouteTarget.Primary, _primaryConnectionString, "primary", options.FailedReplicaBackoff));
             for (var i = 0; i < _replicaConnectionStrings.Count; i++)
-                nodes.Add(CreateNode(i + 1, RouteTarget.Replica, _replicaConnectionStrings[i], $"replica {i + 1}"));
+                nodes.Add(CreateNode(i + 1, RouteTarget.Replica, _replicaConnectionStrings[i], $"replica {i + 1}", options.FailedReplicaBackoff));
         }
         catch
         {
@@ -106,11 +106,11 @@ public sealed class ReplicaRoutingDataSourceBuilder
         return new ReplicaRoutingDataSource(new RoutingConfiguration(options, [.. nodes], database, _loggerFactory, _timeProvider));
     }
 
-    private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name)
+    private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name, TimeSpan breakDuration)
     {
         var parsed = ParseConnectionString(connectionString, $"The {name} connection string", role == RouteTarget.Primary ? "primary" : "replica");
         var dataSource = new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(_loggerFactory).Build();
-        return new RoutingNode(index, role, dataSource, $"{parsed.Server}:{parsed.Port}", _timeProvider);
+        return new RoutingNode(index, role, dataSource, $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration);
     }
 
     /// <summary>

@@ -51,4 +51,61 @@ public sealed class ReplicaRoutingOptions
     /// <value>The default value is 5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan FailedReplicaBackoff { get; set; } = RoutingDefaults.FailedReplicaBackoff;
+
+    /// <summary>
+    /// Gets or sets the most a replica may lag behind its source and still get reads. A replica further behind, or whose
+    /// lag is unknown, gets none until it catches up. Measured by the topology monitor.
+    /// </summary>
+    /// <value>The default value is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan MaxReplicaLag { get; set; } = RoutingDefaults.MaxReplicaLag;
+
+    /// <summary>
+    /// Gets or sets how stale a read may be under <see cref="ReadConsistency.BoundedStaleness"/>: it goes to a replica whose
+    /// measured lag plus the age of that measurement is at most this, else to the primary.
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan MaxStaleness { get; set; } = RoutingDefaults.MaxStaleness;
+
+    /// <summary>
+    /// Gets or sets whether a background monitor probes every server (reachability, read_only, replication threads, lag, GTID
+    /// position) and routes around what it finds, following a failover to the new primary. It starts with the host under
+    /// dependency injection, else with the data source's first connection.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool TopologyMonitor { get; set; } = true;
+
+    /// <summary>Gets or sets how often the topology monitor probes each server (while no writable primary is known, 5 times as often).</summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
+    public TimeSpan TopologyProbeInterval { get; set; } = RoutingDefaults.TopologyProbeInterval;
+
+    /// <summary>
+    /// Gets or sets how long one probe may take. A server that refuses or drops the connection is unreachable at once; one
+    /// that merely does not answer in time is, after two probes in a row.
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:01:00")]
+    public TimeSpan TopologyProbeTimeout { get; set; } = RoutingDefaults.TopologyProbeTimeout;
+
+    /// <summary>
+    /// Gets or sets a pt-heartbeat compatible table (<c>ts</c>, <c>server_id</c> …; optionally <c>schema.table</c>) that gives
+    /// replica lag with sub-second precision. <see langword="null"/> measures lag with <c>Seconds_Behind_*</c> (whole seconds).
+    /// The table's <c>ts</c> must be written in UTC (<c>pt-heartbeat --utc</c>, or <see cref="WriteHeartbeat"/>).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public string? HeartbeatTable { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether the monitor itself writes <see cref="HeartbeatTable"/> on the primary every
+    /// <see cref="HeartbeatInterval"/> (creating it if needed). Leave it off when pt-heartbeat already writes it.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool WriteHeartbeat { get; set; }
+
+    /// <summary>Gets or sets how often the heartbeat is written when <see cref="WriteHeartbeat"/> is on.</summary>
+    /// <value>The default value is 250 milliseconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.05", "00:01:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = RoutingDefaults.HeartbeatInterval;
 }

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using MySqlConnector;
+using ReplicaRouting.Internal;
 
 namespace ReplicaRouting;
 
@@ -115,6 +116,14 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
             else
                 Inner.Commit();
             committed = true;
+        }
+        catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex))
+        {
+            // The COMMIT may have reached the server before the connection broke: only the data can tell.
+            var node = _connection?.PinnedPrimaryEndpoint ?? "the primary";
+            _connection?.DataSourceOwner.Monitor.RequestRefresh();
+            throw new CommitOutcomeUnknownException(
+                $"The connection to {node} broke during COMMIT: the transaction may or may not have been committed. It was not retried.", ex);
         }
         finally
         {

@@ -47,4 +47,7 @@ public enum RoutingReason
 
     /// <summary>The replica did not reach the session's GTID position within the causal read timeout, so the read ran on the primary.</summary>
     CausalWaitTimedOut,
+
+    /// <summary>The read allowed bounded staleness, but no replica was measured to be that fresh, so it ran on the primary.</summary>
+    NoReplicaFreshEnough,
 }

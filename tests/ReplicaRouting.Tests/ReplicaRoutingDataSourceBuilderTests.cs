@@ -69,6 +69,8 @@ public class ReplicaRoutingDataSourceBuilderTests
         Assert.Null(connection.LastRoutingDecision);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT 1";
-        await Assert.ThrowsAsync<MySqlConnector.MySqlException>(() => command.ExecuteScalarAsync());
+        // Nothing was sent: a primary that cannot be reached is reported as such (fast, and retryable by type).
+        var failure = await Assert.ThrowsAsync<PrimaryUnavailableException>(() => command.ExecuteScalarAsync());
+        Assert.True(failure.IsTransient);
     }
 }

@@ -62,6 +62,7 @@ public static class ReplicaRoutingServiceCollectionExtensions
         services.TryAddSingleton(CreateDataSource);
         services.TryAddSingleton<DbDataSource>(sp => sp.GetRequiredService<ReplicaRoutingDataSource>());
         services.TryAddSingleton<IRoutingSessionAccessor, RoutingSessionAccessor>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, TopologyMonitorHostedService>());
     }
 
     private static ReplicaRoutingDataSource CreateDataSource(IServiceProvider services)

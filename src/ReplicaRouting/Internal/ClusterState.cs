@@ -42,6 +42,9 @@ internal sealed class ClusterState
 
     public void ObservePrimaryPosition(GtidPosition position) => GtidPosition.MergeInto(ref _knownPrimaryPosition, position);
 
+    /// <summary>After a failover: what the old primary had may be lost, so the known position restarts from the new one's.</summary>
+    public void ResetPrimaryPosition(GtidPosition position) => Volatile.Write(ref _knownPrimaryPosition, position);
+
     /// <summary>
     /// True for the first caller only (until <see cref="ReleasePrimaryProbe"/>): the primary's position is read once
     /// per data source, so that an empty capture can be told apart from a server without GTIDs.

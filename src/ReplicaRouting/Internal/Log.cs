@@ -34,6 +34,42 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ReplicaConnectFailed, LogLevel.Warning, "Could not connect to replica {Node}; it is skipped for {Backoff}")]
     public static partial void ReplicaConnectFailed(ILogger logger, Exception exception, string node, TimeSpan backoff);
+
+    [LoggerMessage(EventIds.NodeChanged, LogLevel.Information, "Node {Node} is now {Role}/{State} (was {PreviousRole}/{PreviousState}) {Detail}")]
+    public static partial void NodeChanged(ILogger logger, string node, NodeRole previousRole, NodeState previousState, NodeRole role, NodeState state, string detail);
+
+    [LoggerMessage(EventIds.PrimaryChanged, LogLevel.Warning, "Failover: writes now go to {Node} (the primary was {Previous})")]
+    public static partial void PrimaryChanged(ILogger logger, string previous, string node);
+
+    [LoggerMessage(EventIds.NoWritablePrimary, LogLevel.Error, "No primary: {Problem}. Writes fail fast until one is seen; reads go on from replicas")]
+    public static partial void NoWritablePrimary(ILogger logger, string problem);
+
+    [LoggerMessage(EventIds.SplitBrain, LogLevel.Critical, "SPLIT BRAIN: {Problem}")]
+    public static partial void SplitBrain(ILogger logger, string problem);
+
+    [LoggerMessage(EventIds.WriterRefusedAsReadOnly, LogLevel.Warning, "The primary {Node} refused a write as read-only: it was demoted; the topology is probed now")]
+    public static partial void WriterRefusedAsReadOnly(ILogger logger, string node);
+
+    [LoggerMessage(EventIds.PoolCleared, LogLevel.Information, "Cleared the connection pool of {Node}")]
+    public static partial void PoolCleared(ILogger logger, string node);
+
+    [LoggerMessage(EventIds.PoolClearFailed, LogLevel.Warning, "Could not clear the connection pool of {Node}")]
+    public static partial void PoolClearFailed(ILogger logger, Exception exception, string node);
+
+    [LoggerMessage(EventIds.ProbeRoundFailed, LogLevel.Error, "A topology probe round failed; the monitor goes on")]
+    public static partial void ProbeRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventIds.HeartbeatTableMissing, LogLevel.Warning, "The heartbeat table {Table} does not exist on {Node}: lag comes from Seconds_Behind_* (whole seconds) instead")]
+    public static partial void HeartbeatTableMissing(ILogger logger, string table, string node);
+
+    [LoggerMessage(EventIds.HeartbeatWriteFailed, LogLevel.Warning, "Could not write the heartbeat on {Node}")]
+    public static partial void HeartbeatWriteFailed(ILogger logger, Exception exception, string node);
+
+    [LoggerMessage(EventIds.ReplicaReadFailed, LogLevel.Warning, "A read failed on replica {Node} before returning rows; it is retried on {Next}")]
+    public static partial void ReplicaReadFailed(ILogger logger, Exception exception, string node, string next);
+
+    [LoggerMessage(EventIds.WriteOutcomeUnknown, LogLevel.Error, "The connection to the primary {Node} broke while a write or COMMIT was in flight: its outcome is unknown and it is not retried")]
+    public static partial void WriteOutcomeUnknown(ILogger logger, Exception exception, string node);
 }
 
 /// <summary>Event id ranges per area: 1000–1099 routing, 1100–1199 nodes and connections, 1200–1299 sessions and tokens.</summary>
@@ -49,4 +85,16 @@ internal static class EventIds
     public const int TokenExpired = 1204;
     public const int TokenPositionNotOnPrimary = 1205;
     public const int ReplicaConnectFailed = 1100;
+    public const int NodeChanged = 1101;
+    public const int PrimaryChanged = 1102;
+    public const int NoWritablePrimary = 1103;
+    public const int SplitBrain = 1104;
+    public const int WriterRefusedAsReadOnly = 1105;
+    public const int PoolCleared = 1106;
+    public const int PoolClearFailed = 1107;
+    public const int ProbeRoundFailed = 1108;
+    public const int HeartbeatTableMissing = 1109;
+    public const int HeartbeatWriteFailed = 1110;
+    public const int ReplicaReadFailed = 1111;
+    public const int WriteOutcomeUnknown = 1112;
 }

@@ -12,18 +12,23 @@ internal abstract class ReplicaSelector
         _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown replica selection policy."),
     };
 
-    /// <summary>Returns an available replica, or <see langword="null"/> when none is.</summary>
+    /// <summary>Returns a readable replica, or <see langword="null"/> when none is.</summary>
     /// <param name="replicas">The candidates.</param>
     /// <param name="exclude">A replica to pass over (one that just failed), or <see langword="null"/>.</param>
-    public abstract RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude);
+    /// <param name="maxStaleness">When set, only a replica measured to be at most this stale qualifies.</param>
+    public abstract RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null);
 
-    /// <summary>The first available replica scanning from <paramref name="start"/> with wrap-around.</summary>
-    protected static RoutingNode? FirstAvailableFrom(RoutingNode[] replicas, int start, RoutingNode? exclude)
+    /// <summary>Whether <paramref name="candidate"/> may take this read.</summary>
+    protected static bool Qualifies(RoutingNode candidate, RoutingNode? exclude, TimeSpan? maxStaleness) =>
+        candidate != exclude && candidate.IsReadable && (maxStaleness is not { } bound || candidate.IsFreshEnough(bound));
+
+    /// <summary>The first qualifying replica scanning from <paramref name="start"/> with wrap-around.</summary>
+    protected static RoutingNode? FirstAvailableFrom(RoutingNode[] replicas, int start, RoutingNode? exclude, TimeSpan? maxStaleness)
     {
         for (var i = 0; i < replicas.Length; i++)
         {
             var candidate = replicas[(start + i) % replicas.Length];
-            if (candidate != exclude && candidate.IsAvailable)
+            if (Qualifies(candidate, exclude, maxStaleness))
                 return candidate;
         }
 
@@ -34,22 +39,22 @@ internal abstract class ReplicaSelector
     {
         private uint _next;
 
-        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude) =>
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null) =>
             replicas.Length == 0 ? null
-            : FirstAvailableFrom(replicas, (int)(Interlocked.Increment(ref _next) % (uint)replicas.Length), exclude);
+            : FirstAvailableFrom(replicas, (int)(Interlocked.Increment(ref _next) % (uint)replicas.Length), exclude, maxStaleness);
     }
 
     private sealed class RandomSelector : ReplicaSelector
     {
-        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude) =>
-            replicas.Length == 0 ? null : FirstAvailableFrom(replicas, System.Random.Shared.Next(replicas.Length), exclude);
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null) =>
+            replicas.Length == 0 ? null : FirstAvailableFrom(replicas, System.Random.Shared.Next(replicas.Length), exclude, maxStaleness);
     }
 
     private sealed class LeastOutstandingSelector : ReplicaSelector
     {
         private uint _next;
 
-        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude)
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null)
         {
             if (replicas.Length == 0)
                 return null;
@@ -60,7 +65,7 @@ internal abstract class ReplicaSelector
             for (var i = 0; i < replicas.Length; i++)
             {
                 var candidate = replicas[(start + i) % replicas.Length];
-                if (candidate != exclude && candidate.IsAvailable && (best is null || candidate.Outstanding < best.Outstanding))
+                if (Qualifies(candidate, exclude, maxStaleness) && (best is null || candidate.Outstanding < best.Outstanding))
                     best = candidate;
             }
 

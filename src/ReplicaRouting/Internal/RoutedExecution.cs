@@ -17,8 +17,8 @@ internal enum CausalAction : byte
     Wait,
 }
 
-/// <summary>The outcome of routing one execution: where it runs and what rides along.</summary>
-internal readonly record struct Route(RoutingNode Node, MySqlConnection Connection, CausalAction Action, GtidPosition? WaitFor);
+/// <summary>The outcome of routing one execution: where it runs, what rides along, and what was routed.</summary>
+internal readonly record struct Route(RoutingNode Node, MySqlConnection Connection, CausalAction Action, GtidPosition? WaitFor, bool OnPrimary, SqlClassification Statement);
 
 /// <summary>A command or a batch, as the executor sees it: something that runs as written, or joins a batch.</summary>
 internal interface IRoutedStatement
@@ -53,12 +53,41 @@ internal static class RoutedExecution
     // The reader behaviours that would cut off the hidden result sets: emulated by the wrapper instead.
     private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
 
-    /// <summary>Routes the statement, then runs it: the one body behind every Execute* of commands and batches.</summary>
+    /// <summary>
+    /// Routes the statement, then runs it: the one body behind every Execute* of commands and batches. A replica read that
+    /// fails before returning anything runs on the next replica, then the primary; a wait that times out reruns on the
+    /// primary; a failure on the primary is never retried.
+    /// </summary>
     public static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
         var connection = statement.Connection ?? throw new InvalidOperationException("The Connection property must be set to a ReplicaRoutingConnection.");
         var route = await connection.RouteAsync(statement.Classify(), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
-        return await ExecuteReaderAsync(connection, statement, route, behavior, async, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            try
+            {
+                var reader = route.OnPrimary
+                    ? await ExecuteReaderAsync(connection, statement, route, behavior, async, cancellationToken).ConfigureAwait(false)
+                    : await route.Node.Breaker.ExecuteAsync(
+                        static (state, token) => ExecuteReaderAsync(state.connection, state.statement, state.route, state.behavior, state.async, token),
+                        (connection, statement, route, behavior, async),
+                        cancellationToken).ConfigureAwait(false);
+                if (reader is not null)
+                    return reader;
+                route = await connection.RouteAfterWaitTimeoutAsync(route.Node, route.Statement, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (connection.CanRetryElsewhere(route, ex, cancellationToken))
+            {
+                route = await connection.RouteRetryAsync(route, ex, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (route.OnPrimary)
+            {
+                var surfaced = connection.OnPrimaryFailure(route, ex);
+                if (surfaced == ex)
+                    throw;
+                throw surfaced;
+            }
+        }
     }
 
     public static async ValueTask<int> ExecuteNonQueryAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken)
@@ -109,7 +138,8 @@ internal static class RoutedExecution
         _ => throw new ArgumentException($"A {owner} runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
     };
 
-    private static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(
+    /// <summary>Runs the statement where it was routed; null when its causal wait timed out (the caller reruns it on the primary).</summary>
+    private static async ValueTask<ReplicaRoutingDataReader?> ExecuteReaderAsync(
         ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
         var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
@@ -161,8 +191,7 @@ internal static class RoutedExecution
                 batch = null;
                 node.CommandEnded();
                 started = false;
-                var primary = await connection.RouteAfterWaitTimeoutAsync(node, async, cancellationToken).ConfigureAwait(false);
-                return await ExecuteReaderAsync(connection, statement, primary, behavior, async, cancellationToken).ConfigureAwait(false);
+                return null;
             }
 
             if (route.Action == CausalAction.Wait)

@@ -14,6 +14,14 @@ internal sealed class RoutingConfiguration
         TokenLifetime = options.TokenLifetime;
         ClusterId = options.ClusterId ?? ClusterState.DeriveClusterId(nodes.Select(n => n.Endpoint), database);
         FailedReplicaBackoff = options.FailedReplicaBackoff;
+        MaxReplicaLag = options.MaxReplicaLag;
+        MaxStaleness = options.MaxStaleness;
+        TopologyMonitor = options.TopologyMonitor;
+        TopologyProbeInterval = options.TopologyProbeInterval;
+        TopologyProbeTimeout = options.TopologyProbeTimeout;
+        HeartbeatTable = options.HeartbeatTable;
+        WriteHeartbeat = options.WriteHeartbeat;
+        HeartbeatInterval = options.HeartbeatInterval;
         Selector = ReplicaSelector.Create(options.ReplicaSelection);
         Nodes = nodes;
         Primary = nodes[0];
@@ -36,13 +44,31 @@ internal sealed class RoutingConfiguration
 
     public TimeSpan FailedReplicaBackoff { get; }
 
+    public TimeSpan MaxReplicaLag { get; }
+
+    public TimeSpan MaxStaleness { get; }
+
+    public bool TopologyMonitor { get; }
+
+    public TimeSpan TopologyProbeInterval { get; }
+
+    public TimeSpan TopologyProbeTimeout { get; }
+
+    public string? HeartbeatTable { get; }
+
+    public bool WriteHeartbeat { get; }
+
+    public TimeSpan HeartbeatInterval { get; }
+
     public ReplicaSelector Selector { get; }
 
-    /// <summary>All nodes: index 0 is the primary.</summary>
+    /// <summary>All nodes: index 0 is the configured primary.</summary>
     public RoutingNode[] Nodes { get; }
 
+    /// <summary>The node configured as primary: where writes go until the monitor finds otherwise.</summary>
     public RoutingNode Primary { get; }
 
+    /// <summary>The nodes configured as replicas.</summary>
     public RoutingNode[] Replicas { get; }
 
     public ILogger Logger { get; }
@@ -80,6 +106,27 @@ internal sealed class RoutingConfiguration
             yield return (nameof(options.ClusterId), $"{prefix}{nameof(options.ClusterId)} '{clusterId}' must be 1–64 characters of [A-Za-z0-9_-].", false);
         if (OutOfRange(options.FailedReplicaBackoff, TimeSpan.Zero, RoutingDefaults.MaxFailedReplicaBackoff, prefix, nameof(options.FailedReplicaBackoff)) is { } backoff)
             yield return (nameof(options.FailedReplicaBackoff), backoff, true);
+        if (OutOfRange(options.MaxReplicaLag, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1), prefix, nameof(options.MaxReplicaLag)) is { } lag)
+            yield return (nameof(options.MaxReplicaLag), lag, true);
+        if (OutOfRange(options.MaxStaleness, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1), prefix, nameof(options.MaxStaleness)) is { } stale)
+            yield return (nameof(options.MaxStaleness), stale, true);
+        if (OutOfRange(options.TopologyProbeInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), prefix, nameof(options.TopologyProbeInterval)) is { } interval)
+            yield return (nameof(options.TopologyProbeInterval), interval, true);
+        if (OutOfRange(options.TopologyProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), prefix, nameof(options.TopologyProbeTimeout)) is { } timeout)
+            yield return (nameof(options.TopologyProbeTimeout), timeout, true);
+        if (options.HeartbeatTable is { } table && !IsTableName(table))
+            yield return (nameof(options.HeartbeatTable), $"{prefix}{nameof(options.HeartbeatTable)} '{table}' must be a table name or schema.table of [A-Za-z0-9_$] (no quotes).", false);
+        if (options.WriteHeartbeat && options.HeartbeatTable is null)
+            yield return (nameof(options.WriteHeartbeat), $"{prefix}{nameof(options.WriteHeartbeat)} needs {prefix}{nameof(options.HeartbeatTable)}: the table to write.", false);
+        if (OutOfRange(options.HeartbeatInterval, TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1), prefix, nameof(options.HeartbeatInterval)) is { } beat)
+            yield return (nameof(options.HeartbeatInterval), beat, true);
+    }
+
+    /// <summary>A bare identifier or schema.identifier: it is written into SQL, so nothing that could quote or escape.</summary>
+    private static bool IsTableName(string name)
+    {
+        var parts = name.Split('.');
+        return parts.Length <= 2 && parts.All(p => p.Length is > 0 and <= 64 && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$'));
     }
 
     private static string? OutOfRange(TimeSpan value, TimeSpan min, TimeSpan max, string prefix, string name) =>

@@ -17,4 +17,9 @@ internal static class RoutingDefaults
     public const ReplicaSelectionPolicy ReplicaSelection = ReplicaSelectionPolicy.RoundRobin;
     public static readonly TimeSpan FailedReplicaBackoff = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MaxFailedReplicaBackoff = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MaxReplicaLag = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxStaleness = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan TopologyProbeInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan TopologyProbeTimeout = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
 }

@@ -1,28 +1,47 @@
 using MySqlConnector;
+using Polly;
+using Polly.CircuitBreaker;
 
 namespace ReplicaRouting.Internal;
 
-/// <summary>One server of the topology: its connection pool and what routing knows about its health.</summary>
+/// <summary>One configured server: its connection pool, its circuit breaker, and what routing knows about its health.</summary>
 internal sealed class RoutingNode : IDisposable
 {
     private readonly TimeProvider _timeProvider;
+    private readonly CircuitBreakerStateProvider _breakerState = new();
     private long _unavailableUntil;   // TimeProvider timestamp; 0 = available
     private int _outstanding;
     private GtidPosition? _appliedPosition;
     private long _causalWaits;
+    private NodeStatus _status;
 
-    public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider)
+    public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider, TimeSpan? breakDuration = null)
     {
         Index = index;
         Role = role;
         DataSource = dataSource;
         Endpoint = endpoint;
         _timeProvider = timeProvider;
+        _status = NodeStatus.NotProbed(endpoint, role == RouteTarget.Primary ? NodeRole.Primary : NodeRole.Replica);
+
+        // A replica that keeps failing reads is skipped while its breaker is open; one trial read closes it again.
+        Breaker = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 4,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(0.5).Ticks, (breakDuration ?? RoutingDefaults.FailedReplicaBackoff).Ticks)),   // Polly's minimum
+                ShouldHandle = new PredicateBuilder().Handle<MySqlException>(ServerErrors.IsConnectionFailure),
+                StateProvider = _breakerState,
+            })
+            .Build();
     }
 
-    /// <summary>Position in the data source's node array: 0 is the primary, replicas follow.</summary>
+    /// <summary>Position in the data source's node array: 0 is the configured primary, replicas follow.</summary>
     public int Index { get; }
 
+    /// <summary>What the node was configured as; what it is now is <see cref="Status"/>.</summary>
     public RouteTarget Role { get; }
 
     /// <summary>The MySqlConnector pool for this node.</summary>
@@ -31,10 +50,20 @@ internal sealed class RoutingNode : IDisposable
     /// <summary><c>host:port</c>, computed once so decisions never build strings.</summary>
     public string Endpoint { get; }
 
+    /// <summary>Runs reads on this node through its circuit breaker.</summary>
+    public ResiliencePipeline Breaker { get; }
+
+    /// <summary>What the topology monitor last saw (replaced atomically after each probe).</summary>
+    public NodeStatus Status
+    {
+        get => Volatile.Read(ref _status);
+        set => Volatile.Write(ref _status, value);
+    }
+
     /// <summary>Commands (and open readers) currently in flight on this node from this data source.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
-    /// <summary>A position this node is known to have applied (from successful waits), or null. Only grows.</summary>
+    /// <summary>A position this node is known to have applied (from successful waits and probes), or null. Only grows.</summary>
     public GtidPosition? AppliedPosition => Volatile.Read(ref _appliedPosition);
 
     /// <summary>True when this node is known to have applied <paramref name="position"/>: a causal read needs no wait here.</summary>
@@ -47,7 +76,23 @@ internal sealed class RoutingNode : IDisposable
 
     public void ObserveAppliedPosition(GtidPosition position) => GtidPosition.MergeInto(ref _appliedPosition, position);
 
-    public bool IsAvailable => _timeProvider.GetTimestamp() >= Volatile.Read(ref _unavailableUntil);
+    /// <summary>Not in a connect back-off and its circuit breaker lets commands through.</summary>
+    public bool IsAvailable =>
+        _timeProvider.GetTimestamp() >= Volatile.Read(ref _unavailableUntil)
+        && _breakerState.CircuitState is not (CircuitState.Open or CircuitState.Isolated);
+
+    /// <summary>May serve a read now: available, and healthy as far as the monitor knows (not probed yet counts as healthy).</summary>
+    public bool IsReadable => IsAvailable && Status.State is NodeState.Healthy or NodeState.Unknown;
+
+    /// <summary>
+    /// True when this node's data is at most <paramref name="maxStaleness"/> old: its measured lag plus the age of that
+    /// measurement. Unknown lag is never fresh enough.
+    /// </summary>
+    public bool IsFreshEnough(TimeSpan maxStaleness)
+    {
+        var status = Status;
+        return status is { Lag: { } lag, ProbedAt: { } probedAt } && lag + (_timeProvider.GetUtcNow() - probedAt) <= maxStaleness;
+    }
 
     /// <summary>Skips this node for <paramref name="backoff"/> after a failed connect.</summary>
     public void MarkUnavailable(TimeSpan backoff)
@@ -64,5 +109,5 @@ internal sealed class RoutingNode : IDisposable
 
     public void Dispose() => DataSource.Dispose();
 
-    public override string ToString() => $"{Role} {Endpoint}";
+    public override string ToString() => $"{Status.Role} {Endpoint}";
 }

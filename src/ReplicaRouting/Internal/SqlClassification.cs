@@ -46,6 +46,10 @@ internal enum SessionEffects : byte
 }
 
 /// <summary>A routing hint written in the SQL as a comment: <c>-- ReplicaRouting:ReadFromPrimary</c> or <c>/* ReplicaRouting:ReadFromPrimary */</c>.</summary>
+/// <remarks>
+/// The staleness hint (<c>-- ReplicaRouting:AllowStale=500ms</c>) is not a value here: it carries a bound, in
+/// <see cref="SqlClassification.MaxStalenessMs"/>.
+/// </remarks>
 internal enum SqlHint : byte
 {
     None,
@@ -53,14 +57,45 @@ internal enum SqlHint : byte
 }
 
 /// <summary>The classifier's verdict on one command text (all statements of a multi-statement text combined).</summary>
-internal readonly record struct SqlClassification(StatementKind Kind, SessionEffects Effects, SqlHint Hint)
+/// <param name="Kind">The strongest statement kind.</param>
+/// <param name="Effects">The session effects of all statements.</param>
+/// <param name="Hint">The routing hint written as a leading comment, if any.</param>
+/// <param name="MaxStalenessMs">
+/// The bound of a <c>ReplicaRouting:AllowStale=&lt;n&gt;ms|s</c> leading comment, in milliseconds
+/// (<see cref="AllowStaleMinMs"/> … <see cref="AllowStaleMaxMs"/>); 0 when there is none. Always 0 when
+/// <paramref name="Hint"/> is <see cref="SqlHint.ReadFromPrimary"/>, which wins.
+/// </param>
+internal readonly record struct SqlClassification(StatementKind Kind, SessionEffects Effects, SqlHint Hint, int MaxStalenessMs = 0)
 {
+    /// <summary>The smallest staleness bound an AllowStale hint may carry: 1 ms.</summary>
+    public const int AllowStaleMinMs = 1;
+
+    /// <summary>The largest staleness bound an AllowStale hint may carry: 1 hour.</summary>
+    public const int AllowStaleMaxMs = 3_600_000;
+
     /// <summary>True when the text may run on a replica as far as its own content goes.</summary>
     public bool IsReplicaEligible => Kind == StatementKind.Read;
 
-    /// <summary>The verdict for two statements run together: the stronger kind, both effects, either hint.</summary>
-    public static SqlClassification Combine(SqlClassification first, SqlClassification second) => new(
-        first.Kind >= second.Kind ? first.Kind : second.Kind,
-        first.Effects | second.Effects,
-        first.Hint != SqlHint.None ? first.Hint : second.Hint);
+    /// <summary>True when the text carries an AllowStale hint (and no ReadFromPrimary hint).</summary>
+    public bool AllowsStale => MaxStalenessMs > 0;
+
+    /// <summary>
+    /// The verdict for two statements run together: the stronger kind, both effects, either hint, and the smaller
+    /// (stricter) of two staleness bounds, or the one there is; no bound when either asks for the primary.
+    /// </summary>
+    public static SqlClassification Combine(SqlClassification first, SqlClassification second)
+    {
+        var hint = first.Hint != SqlHint.None ? first.Hint : second.Hint;
+        return new(
+            first.Kind >= second.Kind ? first.Kind : second.Kind,
+            first.Effects | second.Effects,
+            hint,
+            hint == SqlHint.ReadFromPrimary ? 0 : StricterStaleness(first.MaxStalenessMs, second.MaxStalenessMs));
+    }
+
+    /// <summary>The smaller positive bound of two (0 = none): the stricter one.</summary>
+    internal static int StricterStaleness(int first, int second) =>
+        first <= 0 ? Math.Max(second, 0)
+        : second <= 0 ? first
+        : Math.Min(first, second);
 }

@@ -17,24 +17,32 @@ internal static class SqlClassifier
 
     private const string HintText = "REPLICAROUTING:READFROMPRIMARY";
 
+    /// <summary>The staleness hint before its duration: <c>ReplicaRouting:AllowStale=500ms</c>, <c>…=2s</c>.</summary>
+    private const string AllowStalePrefix = "REPLICAROUTING:ALLOWSTALE=";
+
     /// <summary>Classifies a command text; all statements of a multi-statement text are combined.</summary>
     public static SqlClassification Classify(ReadOnlySpan<char> sql)
     {
-        var verdict = ClassifyText(sql, backslashEscapes: true, out var hint, out var ambiguous);
+        var verdict = ClassifyText(sql, backslashEscapes: true, out var hint, out var staleness, out var ambiguous);
         if (ambiguous)
         {
             // A quote escaped with a backslash ends the literal when the server runs with NO_BACKSLASH_ESCAPES, and what
             // follows is then code. Classify that reading too and keep the stronger verdict, so that a write hidden
-            // behind `\'` can never pass for a read.
-            var other = ClassifyText(sql, backslashEscapes: false, out var otherHint, out _);
+            // behind `\'` can never pass for a read. The ReadFromPrimary hint is a restriction, so either reading's
+            // counts; AllowStale is a relaxation, so it only counts when both readings carry one (the smaller bound).
+            var other = ClassifyText(sql, backslashEscapes: false, out var otherHint, out var otherStaleness, out _);
             verdict = verdict.Raise(other.Kind, other.Effects);
             hint |= otherHint;
+            staleness = staleness > 0 && otherStaleness > 0 ? Math.Min(staleness, otherStaleness) : 0;
         }
 
-        return new SqlClassification(verdict.Kind, verdict.Effects, hint ? SqlHint.ReadFromPrimary : SqlHint.None);
+        return hint
+            ? new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.ReadFromPrimary)   // wins over AllowStale
+            : new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.None, staleness);
     }
 
-    private static Verdict ClassifyText(ReadOnlySpan<char> sql, bool backslashEscapes, out bool hint, out bool ambiguous)
+    private static Verdict ClassifyText(
+        ReadOnlySpan<char> sql, bool backslashEscapes, out bool hint, out int maxStalenessMs, out bool ambiguous)
     {
         var lexer = new Lexer(sql, backslashEscapes);
         var result = new Verdict(StatementKind.Empty);
@@ -60,6 +68,7 @@ internal static class SqlClassifier
             result = result.Raise(StatementKind.Unknown);
 
         hint = lexer.SawHint;
+        maxStalenessMs = lexer.MaxStalenessMs;
         ambiguous = lexer.SawBackslashQuote;
         return result;
     }
@@ -705,6 +714,9 @@ internal static class SqlClassifier
         /// <summary>A leading comment of some statement is the ReadFromPrimary hint.</summary>
         public bool SawHint { get; private set; }
 
+        /// <summary>The smallest bound of the valid AllowStale hints among the statements' leading comments, or 0.</summary>
+        public int MaxStalenessMs { get; private set; }
+
         /// <summary>A quote inside a literal was escaped with a backslash (the literal ends there under NO_BACKSLASH_ESCAPES).</summary>
         public bool SawBackslashQuote { get; private set; }
 
@@ -813,8 +825,48 @@ internal static class SqlClassifier
 
         private void CheckHint(ReadOnlySpan<char> comment)
         {
-            if (_atStatementStart && EqualsUpperAscii(comment.Trim(), HintText))
+            if (!_atStatementStart)
+                return;
+
+            comment = comment.Trim();
+            if (EqualsUpperAscii(comment, HintText))
+            {
                 SawHint = true;
+            }
+            else if (comment.Length > AllowStalePrefix.Length && EqualsUpperAscii(comment[..AllowStalePrefix.Length], AllowStalePrefix))
+            {
+                var bound = ParseStaleness(comment[AllowStalePrefix.Length..]);
+                if (bound > 0)
+                    MaxStalenessMs = SqlClassification.StricterStaleness(MaxStalenessMs, bound);
+            }
+        }
+
+        /// <summary>
+        /// <c>&lt;digits&gt;ms</c> or <c>&lt;digits&gt;s</c> (any case) as milliseconds, or 0 when it is anything else or
+        /// outside <see cref="SqlClassification.AllowStaleMinMs"/> … <see cref="SqlClassification.AllowStaleMaxMs"/>.
+        /// </summary>
+        private static int ParseStaleness(ReadOnlySpan<char> duration)
+        {
+            long value = 0;
+            var digits = 0;
+            while (digits < duration.Length && char.IsAsciiDigit(duration[digits]))
+            {
+                value = (value * 10) + (duration[digits] - '0');
+                if (value > SqlClassification.AllowStaleMaxMs)
+                    return 0;   // too large in either unit; also stops long runs of digits from overflowing
+                digits++;
+            }
+
+            if (digits == 0)
+                return 0;
+
+            var unit = duration[digits..];
+            var milliseconds = EqualsUpperAscii(unit, "MS") ? value
+                : EqualsUpperAscii(unit, "S") ? value * 1000
+                : 0;
+            return milliseconds is >= SqlClassification.AllowStaleMinMs and <= SqlClassification.AllowStaleMaxMs
+                ? (int)milliseconds
+                : 0;
         }
 
         private Token ReadToken()

@@ -34,7 +34,21 @@ internal static class Telemetry
     private static readonly Counter<long> s_tokensIgnored = s_meter.CreateCounter<long>(
         "replicarouting.tokens.ignored", "{token}", "Consistency tokens ignored, by reason (malformed, foreign, wrong_flavor, expired, not_on_primary).");
 
+    private static readonly Counter<long> s_failovers = s_meter.CreateCounter<long>(
+        "replicarouting.failovers", "{failover}", "Times the monitor saw writes move to another node.");
+
+    private static readonly List<WeakReference<TopologyMonitor>> s_monitors = [];
+
+    private static readonly string[] s_states = ToTagValues<NodeState>();
+    private static readonly string[] s_roles = ToTagValues<NodeRole>();
+
     private static readonly string[] s_targets = ToTagValues<RouteTarget>();
+
+    private static readonly ObservableGauge<double> s_lag = s_meter.CreateObservableGauge(
+        "replicarouting.replica.lag", ObserveLag, "s", "Each replica's lag as the monitor last measured it (absent while unknown).");
+
+    private static readonly ObservableGauge<int> s_state = s_meter.CreateObservableGauge(
+        "replicarouting.node.state", ObserveState, "{node}", "1 for each node, tagged with its current role and state.");
     private static readonly string[] s_reasons = ToTagValues<RoutingReason>();
 
     public static void CommandRouted(string cluster, RouteTarget target, RoutingReason reason)
@@ -58,6 +72,60 @@ internal static class Telemetry
 
     public static void TokenIgnored(string cluster, string reason) =>
         s_tokensIgnored.Add(1, Cluster(cluster), new("replicarouting.reason", reason));
+
+    public static void Failover(string cluster) => s_failovers.Add(1, Cluster(cluster));
+
+    /// <summary>Lists a monitor for the lag and state gauges (held weakly: a forgotten data source is not kept alive).</summary>
+    public static void Track(TopologyMonitor monitor)
+    {
+        lock (s_monitors)
+        {
+            s_monitors.RemoveAll(r => !r.TryGetTarget(out _));
+            s_monitors.Add(new WeakReference<TopologyMonitor>(monitor));
+        }
+    }
+
+    public static void Untrack(TopologyMonitor monitor)
+    {
+        lock (s_monitors)
+            s_monitors.RemoveAll(r => !r.TryGetTarget(out var m) || m == monitor);
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveLag()
+    {
+        foreach (var (cluster, status) in Statuses())
+        {
+            if (status.Lag is { } lag)
+                yield return new(lag.TotalSeconds, Cluster(cluster), new("replicarouting.node", status.Endpoint));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveState()
+    {
+        foreach (var (cluster, status) in Statuses())
+        {
+            yield return new(1, Cluster(cluster), new("replicarouting.node", status.Endpoint),
+                new("replicarouting.role", s_roles[(int)status.Role]), new("replicarouting.state", s_states[(int)status.State]));
+        }
+    }
+
+    private static List<(string Cluster, NodeStatus Status)> Statuses()
+    {
+        var statuses = new List<(string, NodeStatus)>();
+        lock (s_monitors)
+        {
+            foreach (var reference in s_monitors)
+            {
+                if (reference.TryGetTarget(out var monitor))
+                {
+                    foreach (var status in monitor.Snapshot.Nodes)
+                        statuses.Add((monitor.ClusterId, status));
+                }
+            }
+        }
+
+        return statuses;
+    }
 
     /// <summary>Every instrument carries the cluster id (low cardinality: one per configured data source cluster).</summary>
     private static KeyValuePair<string, object?> Cluster(string cluster) => new("replicarouting.cluster", cluster);

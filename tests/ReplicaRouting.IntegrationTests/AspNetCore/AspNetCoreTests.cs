@@ -224,8 +224,8 @@ public abstract class AspNetCoreTests(TopologyFixture topology, ITestOutputHelpe
                             Interlocked.Increment(ref propagatedStale);
                         else if (fields[2] == "Replica")
                             Interlocked.Increment(ref propagatedReplicaReads);
-                        else
-                            Assert.Equal("CausalWaitTimedOut", fields[3]);
+                        else   // on the primary only because no replica could answer in time (waited, or the monitor saw both stopped)
+                            Assert.Contains(fields[3], new[] { "CausalWaitTimedOut", "NoReplicaAvailable" });
                     }
                     else if (!found)
                     {

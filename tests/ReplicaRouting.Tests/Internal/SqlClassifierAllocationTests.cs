@@ -11,6 +11,10 @@ public class SqlClassifierAllocationTests
         "INSERT INTO `Orders` (`CustomerId`, `Total`) VALUES (@p0, @p1); SELECT LAST_INSERT_ID();",
         "BEGIN; SELECT * FROM t WHERE id = 1 FOR UPDATE; UPDATE t SET a = 'it\\'s' WHERE id = 1; COMMIT",
         "/*!40101 SET NAMES utf8mb4 */; WITH c AS (SELECT 1) SELECT * FROM c",
+        SqlClassifierSamples.EfQueryWithAllowStale,
+        "/* ReplicaRouting:AllowStale=2s */ SELECT * FROM t WHERE a = 'it\\'s'; -- ReplicaRouting:AllowStale=300ms\nSELECT 2",
+        "-- ReplicaRouting:AllowStale=99999999999999999999ms\n-- ReplicaRouting:AllowStale=5m\n-- ReplicaRouting:AllowStale=\nSELECT 1",
+        "-- ReplicaRouting:AllowStale=500ms\n-- ReplicaRouting:ReadFromPrimary\nSELECT 1",
     ];
 
     [Fact]
@@ -35,7 +39,7 @@ public class SqlClassifierAllocationTests
         foreach (var sql in Representative)
         {
             var verdict = SqlClassifier.Classify(sql);
-            sum += (int)verdict.Kind + (int)verdict.Effects + (int)verdict.Hint;
+            sum += (int)verdict.Kind + (int)verdict.Effects + (int)verdict.Hint + verdict.MaxStalenessMs;
         }
 
         return sum;

@@ -16,7 +16,7 @@ public class SqlClassifierFuzzTests
         "SELECT", "select", "FROM", "t", "WHERE", "FOR", "UPDATE", "SHARE", "LOCK", "IN", "INTO", "@x", "@@identity", "OUTFILE",
         "INSERT", "DELETE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "START", "TRANSACTION", "READ", "ONLY", "WITH", "AS", "(", ")",
         "LAST_INSERT_ID(", "GET_LOCK(", "NEXT", "VALUE", "/*!", "/*M!50100", "*/", "/*", "--", "-- ", "#", ";", ":=", "'", "\"",
-        "`", "\\'", "''", "ReplicaRouting:ReadFromPrimary", "EXPLAIN", "SHOW", "DO", "STATEMENT", "GLOBAL", "\n",
+        "`", "\\'", "''", "ReplicaRouting:ReadFromPrimary", "ReplicaRouting:AllowStale=500ms", "ReplicaRouting:AllowStale=", "EXPLAIN", "SHOW", "DO", "STATEMENT", "GLOBAL", "\n",
     ];
 
     private static readonly string[] NeutralPrefixes = [" ", "\n", "\t", "\r\n", "/* c */", "/**/", "-- c\n", "--\n", "# c\n", "#\n"];
@@ -27,8 +27,10 @@ public class SqlClassifierFuzzTests
     private static readonly string[] Corpus =
     [
         .. SqlClassifierTests.Cases.Select(row => (string)row[0]),
+        .. SqlClassifierAllowStaleTests.Cases.Select(row => (string)row[0]),
         SqlClassifierSamples.EfQuery,
         SqlClassifierSamples.EfQueryWithTags,
+        SqlClassifierSamples.EfQueryWithAllowStale,
     ];
 
     [Fact]

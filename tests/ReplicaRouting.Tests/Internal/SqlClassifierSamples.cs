@@ -37,4 +37,7 @@ internal static class SqlClassifierSamples
 
     /// <summary>The same query behind an EF Core TagWith block that carries the ReadFromPrimary hint.</summary>
     public const string EfQueryWithTags = "-- OrdersController.List\n-- ReplicaRouting:ReadFromPrimary\n\n" + EfQuery;
+
+    /// <summary>The same query behind an EF Core TagWith block that carries the AllowStale hint (500 ms).</summary>
+    public const string EfQueryWithAllowStale = "-- OrdersController.List\n-- ReplicaRouting:AllowStale=500ms\n\n" + EfQuery;
 }

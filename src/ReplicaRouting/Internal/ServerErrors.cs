@@ -1,0 +1,22 @@
+using System.Net.Sockets;
+using MySqlConnector;
+
+namespace ReplicaRouting.Internal;
+
+/// <summary>How to read MySqlConnector's exceptions: which mean "the node is gone" and which mean "the node was demoted".</summary>
+internal static class ServerErrors
+{
+    /// <summary>
+    /// The connection itself failed (refused, reset, closed, server shutting down), as opposed to the server rejecting the
+    /// statement: the same statement may well succeed on another node.
+    /// </summary>
+    public static bool IsConnectionFailure(MySqlException exception) =>
+        exception.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ServerShutdown or MySqlErrorCode.ConnectionCountError
+        || exception.Number is 2006 or 2013   // CR_SERVER_GONE_ERROR, CR_SERVER_LOST
+        || exception.InnerException is IOException or SocketException or EndOfStreamException or ObjectDisposedException;
+
+    /// <summary>The node refused a write because it is read-only now (1290, 1792, 1836): it was demoted.</summary>
+    public static bool IsReadOnlyRefusal(MySqlException exception) =>
+        exception.ErrorCode is MySqlErrorCode.OptionPreventsStatement or MySqlErrorCode.CannotExecuteInReadOnlyTransaction
+        || exception.Number == 1836;   // ER_READ_ONLY_MODE
+}

@@ -1,0 +1,257 @@
+using ReplicaRouting.Internal;
+
+namespace ReplicaRouting.Tests.Topology;
+
+public class TopologyRulesAssessTests
+{
+    private const string Endpoint = "db1:3306";
+    private static readonly TimeSpan MaxLag = TimeSpan.FromSeconds(5);
+    private static readonly DateTimeOffset Earlier = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Now = Earlier.AddSeconds(1);
+    private static readonly NodeStatus Unprobed = NodeStatus.NotProbed(Endpoint, NodeRole.Replica);
+
+    /// <summary>A healthy, replicating, read-only replica that is <paramref name="secondsBehind"/> behind.</summary>
+    private static ProbeResult Replica(long? secondsBehind = 0) => new()
+    {
+        Reachable = true,
+        ReadOnly = true,
+        HasSource = true,
+        IoRunning = true,
+        SqlRunning = true,
+        SecondsBehind = secondsBehind,
+    };
+
+    private static NodeStatus Assess(ProbeResult probe, NodeStatus? previous = null, int timeoutsInRow = 0, GtidPosition? position = null) =>
+        TopologyRules.Assess(probe, previous ?? Unprobed, timeoutsInRow, MaxLag, position, Now);
+
+    [Fact]
+    public void A_writable_server_is_a_healthy_primary()
+    {
+        var position = MySqlGtidSet.Parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5");
+        var status = Assess(new ProbeResult { Reachable = true, ReadOnly = false }, NodeStatus.NotProbed(Endpoint, NodeRole.Replica), position: position);
+
+        Assert.Equal(Endpoint, status.Endpoint);
+        Assert.Equal(NodeRole.Primary, status.Role);
+        Assert.Equal(NodeState.Healthy, status.State);
+        Assert.Null(status.Lag);
+        Assert.Null(status.LastError);
+        Assert.Same(position, status.Position);
+        Assert.Equal(Now, status.ProbedAt);
+        Assert.False(status.SemiSyncDowngraded);
+    }
+
+    [Fact]
+    public void A_writable_server_with_a_replication_source_still_counts_as_a_primary()
+    {
+        // read_only is what decides: a replica someone made writable takes part in the writer choice (and can show split brain).
+        var status = Assess(Replica() with { ReadOnly = false });
+        Assert.Equal(NodeRole.Primary, status.Role);
+        Assert.Equal(NodeState.Healthy, status.State);
+    }
+
+    [Theory]
+    [InlineData(false, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    public void Semi_sync_is_downgraded_only_when_enabled_but_not_active(bool enabled, bool active, bool downgraded)
+    {
+        var status = Assess(new ProbeResult { Reachable = true, ReadOnly = false, SemiSyncEnabled = enabled, SemiSyncActive = active });
+        Assert.Equal(NodeRole.Primary, status.Role);
+        Assert.Equal(downgraded, status.SemiSyncDowngraded);
+    }
+
+    [Fact]
+    public void A_read_only_server_without_a_source_is_demoted()
+    {
+        var previous = new NodeStatus(Endpoint, NodeRole.Primary, NodeState.Healthy, null, null, null, Earlier);
+        var status = Assess(new ProbeResult { Reachable = true, ReadOnly = true, HasSource = false }, previous);
+
+        Assert.Equal(NodeRole.Demoted, status.Role);
+        Assert.Null(status.Lag);
+        Assert.Equal(Now, status.ProbedAt);
+        Assert.Contains("not replicating", status.LastError);
+    }
+
+    [Fact]
+    public void A_replication_error_makes_the_replica_broken_and_is_reported()
+    {
+        var status = Assess(Replica() with { ReplicationError = "error 1062: Duplicate entry '7' for key 'PRIMARY'" });
+
+        Assert.Equal(NodeRole.Replica, status.Role);
+        Assert.Equal(NodeState.Broken, status.State);
+        Assert.Equal("error 1062: Duplicate entry '7' for key 'PRIMARY'", status.LastError);
+        Assert.Equal(Now, status.ProbedAt);
+    }
+
+    [Fact]
+    public void A_replication_error_wins_over_a_stopped_thread_in_the_report()
+    {
+        var status = Assess(Replica(secondsBehind: null) with { SqlRunning = false, ReplicationError = "error 1146: Table 'shop.x' doesn't exist" });
+        Assert.Equal(NodeState.Broken, status.State);
+        Assert.Contains("1146", status.LastError);
+    }
+
+    [Fact]
+    public void A_stopped_io_thread_makes_the_replica_broken()
+    {
+        var status = Assess(Replica(secondsBehind: null) with { IoRunning = false });
+        Assert.Equal(NodeRole.Replica, status.Role);
+        Assert.Equal(NodeState.Broken, status.State);
+        Assert.Contains("IO", status.LastError);
+    }
+
+    [Fact]
+    public void A_stopped_sql_thread_makes_the_replica_broken()
+    {
+        var status = Assess(Replica(secondsBehind: null) with { SqlRunning = false });
+        Assert.Equal(NodeRole.Replica, status.Role);
+        Assert.Equal(NodeState.Broken, status.State);
+        Assert.Contains("SQL", status.LastError);
+    }
+
+    [Fact]
+    public void A_stopped_thread_is_broken_even_when_the_heartbeat_looks_fresh()
+    {
+        var status = Assess(Replica(secondsBehind: null) with { SqlRunning = false, HeartbeatLag = TimeSpan.FromMilliseconds(10) });
+        Assert.Equal(NodeState.Broken, status.State);
+    }
+
+    [Fact]
+    public void Unknown_lag_is_lagging_never_zero()
+    {
+        var status = Assess(Replica(secondsBehind: null));
+
+        Assert.Equal(NodeRole.Replica, status.Role);
+        Assert.Equal(NodeState.Lagging, status.State);
+        Assert.Null(status.Lag);
+        Assert.Contains("unknown", status.LastError);
+    }
+
+    [Fact]
+    public void Zero_seconds_behind_is_healthy_with_zero_lag()
+    {
+        var status = Assess(Replica(secondsBehind: 0));
+        Assert.Equal(NodeState.Healthy, status.State);
+        Assert.Equal(TimeSpan.Zero, status.Lag);
+        Assert.Null(status.LastError);
+        Assert.Equal(Now, status.ProbedAt);
+    }
+
+    [Fact]
+    public void Lag_above_the_maximum_is_lagging()
+    {
+        var status = Assess(Replica(secondsBehind: 6));
+        Assert.Equal(NodeRole.Replica, status.Role);
+        Assert.Equal(NodeState.Lagging, status.State);
+        Assert.Equal(TimeSpan.FromSeconds(6), status.Lag);
+        Assert.Contains("6000 ms", status.LastError);
+    }
+
+    [Fact]
+    public void Lag_at_the_maximum_is_still_healthy()
+    {
+        var status = Assess(Replica(secondsBehind: 5));
+        Assert.Equal(NodeState.Healthy, status.State);
+        Assert.Equal(MaxLag, status.Lag);
+    }
+
+    [Fact]
+    public void The_heartbeat_is_preferred_over_seconds_behind()
+    {
+        var fresh = Assess(Replica(secondsBehind: 30) with { HeartbeatLag = TimeSpan.FromMilliseconds(250) });
+        Assert.Equal(NodeState.Healthy, fresh.State);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), fresh.Lag);
+
+        var behind = Assess(Replica(secondsBehind: 0) with { HeartbeatLag = TimeSpan.FromMilliseconds(5001) });
+        Assert.Equal(NodeState.Lagging, behind.State);
+        Assert.Equal(TimeSpan.FromMilliseconds(5001), behind.Lag);
+    }
+
+    [Fact]
+    public void A_heartbeat_gives_a_lag_when_seconds_behind_is_null()
+    {
+        var status = Assess(Replica(secondsBehind: null) with { HeartbeatLag = TimeSpan.FromMilliseconds(40) });
+        Assert.Equal(NodeState.Healthy, status.State);
+        Assert.Equal(TimeSpan.FromMilliseconds(40), status.Lag);
+    }
+
+    [Fact]
+    public void A_replica_keeps_its_position()
+    {
+        var position = MariaDbGtidPosition.Parse("0-1-100");
+        var status = Assess(Replica(), position: position);
+        Assert.Same(position, status.Position);
+    }
+
+    [Theory]
+    [InlineData(NodeRole.Primary, NodeState.Healthy)]
+    [InlineData(NodeRole.Replica, NodeState.Healthy)]
+    [InlineData(NodeRole.Replica, NodeState.Lagging)]
+    [InlineData(NodeRole.Demoted, NodeState.Healthy)]
+    public void A_single_timeout_keeps_the_previous_role_and_state(NodeRole role, NodeState state)
+    {
+        var previous = new NodeStatus(Endpoint, role, state, TimeSpan.FromMilliseconds(300), null, null, Earlier);
+        var status = Assess(ProbeResult.Failed("no answer within 1000 ms", connectionFailed: false), previous, timeoutsInRow: 1);
+
+        Assert.Equal(role, status.Role);
+        Assert.Equal(state, status.State);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), status.Lag);
+        Assert.Equal(Earlier, status.ProbedAt);   // the measurement keeps its age
+        Assert.Equal("no answer within 1000 ms", status.LastError);
+    }
+
+    [Fact]
+    public void A_single_timeout_before_any_answer_stays_unknown()
+    {
+        var status = Assess(ProbeResult.Failed("no answer within 1000 ms", connectionFailed: false), Unprobed, timeoutsInRow: 1);
+        Assert.Equal(NodeState.Unknown, status.State);
+        Assert.Null(status.ProbedAt);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Two_timeouts_in_a_row_make_the_node_unreachable(int timeoutsInRow)
+    {
+        var previous = new NodeStatus(Endpoint, NodeRole.Primary, NodeState.Healthy, null, null, null, Earlier);
+        var status = Assess(ProbeResult.Failed("no answer within 1000 ms", connectionFailed: false), previous, timeoutsInRow);
+
+        Assert.Equal(NodeState.Unreachable, status.State);
+        Assert.Equal(NodeRole.Primary, status.Role);
+        Assert.Equal("no answer within 1000 ms", status.LastError);
+        Assert.Null(status.Lag);
+    }
+
+    [Fact]
+    public void An_unreachable_replica_forgets_its_lag()
+    {
+        var previous = new NodeStatus(Endpoint, NodeRole.Replica, NodeState.Healthy, TimeSpan.FromMilliseconds(100), null, null, Earlier);
+        var status = Assess(ProbeResult.Failed("no answer within 1000 ms", connectionFailed: false), previous, timeoutsInRow: 2);
+        Assert.Equal(NodeState.Unreachable, status.State);
+        Assert.Null(status.Lag);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_refused_connection_is_unreachable_at_once(int timeoutsInRow)
+    {
+        var previous = new NodeStatus(Endpoint, NodeRole.Replica, NodeState.Healthy, TimeSpan.Zero, null, null, Earlier);
+        var status = Assess(ProbeResult.Failed("Connection refused", connectionFailed: true), previous, timeoutsInRow);
+
+        Assert.Equal(NodeState.Unreachable, status.State);
+        Assert.Equal(NodeRole.Replica, status.Role);
+        Assert.Equal("Connection refused", status.LastError);
+    }
+
+    [Fact]
+    public void An_answer_after_being_unreachable_is_judged_afresh()
+    {
+        var previous = new NodeStatus(Endpoint, NodeRole.Replica, NodeState.Unreachable, null, null, "Connection refused", Earlier);
+        var status = Assess(Replica(secondsBehind: 1), previous);
+        Assert.Equal(NodeState.Healthy, status.State);
+        Assert.Null(status.LastError);
+        Assert.Equal(Now, status.ProbedAt);
+    }
+}
