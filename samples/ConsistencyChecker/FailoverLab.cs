@@ -152,9 +152,9 @@ public sealed class FailoverLab
 
     /// <summary>
     /// Makes replica <paramref name="node"/> a writable primary: by default it first applies everything it had received
-    /// (bounded by <see cref="ReplicationTimeout"/>), then MariaDB <c>STOP SLAVE; RESET SLAVE ALL; SET GLOBAL
-    /// read_only=OFF</c>, MySQL <c>STOP REPLICA; RESET REPLICA ALL; SET GLOBAL super_read_only=OFF; SET GLOBAL
-    /// read_only=OFF</c>.
+    /// (its SQL thread is started if it was stopped; bounded by <see cref="ReplicationTimeout"/>), then MariaDB
+    /// <c>STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=OFF</c>, MySQL <c>STOP REPLICA; RESET REPLICA ALL; SET GLOBAL
+    /// super_read_only=OFF; SET GLOBAL read_only=OFF</c>.
     /// </summary>
     /// <param name="node">The replica to promote.</param>
     /// <param name="applyReceived">
@@ -451,6 +451,8 @@ public sealed class FailoverLab
         if (string.IsNullOrEmpty(received))
             return;
 
+        // A stopped SQL thread (lag injection, a test's STOP SLAVE SQL_THREAD) would never apply it: start it (no-op if running).
+        await ExecuteAsync(connection, _isMariaDb ? "START SLAVE SQL_THREAD" : "START REPLICA SQL_THREAD", cancellationToken);
         var seconds = (int)Math.Ceiling(ReplicationTimeout.TotalSeconds);
         await using var wait = new MySqlCommand(
             _isMariaDb ? "SELECT MASTER_GTID_WAIT(@position, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, @timeout)", connection)
@@ -464,7 +466,7 @@ public sealed class FailoverLab
         {
             throw new TimeoutException(
                 $"Node {node} ({Endpoint(node)}) did not apply what it had received ({received}) within {seconds} s " +
-                $"(wait returned {(result is null or DBNull ? "NULL" : result)}): is its SQL thread stopped or broken? " +
+                $"(wait returned {(result is null or DBNull ? "NULL" : result)}): is its SQL thread broken? " +
                 "Promote it with applyReceived: false to discard its relay log.");
         }
     }

@@ -55,7 +55,7 @@ LAYOUT_VERSION=2
 # a failover test rebuilding, killing and promoting its set never waits for, nor disturbs, the
 # shared set that other tests use at the same time. The MySQL binaries ($RR_HOME/mysql-sid) are
 # shared by all sets: fetched once.
-#   SET_HOME      the set's state dir (its flavors' n1..n3 live below it, and its .lock)
+#   SET_HOME      the set's state dir (its flavors' n1..n3 live below it, and its lock files)
 #   PORT_OFFSET   added to the flavor's base port
 #   FAST_DETECT   1: heartbeat 1 s and net timeout 2 s, so replicas see a dead primary within ~2 s
 #   SEMI_SYNC     1: semi-synchronous replication on every node (if the flavor's binaries have it)

@@ -74,7 +74,7 @@ internal sealed class NodeProbe : IAsyncDisposable
 
     public RoutingNode Node { get; }
 
-    /// <summary>Set once when the heartbeat table turned out not to exist (the monitor logs it once).</summary>
+    /// <summary>True when the last probe found no heartbeat table (not created yet, or not replicated yet): the monitor logs it once.</summary>
     public bool HeartbeatMissing => _heartbeatMissing;
 
     public async Task<ProbeResult> ProbeAsync(ClusterState cluster, TimeSpan timeout, CancellationToken cancellationToken)
@@ -108,7 +108,7 @@ internal sealed class NodeProbe : IAsyncDisposable
     private async Task<ProbeResult> ReadAsync(MySqlConnection connection, ServerDialect dialect, CancellationToken cancellationToken)
     {
         var mariaDb = dialect.Flavor == ServerFlavor.MariaDb;
-        var command = new MySqlCommand(_heartbeatMissing ? (mariaDb ? MariaDbProbeSql("") : MySqlProbeSql("")) : mariaDb ? _mariaDbSql : _mySqlSql, connection);
+        var command = new MySqlCommand(mariaDb ? _mariaDbSql : _mySqlSql, connection);
         await using var disposeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var disposeReader = reader.ConfigureAwait(false);
@@ -149,7 +149,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             result = result with { Position = executed };
         }
 
-        if (_heartbeatTable is not null && !_heartbeatMissing)
+        if (_heartbeatTable is not null)
             result = result with { HeartbeatLag = await ReadHeartbeatAsync(reader, cancellationToken).ConfigureAwait(false) };
         return result;
     }
@@ -159,9 +159,9 @@ internal sealed class NodeProbe : IAsyncDisposable
     {
         try
         {
-            if (!await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) || !await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || reader.IsDBNull(0))
-                return null;
-            return TimeSpan.FromMicroseconds(Math.Max(0, reader.GetInt64(0)));
+            var hasRow = await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) && await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _heartbeatMissing = false;
+            return hasRow && !reader.IsDBNull(0) ? TimeSpan.FromMicroseconds(Math.Max(0, reader.GetInt64(0))) : null;
         }
         catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.NoSuchTable or MySqlErrorCode.BadFieldError)
         {

@@ -53,11 +53,9 @@ internal static class TopologyRules
     {
         RoutingNode? writer = null;
         List<string>? writable = null;
-        var anyProbed = false;
         foreach (var node in nodes)
         {
             var status = node.Status;
-            anyProbed |= status.ProbedAt is not null;
             if (status is { Role: NodeRole.Primary, State: not NodeState.Unreachable, ProbedAt: not null })
             {
                 if (writer is not null)
@@ -70,8 +68,8 @@ internal static class TopologyRules
             return (null, $"split brain: {string.Join(" and ", writable)} are all writable; writes are refused until only one is", true);
         if (writer is not null)
             return (writer, null, false);
-        if (!anyProbed || configuredPrimary.Status.State == NodeState.Unknown)
-            return (configuredPrimary, null, false);
+        if (configuredPrimary.Status.State == NodeState.Unknown)
+            return (configuredPrimary, null, false);   // not judged yet: trust the configuration
 
         var unreachable = nodes.Where(n => n.Status.State == NodeState.Unreachable).Select(n => n.Endpoint).ToArray();
         return (null, unreachable.Length == 0

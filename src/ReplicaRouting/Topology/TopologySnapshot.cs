@@ -22,6 +22,7 @@ public sealed class TopologySnapshot
         for (var i = 0; i < nodes.Length; i++)
             statuses[i] = nodes[i].Status;
         Nodes = statuses;
+        Primary = writer is null ? null : statuses[Array.IndexOf(nodes, writer)];
     }
 
     /// <summary>Gets a number that grows with every snapshot the data source publishes.</summary>
@@ -34,7 +35,7 @@ public sealed class TopologySnapshot
     public IReadOnlyList<NodeStatus> Nodes { get; }
 
     /// <summary>Gets the node writes go to, or <see langword="null"/> when there is none (see <see cref="Problem"/>).</summary>
-    public NodeStatus? Primary => Writer?.Status;
+    public NodeStatus? Primary { get; }
 
     /// <summary>Gets why writes cannot run (no writable node, unreachable primary, split brain), or <see langword="null"/> when they can.</summary>
     public string? Problem { get; }
