@@ -575,13 +575,15 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary)> GetReplicaAsync(
         GtidPosition? required, TimeSpan? maxStaleness, RoutingNode? exclude, bool async, CancellationToken cancellationToken)
     {
-        var readers = DataSourceOwner.Monitor.Snapshot.Readers;
+        var topology = DataSourceOwner.Monitor.Snapshot;
+        var readers = topology.Readers;
+        var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
         var failed = exclude;
-        while (_configuration.Selector.Select(readers, failed, maxStaleness) is { } chosen)
+        while (_configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) is { } chosen)
         {
             var replica = chosen;
             var needsWait = required is not null && !replica.HasApplied(required);
-            if (needsWait && FindReplicaThatHasApplied(readers, required!, failed, maxStaleness) is { } caughtUp)
+            if (needsWait && FindReplicaThatHasApplied(readers, required!, failed, maxStaleness, noPrimary) is { } caughtUp)
                 (replica, needsWait) = (caughtUp, false);
 
             try
@@ -603,11 +605,11 @@ public sealed class ReplicaRoutingConnection : DbConnection
         return (primary, await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false), false, true);
     }
 
-    private static RoutingNode? FindReplicaThatHasApplied(RoutingNode[] readers, GtidPosition required, RoutingNode? exclude, TimeSpan? maxStaleness)
+    private static RoutingNode? FindReplicaThatHasApplied(RoutingNode[] readers, GtidPosition required, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
     {
         foreach (var replica in readers)
         {
-            if (replica != exclude && replica.IsReadable && (maxStaleness is null || replica.IsFreshEnough(maxStaleness.Value)) && replica.HasApplied(required))
+            if (replica != exclude && replica.IsReadableWhen(acceptLagging) && (maxStaleness is null || replica.IsFreshEnough(maxStaleness.Value)) && replica.HasApplied(required))
                 return replica;
         }
 

@@ -33,17 +33,27 @@ internal sealed class RoutedDataSource
         }
 
         DataSource = dataSource;
-        var primary = new MySqlConnectionStringBuilder(dataSource.Configuration.Primary.DataSource.ConnectionString);
-        DatabaseName = primary.Database;
-        primary.Database = string.Empty;   // CREATE/DROP DATABASE connect without one
-        primary.Pooling = false;
-        ServerConnectionString = primary.ConnectionString;
+        DatabaseName = new MySqlConnectionStringBuilder(dataSource.Configuration.Primary.DataSource.ConnectionString).Database;
     }
 
     public ReplicaRoutingDataSource DataSource { get; }
 
-    /// <summary>The primary's connection string without a database and without pooling (with its password).</summary>
-    public string ServerConnectionString { get; }
+    /// <summary>
+    /// The current primary's connection string (the node the topology monitor found writable, else the configured one),
+    /// without a database and without pooling (with its password).
+    /// </summary>
+    public string ServerConnectionString
+    {
+        get
+        {
+            var primary = new MySqlConnectionStringBuilder((DataSource.Topology.Writer ?? DataSource.Configuration.Primary).DataSource.ConnectionString)
+            {
+                Database = string.Empty,   // CREATE/DROP DATABASE connect without one
+                Pooling = false,
+            };
+            return primary.ConnectionString;
+        }
+    }
 
     /// <summary>The database of the primary's connection string.</summary>
     public string DatabaseName { get; }

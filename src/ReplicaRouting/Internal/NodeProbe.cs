@@ -23,8 +23,11 @@ internal sealed record ProbeResult
 
     public bool SqlRunning { get; init; }
 
-    /// <summary>The last IO or SQL error of replication, or null when there is none.</summary>
-    public string? ReplicationError { get; init; }
+    /// <summary>The apply (SQL) thread's last error, or null: the replica's data stops advancing and may be inconsistent.</summary>
+    public string? SqlError { get; init; }
+
+    /// <summary>The receiving (IO) thread's last error, or null: usually its source is unreachable.</summary>
+    public string? IoError { get; init; }
 
     /// <summary><c>Seconds_Behind_*</c>; null when the server reports NULL (a thread is stopped, or it is not known).</summary>
     public long? SecondsBehind { get; init; }
@@ -139,7 +142,8 @@ internal sealed class NodeProbe : IAsyncDisposable
                 IoRunning = string.Equals(io, "Yes", StringComparison.OrdinalIgnoreCase),
                 SqlRunning = string.Equals(sql, "Yes", StringComparison.OrdinalIgnoreCase),
                 SecondsBehind = long.TryParse(behind, out var seconds) ? seconds : null,
-                ReplicationError = ReplicationErrorOf(reader),
+                SqlError = ErrorOf(reader, "Last_SQL_Errno", "Last_SQL_Error"),
+                IoError = ErrorOf(reader, "Last_IO_Errno", "Last_IO_Error"),
                 // MASTER_GTID_WAIT compares with gtid_slave_pos on MariaDB; MySQL has one executed set.
                 Position = mariaDb ? applied : executed,
             };
@@ -204,16 +208,8 @@ internal sealed class NodeProbe : IAsyncDisposable
         return -1;
     }
 
-    private static string? ReplicationErrorOf(MySqlDataReader reader)
-    {
-        foreach (var (number, text) in new[] { ("Last_IO_Errno", "Last_IO_Error"), ("Last_SQL_Errno", "Last_SQL_Error") })
-        {
-            if (Text(reader, number) is { } errno && errno != "0")
-                return $"error {errno}: {Text(reader, text)}";
-        }
-
-        return null;
-    }
+    private static string? ErrorOf(MySqlDataReader reader, string number, string text) =>
+        Text(reader, number) is { } errno && errno != "0" ? $"error {errno}: {Text(reader, text)}" : null;
 
     private async ValueTask CloseAsync()
     {

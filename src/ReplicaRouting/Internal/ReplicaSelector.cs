@@ -16,19 +16,20 @@ internal abstract class ReplicaSelector
     /// <param name="replicas">The candidates.</param>
     /// <param name="exclude">A replica to pass over (one that just failed), or <see langword="null"/>.</param>
     /// <param name="maxStaleness">When set, only a replica measured to be at most this stale qualifies.</param>
-    public abstract RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null);
+    /// <param name="acceptLagging">Lagging replicas qualify too (no primary is writable: they hold the newest data there is).</param>
+    public abstract RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null, bool acceptLagging = false);
 
     /// <summary>Whether <paramref name="candidate"/> may take this read.</summary>
-    protected static bool Qualifies(RoutingNode candidate, RoutingNode? exclude, TimeSpan? maxStaleness) =>
-        candidate != exclude && candidate.IsReadable && (maxStaleness is not { } bound || candidate.IsFreshEnough(bound));
+    protected static bool Qualifies(RoutingNode candidate, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging) =>
+        candidate != exclude && candidate.IsReadableWhen(acceptLagging) && (maxStaleness is not { } bound || candidate.IsFreshEnough(bound));
 
     /// <summary>The first qualifying replica scanning from <paramref name="start"/> with wrap-around.</summary>
-    protected static RoutingNode? FirstAvailableFrom(RoutingNode[] replicas, int start, RoutingNode? exclude, TimeSpan? maxStaleness)
+    protected static RoutingNode? FirstAvailableFrom(RoutingNode[] replicas, int start, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
     {
         for (var i = 0; i < replicas.Length; i++)
         {
             var candidate = replicas[(start + i) % replicas.Length];
-            if (Qualifies(candidate, exclude, maxStaleness))
+            if (Qualifies(candidate, exclude, maxStaleness, acceptLagging))
                 return candidate;
         }
 
@@ -39,22 +40,22 @@ internal abstract class ReplicaSelector
     {
         private uint _next;
 
-        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null) =>
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null, bool acceptLagging = false) =>
             replicas.Length == 0 ? null
-            : FirstAvailableFrom(replicas, (int)(Interlocked.Increment(ref _next) % (uint)replicas.Length), exclude, maxStaleness);
+            : FirstAvailableFrom(replicas, (int)(Interlocked.Increment(ref _next) % (uint)replicas.Length), exclude, maxStaleness, acceptLagging);
     }
 
     private sealed class RandomSelector : ReplicaSelector
     {
-        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null) =>
-            replicas.Length == 0 ? null : FirstAvailableFrom(replicas, System.Random.Shared.Next(replicas.Length), exclude, maxStaleness);
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null, bool acceptLagging = false) =>
+            replicas.Length == 0 ? null : FirstAvailableFrom(replicas, System.Random.Shared.Next(replicas.Length), exclude, maxStaleness, acceptLagging);
     }
 
     private sealed class LeastOutstandingSelector : ReplicaSelector
     {
         private uint _next;
 
-        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null)
+        public override RoutingNode? Select(RoutingNode[] replicas, RoutingNode? exclude, TimeSpan? maxStaleness = null, bool acceptLagging = false)
         {
             if (replicas.Length == 0)
                 return null;
@@ -65,7 +66,7 @@ internal abstract class ReplicaSelector
             for (var i = 0; i < replicas.Length; i++)
             {
                 var candidate = replicas[(start + i) % replicas.Length];
-                if (Qualifies(candidate, exclude, maxStaleness) && (best is null || candidate.Outstanding < best.Outstanding))
+                if (Qualifies(candidate, exclude, maxStaleness, acceptLagging) && (best is null || candidate.Outstanding < best.Outstanding))
                     best = candidate;
             }
 

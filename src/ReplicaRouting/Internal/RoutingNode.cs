@@ -82,7 +82,14 @@ internal sealed class RoutingNode : IDisposable
         && _breakerState.CircuitState is not (CircuitState.Open or CircuitState.Isolated);
 
     /// <summary>May serve a read now: available, and healthy as far as the monitor knows (not probed yet counts as healthy).</summary>
-    public bool IsReadable => IsAvailable && Status.State is NodeState.Healthy or NodeState.Unknown;
+    public bool IsReadable => IsReadableWhen(acceptLagging: false);
+
+    /// <summary>
+    /// <see cref="IsReadable"/>, or with <paramref name="acceptLagging"/> also a lagging replica: while no primary is writable,
+    /// a replica that merely stopped receiving holds the newest data there is.
+    /// </summary>
+    public bool IsReadableWhen(bool acceptLagging) =>
+        IsAvailable && (Status.State is NodeState.Healthy or NodeState.Unknown || (acceptLagging && Status.State == NodeState.Lagging));
 
     /// <summary>
     /// True when this node's data is at most <paramref name="maxStaleness"/> old: its measured lag plus the age of that

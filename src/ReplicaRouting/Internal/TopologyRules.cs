@@ -33,11 +33,16 @@ internal static class TopologyRules
 
         // A heartbeat gives sub-second lag; Seconds_Behind_* NULL means unknown, never zero.
         var lag = probe.HeartbeatLag ?? (probe.SecondsBehind is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+        if (probe.SqlError is not null || !probe.SqlRunning || probe.IoError is not null || !probe.IoRunning)
+            lag = probe.HeartbeatLag;   // Seconds_Behind_* means nothing while a thread is down
+        // Apply problems break a replica (its data stops, or diverged). Receive problems only make it fall behind: its source
+        // is usually just unreachable, and while no primary is writable its data is the newest there is.
         var (state, error) = probe switch
         {
-            { ReplicationError: { } replicationError } => (NodeState.Broken, replicationError),
-            { IoRunning: false } => (NodeState.Broken, "the replication IO thread is not running"),
+            { SqlError: { } sqlError } => (NodeState.Broken, sqlError),
             { SqlRunning: false } => (NodeState.Broken, "the replication SQL (apply) thread is not running"),
+            { IoError: { } ioError } => (NodeState.Lagging, $"not receiving from its source: {ioError}"),
+            { IoRunning: false } => (NodeState.Lagging, "not receiving from its source: the replication IO thread is not running"),
             _ when lag is null => (NodeState.Lagging, "lag is unknown"),
             _ when lag > maxReplicaLag => (NodeState.Lagging, $"lag {lag.Value.TotalMilliseconds:0} ms is above {maxReplicaLag.TotalMilliseconds:0} ms"),
             _ => (NodeState.Healthy, (string?)null),

@@ -76,7 +76,7 @@ public class TopologyRulesAssessTests
     [Fact]
     public void A_replication_error_makes_the_replica_broken_and_is_reported()
     {
-        var status = Assess(Replica() with { ReplicationError = "error 1062: Duplicate entry '7' for key 'PRIMARY'" });
+        var status = Assess(Replica() with { SqlError = "error 1062: Duplicate entry '7' for key 'PRIMARY'" });
 
         Assert.Equal(NodeRole.Replica, status.Role);
         Assert.Equal(NodeState.Broken, status.State);
@@ -87,18 +87,29 @@ public class TopologyRulesAssessTests
     [Fact]
     public void A_replication_error_wins_over_a_stopped_thread_in_the_report()
     {
-        var status = Assess(Replica(secondsBehind: null) with { SqlRunning = false, ReplicationError = "error 1146: Table 'shop.x' doesn't exist" });
+        var status = Assess(Replica(secondsBehind: null) with { SqlRunning = false, SqlError = "error 1146: Table 'shop.x' doesn't exist" });
         Assert.Equal(NodeState.Broken, status.State);
         Assert.Contains("1146", status.LastError);
     }
 
     [Fact]
-    public void A_stopped_io_thread_makes_the_replica_broken()
+    public void A_stopped_io_thread_makes_the_replica_lagging_not_broken()
     {
-        var status = Assess(Replica(secondsBehind: null) with { IoRunning = false });
+        // Not receiving (its source is usually just unreachable): behind, but its data is consistent and the newest there
+        // is when the primary is down.
+        var status = Assess(Replica(secondsBehind: 0) with { IoRunning = false });
         Assert.Equal(NodeRole.Replica, status.Role);
-        Assert.Equal(NodeState.Broken, status.State);
+        Assert.Equal(NodeState.Lagging, status.State);
         Assert.Contains("IO", status.LastError);
+        Assert.Null(status.Lag);
+    }
+
+    [Fact]
+    public void An_io_error_makes_the_replica_lagging_and_names_the_error()
+    {
+        var status = Assess(Replica(secondsBehind: null) with { IoRunning = false, IoError = "error 2003: error reconnecting to master" });
+        Assert.Equal(NodeState.Lagging, status.State);
+        Assert.Contains("2003", status.LastError);
     }
 
     [Fact]
