@@ -164,6 +164,9 @@ public sealed class ReplicaRoutingConnection : DbConnection
 
     internal TimeSpan CausalReadTimeout => _configuration.CausalReadTimeout;
 
+    /// <summary>The wait's timeout parameter, boxed once per data source rather than per causal read.</summary>
+    internal object CausalReadTimeoutSeconds => _configuration.CausalReadTimeoutSeconds;
+
     internal string ClusterId => _configuration.ClusterId;
 
     /// <summary>

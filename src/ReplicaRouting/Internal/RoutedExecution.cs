@@ -161,7 +161,7 @@ internal static class RoutedExecution
             {
                 var wait = new MySqlBatchCommand(dialect.WaitSql);
                 wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
-                wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeout.TotalSeconds);
+                wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeoutSeconds);
                 batch.BatchCommands.Add(wait);
                 node.CausalWaitSent();
                 if (batch.Timeout > 0)
@@ -221,8 +221,8 @@ internal static class RoutedExecution
         var copy = new MySqlBatchCommand(commandText) { CommandType = commandType };
         if (parameters is not null)
         {
-            foreach (MySqlParameter parameter in parameters)
-                copy.Parameters.Add(parameter);
+            for (var i = 0; i < parameters.Count; i++)   // indexed: the collection's enumerator would allocate
+                copy.Parameters.Add(parameters[i]);
         }
 
         return copy;

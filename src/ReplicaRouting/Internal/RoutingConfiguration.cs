@@ -10,6 +10,7 @@ internal sealed class RoutingConfiguration
         Consistency = options.Consistency;
         ReadYourWrites = options.ReadYourWrites;
         CausalReadTimeout = options.CausalReadTimeout;
+        CausalReadTimeoutSeconds = options.CausalReadTimeout.TotalSeconds;
         PrimaryAfterWriteWindow = options.PrimaryAfterWriteWindow;
         TokenLifetime = options.TokenLifetime;
         ClusterId = options.ClusterId ?? ClusterState.DeriveClusterId(nodes.Select(n => n.Endpoint), database);
@@ -35,6 +36,9 @@ internal sealed class RoutingConfiguration
     public ReadYourWritesStrategy ReadYourWrites { get; }
 
     public TimeSpan CausalReadTimeout { get; }
+
+    /// <summary><see cref="CausalReadTimeout"/> in seconds, boxed once (it is a parameter value of every wait).</summary>
+    public object CausalReadTimeoutSeconds { get; }
 
     public TimeSpan PrimaryAfterWriteWindow { get; }
 

@@ -198,15 +198,14 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         return hash;
     }
 
-    private string Format() => AppendChecksum(FormatBody());
-
-    private string FormatBody()
+    /// <summary>The body and its checksum written into the one string returned (no intermediate body string).</summary>
+    private string Format()
     {
         var flavor = Position.Flavor == ServerFlavor.MySql ? 'm' : 'd';
         var milliseconds = IssuedAt.ToUnixTimeMilliseconds();
         var position = Position.ToString();
         var millisecondsLength = (milliseconds < 0 ? 1 : 0) + GtidText.CountDigits((ulong)Math.Abs(milliseconds));
-        var length = VersionPrefix.Length + 2 + ClusterId.Length + 1 + millisecondsLength + 1 + position.Length;
+        var length = VersionPrefix.Length + 2 + ClusterId.Length + 1 + millisecondsLength + 1 + position.Length + 1 + ChecksumLength;
 
         return string.Create(length, (Token: this, Flavor: flavor, Milliseconds: milliseconds, Position: position), static (destination, state) =>
         {
@@ -220,9 +219,13 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
             state.Milliseconds.TryFormat(destination[index..], out var written, default, CultureInfo.InvariantCulture);
             index += written;
             destination[index++] = FieldSeparator;
-            var position = destination[index..];
+            var position = destination.Slice(index, state.Position.Length);
             state.Position.CopyTo(position);
             position.Replace(',', GtidSeparator);
+            index += position.Length;
+            var body = destination[..index];
+            destination[index++] = FieldSeparator;
+            Checksum(body).TryFormat(destination[index..], out _, "x8", CultureInfo.InvariantCulture);
         });
     }
 }
