@@ -641,29 +641,25 @@ public sealed class ReplicaRoutingConnection : DbConnection
         if (physical is { State: ConnectionState.Open })
             return physical;
 
-        if (physical is null)
-        {
-            physical = node.DataSource.CreateConnection();
-            _physical[node.Index] = physical;
-        }
-        else
-        {
-            // Broken by an earlier failure: return it and take a fresh one from the pool.
-            physical.Close();
-        }
-
+        // A broken one (an earlier failure) is returned, and a fresh one taken from the node's current pool.
+        physical?.Dispose();
         try
         {
-            if (async)
-                await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
-            else
-                physical.Open();
+            physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
+        {
+            physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);   // the monitor swapped the pool meanwhile
         }
         catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && node == DataSourceOwner.Topology.Writer && !cancellationToken.IsCancellationRequested)
         {
             // Nothing was sent: say so with a type the caller can tell from a failed statement, and look at the topology now.
             DataSourceOwner.Monitor.RequestRefresh();
             throw new PrimaryUnavailableException($"Could not connect to the primary {node.Endpoint}: {ex.Message}", ex);
+        }
+        finally
+        {
+            _physical[node.Index] = physical is { State: ConnectionState.Open } ? physical : null;
         }
 
         var cluster = DataSourceOwner.Cluster;
@@ -681,6 +677,24 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         return physical;
+    }
+
+    private static async ValueTask<MySqlConnection> OpenFromPoolAsync(RoutingNode node, bool async, CancellationToken cancellationToken)
+    {
+        var physical = node.DataSource.CreateConnection();
+        try
+        {
+            if (async)
+                await physical.OpenAsync(cancellationToken).ConfigureAwait(false);
+            else
+                physical.Open();
+            return physical;
+        }
+        catch
+        {
+            physical.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reads the primary's executed position (one round trip) into what the cluster knows; empty means GTIDs are off.</summary>

@@ -187,7 +187,7 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     {
         await Monitor.DisposeAsync().ConfigureAwait(false);
         foreach (var node in Configuration.Nodes)
-            await node.DataSource.DisposeAsync().ConfigureAwait(false);
+            await node.DataSource.DisposeAsync().ConfigureAwait(false);   // after the monitor: it no longer swaps pools
         await base.DisposeAsyncCore().ConfigureAwait(false);
     }
 }

@@ -109,8 +109,9 @@ public sealed class ReplicaRoutingDataSourceBuilder
     private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name, TimeSpan breakDuration)
     {
         var parsed = ParseConnectionString(connectionString, $"The {name} connection string", role == RouteTarget.Primary ? "primary" : "replica");
-        var dataSource = new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(_loggerFactory).Build();
-        return new RoutingNode(index, role, dataSource, $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration);
+        var loggerFactory = _loggerFactory;
+        MySqlDataSource CreatePool() => new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(loggerFactory).Build();
+        return new RoutingNode(index, role, CreatePool(), $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration, CreatePool);
     }
 
     /// <summary>

@@ -13,13 +13,17 @@ internal sealed class RoutingNode : IDisposable
     private int _outstanding;
     private GtidPosition? _appliedPosition;
     private long _causalWaits;
+    private readonly Func<MySqlDataSource> _createPool;
     private NodeStatus _status;
+    private MySqlDataSource _dataSource;
 
-    public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider, TimeSpan? breakDuration = null)
+    /// <summary>Creates a node; <paramref name="createPool"/> builds a fresh pool for <see cref="ResetPoolAsync"/> (by default one from the same connection string).</summary>
+    public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider, TimeSpan? breakDuration = null, Func<MySqlDataSource>? createPool = null)
     {
         Index = index;
         Role = role;
-        DataSource = dataSource;
+        _dataSource = dataSource;
+        _createPool = createPool ?? (() => new MySqlDataSource(dataSource.ConnectionString));
         Endpoint = endpoint;
         _timeProvider = timeProvider;
         _status = NodeStatus.NotProbed(endpoint, role == RouteTarget.Primary ? NodeRole.Primary : NodeRole.Replica);
@@ -44,8 +48,8 @@ internal sealed class RoutingNode : IDisposable
     /// <summary>What the node was configured as; what it is now is <see cref="Status"/>.</summary>
     public RouteTarget Role { get; }
 
-    /// <summary>The MySqlConnector pool for this node.</summary>
-    public MySqlDataSource DataSource { get; }
+    /// <summary>The MySqlConnector pool for this node (replaced by <see cref="ResetPoolAsync"/>).</summary>
+    public MySqlDataSource DataSource => Volatile.Read(ref _dataSource);
 
     /// <summary><c>host:port</c>, computed once so decisions never build strings.</summary>
     public string Endpoint { get; }
@@ -113,6 +117,17 @@ internal sealed class RoutingNode : IDisposable
     public void CommandStarted() => Interlocked.Increment(ref _outstanding);
 
     public void CommandEnded() => Interlocked.Decrement(ref _outstanding);
+
+    /// <summary>
+    /// Drops every pooled connection to this node (it died, or was demoted): new connections come from a fresh pool, idle
+    /// ones close now, and ones in use close when they are returned instead of going back to a pool.
+    /// </summary>
+    /// <remarks>MySqlConnector's <c>ClearPool</c> does not reach a <see cref="MySqlDataSource"/>'s own pool, hence the swap.</remarks>
+    public async ValueTask ResetPoolAsync()
+    {
+        var old = Interlocked.Exchange(ref _dataSource, _createPool());
+        await old.DisposeAsync().ConfigureAwait(false);
+    }
 
     public void Dispose() => DataSource.Dispose();
 

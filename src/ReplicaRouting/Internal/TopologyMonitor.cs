@@ -1,4 +1,3 @@
-using MySqlConnector;
 
 namespace ReplicaRouting.Internal;
 
@@ -220,9 +219,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         {
             try
             {
-                var connection = node.DataSource.CreateConnection();
-                await using var disposeConnection = connection.ConfigureAwait(false);
-                await MySqlConnection.ClearPoolAsync(connection).ConfigureAwait(false);
+                await node.ResetPoolAsync().ConfigureAwait(false);
                 Log.PoolCleared(_configuration.Logger, node.Endpoint);
             }
             catch (Exception ex)
