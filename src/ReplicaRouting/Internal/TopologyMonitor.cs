@@ -1,4 +1,3 @@
-
 namespace ReplicaRouting.Internal;
 
 /// <summary>
