@@ -64,9 +64,10 @@ internal static class RoutedExecution
         var route = await connection.RouteAsync(statement.Classify(), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
         while (true)
         {
+            var throughBreaker = !route.OnPrimary && route.Node.IsSuspect;
             try
             {
-                var reader = route.OnPrimary
+                var reader = !throughBreaker
                     ? await ExecuteReaderAsync(connection, statement, route, behavior, async, cancellationToken).ConfigureAwait(false)
                     : await route.Node.Breaker.ExecuteAsync(
                         static (state, token) => ExecuteReaderAsync(state.connection, state.statement, state.route, state.behavior, state.async, token),
@@ -78,6 +79,8 @@ internal static class RoutedExecution
             }
             catch (Exception ex) when (connection.CanRetryElsewhere(route, ex, cancellationToken))
             {
+                if (!throughBreaker && ex is MySqlException failure)
+                    await route.Node.ReportFailureAsync(failure).ConfigureAwait(false);
                 route = await connection.RouteRetryAsync(route, ex, async, cancellationToken).ConfigureAwait(false);
             }
             catch (MySqlException ex) when (route.OnPrimary)

@@ -8,8 +8,10 @@ namespace ReplicaRouting.Internal;
 internal sealed class RoutingNode : IDisposable
 {
     private readonly TimeProvider _timeProvider;
-    private readonly CircuitBreakerStateProvider _breakerState = new();
+    private static readonly TimeSpan BreakerWindow = TimeSpan.FromSeconds(10);
     private long _unavailableUntil;   // TimeProvider timestamp; 0 = available
+    private long _suspectUntil;       // TimeProvider timestamp; reads go through the breaker until then
+    private long _brokenUntil;        // TimeProvider timestamp; the breaker is open until then
     private int _outstanding;
     private GtidPosition? _appliedPosition;
     private long _causalWaits;
@@ -34,10 +36,16 @@ internal sealed class RoutingNode : IDisposable
             {
                 FailureRatio = 0.5,
                 MinimumThroughput = 4,
-                SamplingDuration = TimeSpan.FromSeconds(10),
+                SamplingDuration = BreakerWindow,
                 BreakDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(0.5).Ticks, (breakDuration ?? RoutingDefaults.FailedReplicaBackoff).Ticks)),   // Polly's minimum
                 ShouldHandle = new PredicateBuilder().Handle<MySqlException>(ServerErrors.IsConnectionFailure),
-                StateProvider = _breakerState,
+
+                // Polly reports Open until an execution tries again, and an open node gets no reads: keep the time ourselves.
+                OnOpened = args =>
+                {
+                    Volatile.Write(ref _brokenUntil, _timeProvider.GetTimestamp() + Ticks(args.BreakDuration));
+                    return default;
+                },
             })
             .Build();
     }
@@ -54,8 +62,14 @@ internal sealed class RoutingNode : IDisposable
     /// <summary><c>host:port</c>, computed once so decisions never build strings.</summary>
     public string Endpoint { get; }
 
-    /// <summary>Runs reads on this node through its circuit breaker.</summary>
+    /// <summary>
+    /// The node's circuit breaker. Reads run through it while the node <see cref="IsSuspect"/>: a healthy node's reads skip
+    /// it, because going through a pipeline costs several async layers and about 500 bytes per read.
+    /// </summary>
     public ResiliencePipeline Breaker { get; }
+
+    /// <summary>True for the breaker's sampling window after a connection failure on this node.</summary>
+    public bool IsSuspect => _timeProvider.GetTimestamp() < Volatile.Read(ref _suspectUntil);
 
     /// <summary>What the topology monitor last saw (replaced atomically after each probe).</summary>
     public NodeStatus Status
@@ -83,7 +97,24 @@ internal sealed class RoutingNode : IDisposable
     /// <summary>Not in a connect back-off and its circuit breaker lets commands through.</summary>
     public bool IsAvailable =>
         _timeProvider.GetTimestamp() >= Volatile.Read(ref _unavailableUntil)
-        && _breakerState.CircuitState is not (CircuitState.Open or CircuitState.Isolated);
+        && _timeProvider.GetTimestamp() >= Volatile.Read(ref _brokenUntil);
+
+    /// <summary>
+    /// A read failed on this node outside the breaker (it was not suspect yet): the breaker counts it, and the node's reads
+    /// go through the breaker for its sampling window.
+    /// </summary>
+    public async ValueTask ReportFailureAsync(MySqlException failure)
+    {
+        Volatile.Write(ref _suspectUntil, _timeProvider.GetTimestamp() + Ticks(BreakerWindow));
+        try
+        {
+            await Breaker.ExecuteAsync(static (f, _) => ValueTask.FromException(f), failure).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex == failure || ex is BrokenCircuitException)
+        {
+            // counted; the caller handles the failure itself
+        }
+    }
 
     /// <summary>May serve a read now: available, and healthy as far as the monitor knows (not probed yet counts as healthy).</summary>
     public bool IsReadable => IsReadableWhen(acceptLagging: false);
@@ -108,9 +139,10 @@ internal sealed class RoutingNode : IDisposable
     /// <summary>Skips this node for <paramref name="backoff"/> after a failed connect.</summary>
     public void MarkUnavailable(TimeSpan backoff)
     {
-        var ticks = (long)(backoff.TotalSeconds * _timeProvider.TimestampFrequency);
-        Volatile.Write(ref _unavailableUntil, _timeProvider.GetTimestamp() + ticks);
+        Volatile.Write(ref _unavailableUntil, _timeProvider.GetTimestamp() + Ticks(backoff));
     }
+
+    private long Ticks(TimeSpan duration) => (long)(duration.TotalSeconds * _timeProvider.TimestampFrequency);
 
     public void MarkAvailable() => Volatile.Write(ref _unavailableUntil, 0);
 

@@ -6,8 +6,8 @@ namespace ReplicaRouting.Tests.Topology;
 /// <summary>Routing nodes without a server (nothing connects until a command runs), and statuses as a probe would leave them.</summary>
 internal static class TopologyTestNodes
 {
-    public static RoutingNode Node(int index, RouteTarget role, TimeProvider clock) =>
-        new(index, role, new MySqlDataSource($"Server=node{index};Port=3306"), $"node{index}:3306", clock);
+    public static RoutingNode Node(int index, RouteTarget role, TimeProvider clock, TimeSpan? breakDuration = null) =>
+        new(index, role, new MySqlDataSource($"Server=node{index};Port=3306"), $"node{index}:3306", clock, breakDuration);
 
     /// <summary>The configured primary (index 0) followed by <paramref name="replicas"/> configured replicas.</summary>
     public static RoutingNode[] Cluster(TimeProvider clock, int replicas = 2) =>
