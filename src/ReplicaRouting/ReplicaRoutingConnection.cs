@@ -57,7 +57,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         get
         {
             EnsureOpen();
-            return GetOpenPhysicalAsync(_pinnedPrimary ?? Writer(), async: false, CancellationToken.None).GetAwaiter().GetResult().ServerVersion;
+            return GetOpenPhysicalAsync(_pinnedPrimary ?? Writer(), asPrimary: true, async: false, CancellationToken.None).GetAwaiter().GetResult().ServerVersion;
         }
     }
 
@@ -91,7 +91,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     {
         EnsureOpen();
         var node = _pinnedPrimary ?? Writer();
-        var primary = GetOpenPhysicalAsync(node, async: false, CancellationToken.None).GetAwaiter().GetResult();
+        var primary = GetOpenPhysicalAsync(node, asPrimary: true, async: false, CancellationToken.None).GetAwaiter().GetResult();
         primary.ChangeDatabase(databaseName);
         Pin(ConnectionPin.SessionState, node);
     }
@@ -196,7 +196,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         if (_pin == ConnectionPin.ReadOnlyTransaction)
         {
             node = _readOnlyTransactionNode!;
-            connection = await GetPinnedPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
+            connection = await GetPinnedPhysicalAsync(node, asPrimary: false, async, cancellationToken).ConfigureAwait(false);
         }
         else if (target == RouteTarget.Primary)
         {
@@ -204,8 +204,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
             onPrimary = true;
             node = _pinnedPrimary ?? Writer();
             connection = _pin == ConnectionPin.None
-                ? await GetOpenPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false)
-                : await GetPinnedPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
+                ? await GetOpenPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false)
+                : await GetPinnedPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -250,7 +250,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     {
         Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
         var primary = Writer();
-        var connection = await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false);
+        var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
         LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalWaitTimedOut, primary.Endpoint);
         Telemetry.PrimaryFallback(_configuration.ClusterId, RoutingReason.CausalWaitTimedOut);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
@@ -423,7 +423,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private async ValueTask<bool> VerifyOnPrimaryAsync(RoutingSession session, GtidPosition position, bool async, CancellationToken cancellationToken)
     {
         var writer = Writer();
-        var primary = await GetOpenPhysicalAsync(writer, async, cancellationToken).ConfigureAwait(false);
+        var primary = await GetOpenPhysicalAsync(writer, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
         var cluster = DataSourceOwner.Cluster;
         if (position.Flavor != Dialect.Flavor)
         {
@@ -591,7 +591,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
 
             try
             {
-                return (replica, await GetOpenPhysicalAsync(replica, async, cancellationToken).ConfigureAwait(false), needsWait, false);
+                return (replica, await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false), needsWait, false);
             }
             catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -605,7 +605,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
 
         var primary = Writer();
         Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
-        return (primary, await GetOpenPhysicalAsync(primary, async, cancellationToken).ConfigureAwait(false), false, true);
+        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true);
     }
 
     private static RoutingNode? FindReplicaThatHasApplied(RoutingNode[] readers, GtidPosition required, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
@@ -620,7 +620,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     }
 
     /// <summary>The physical connection that holds this connection's pinned state; losing it must not pass silently.</summary>
-    private async ValueTask<MySqlConnection> GetPinnedPhysicalAsync(RoutingNode node, bool async, CancellationToken cancellationToken)
+    private async ValueTask<MySqlConnection> GetPinnedPhysicalAsync(RoutingNode node, bool asPrimary, bool async, CancellationToken cancellationToken)
     {
         var physical = _physical[node.Index];
         if (physical is { State: ConnectionState.Open })
@@ -632,10 +632,15 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         // Pinned before anything ran there (e.g. ChangeDatabase or a pinning statement routed right now).
-        return await GetOpenPhysicalAsync(node, async, cancellationToken).ConfigureAwait(false);
+        return await GetOpenPhysicalAsync(node, asPrimary, async, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<MySqlConnection> GetOpenPhysicalAsync(RoutingNode node, bool async, CancellationToken cancellationToken)
+    /// <summary>
+    /// The node's open physical connection, opened from its pool if needed. With <paramref name="asPrimary"/> (the node was
+    /// chosen as the primary) a failed connect means "no primary": <see cref="PrimaryUnavailableException"/>, whatever the
+    /// monitor has published since.
+    /// </summary>
+    private async ValueTask<MySqlConnection> GetOpenPhysicalAsync(RoutingNode node, bool asPrimary, bool async, CancellationToken cancellationToken)
     {
         var physical = _physical[node.Index];
         if (physical is { State: ConnectionState.Open })
@@ -645,13 +650,16 @@ public sealed class ReplicaRoutingConnection : DbConnection
         physical?.Dispose();
         try
         {
-            physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
+            {
+                physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);   // the monitor swapped the pool meanwhile
+            }
         }
-        catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
-        {
-            physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);   // the monitor swapped the pool meanwhile
-        }
-        catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && node == DataSourceOwner.Topology.Writer && !cancellationToken.IsCancellationRequested)
+        catch (MySqlException ex) when (asPrimary && ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
         {
             // Nothing was sent: say so with a type the caller can tell from a failed statement, and look at the topology now.
             DataSourceOwner.Monitor.RequestRefresh();
@@ -664,7 +672,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
 
         var cluster = DataSourceOwner.Cluster;
         cluster.ObserveServerVersion(physical.ServerVersion);
-        if (node == DataSourceOwner.Topology.Writer && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
+        if (asPrimary && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
         {
             try
             {
