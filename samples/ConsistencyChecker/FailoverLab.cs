@@ -36,7 +36,7 @@ public sealed class FailoverLab
     /// <summary>The longest a <c>servers.sh</c> call of the lab may take (a first MySQL fetch included).</summary>
     public static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long <see cref="PromoteAsync"/> waits for a replica to apply what it received, and <see cref="RepointAsync"/> for the threads to run.</summary>
+    /// <summary>How long <see cref="PromoteAsync"/> waits for a replica to apply what it received, and <see cref="RepointAsync(int, int, CancellationToken)"/> for the threads to run.</summary>
     public static readonly TimeSpan ReplicationTimeout = TimeSpan.FromSeconds(30);
 
     // servers.sh's failover set: node N listens on base + N (fixed in the script, whatever RR_SERVERS_HOME says).
@@ -194,7 +194,25 @@ public sealed class FailoverLab
     /// <exception cref="ArgumentException">Both are the same node.</exception>
     /// <exception cref="InvalidOperationException">A replication thread did not run within <see cref="ReplicationTimeout"/> (the message has its last error).</exception>
     /// <exception cref="MySqlException">The replica is down or refused a command.</exception>
-    public async Task RepointAsync(int replica, int newPrimary, CancellationToken cancellationToken = default)
+    public Task RepointAsync(int replica, int newPrimary, CancellationToken cancellationToken = default) =>
+        RepointAsync(replica, newPrimary, switchSemiSyncOn: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RepointAsync(int, int, CancellationToken)"/>; with <paramref name="switchSemiSyncOn"/> false it returns as
+    /// soon as both replication threads run and leaves the new primary's semi-sync alone: on MySQL the lab's OFF/ON switch
+    /// holds the server's global variables lock for about 0.5 s, and every statement there that reads a system variable (the
+    /// topology monitor's probe among them) waits for it, which a measurement of the application's recovery must not include.
+    /// Left alone, the new primary turns semi-sync on by itself after its first commit.
+    /// </summary>
+    /// <param name="replica">The node to repoint.</param>
+    /// <param name="newPrimary">The node it replicates from afterwards (usually just promoted).</param>
+    /// <param name="switchSemiSyncOn">Whether to wait for the new primary's semi-sync to be ON (switching it off and on if needed).</param>
+    /// <param name="cancellationToken">Cancels the commands and the wait.</param>
+    /// <returns>A task that completes when the replica is connected to its new primary.</returns>
+    /// <exception cref="ArgumentException">Both are the same node.</exception>
+    /// <exception cref="InvalidOperationException">A replication thread did not run within <see cref="ReplicationTimeout"/> (the message has its last error).</exception>
+    /// <exception cref="MySqlException">The replica is down or refused a command.</exception>
+    public async Task RepointAsync(int replica, int newPrimary, bool switchSemiSyncOn, CancellationToken cancellationToken = default)
     {
         if (replica == newPrimary)
             throw new ArgumentException($"Node {replica} cannot replicate from itself.", nameof(newPrimary));
@@ -234,7 +252,8 @@ public sealed class FailoverLab
             await Task.Delay(50, cancellationToken);
         }
 
-        await SemiSyncOnAsync(newPrimary, cancellationToken);
+        if (switchSemiSyncOn)
+            await SemiSyncOnAsync(newPrimary, cancellationToken);
     }
 
     /// <summary>
@@ -294,6 +313,114 @@ public sealed class FailoverLab
     {
         await using var connection = await OpenAsync(node, cancellationToken);
         await ExecuteAsync(connection, _isMariaDb ? "SET GLOBAL read_only=ON" : "SET GLOBAL read_only=ON; SET GLOBAL super_read_only=ON", cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes node <paramref name="node"/> writable WITHOUT touching its replication (MariaDB <c>SET GLOBAL read_only=OFF</c>,
+    /// MySQL <c>SET GLOBAL super_read_only=OFF; SET GLOBAL read_only=OFF</c>): done to a replica while the primary is
+    /// writable, this is a split brain. <see cref="DemoteAsync"/> undoes it.
+    /// </summary>
+    /// <param name="node">The node to make writable.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>A task that completes when the node accepts writes.</returns>
+    /// <exception cref="MySqlException">The node is down or refused the command.</exception>
+    public async Task MakeWritableAsync(int node, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(node, cancellationToken);
+        await ExecuteAsync(connection, _isMariaDb ? "SET GLOBAL read_only=OFF" : "SET GLOBAL super_read_only=OFF; SET GLOBAL read_only=OFF", cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes a demoted (read-only, not replicating) former primary <paramref name="oldPrimary"/> a replica of
+    /// <paramref name="newPrimary"/>. MariaDB first sets <c>gtid_slave_pos</c> to what the node wrote itself
+    /// (<c>@@gtid_binlog_pos</c>), else it would ask its new source for the whole history again; MySQL auto-positions from
+    /// <c>gtid_executed</c>. Then as <see cref="RepointAsync(int, int, CancellationToken)"/>. The node must hold nothing the new primary lacks.
+    /// </summary>
+    /// <param name="oldPrimary">The former primary, read-only.</param>
+    /// <param name="newPrimary">The node it replicates from afterwards.</param>
+    /// <param name="cancellationToken">Cancels the commands and the wait.</param>
+    /// <returns>A task that completes when the node replicates from <paramref name="newPrimary"/>.</returns>
+    /// <exception cref="InvalidOperationException">A replication thread did not run in time (the message has its last error).</exception>
+    /// <exception cref="MySqlException">A node is down or refused a command.</exception>
+    public async Task RejoinAsync(int oldPrimary, int newPrimary, CancellationToken cancellationToken = default)
+    {
+        if (_isMariaDb)
+        {
+            await using var connection = await OpenAsync(oldPrimary, cancellationToken);
+            await ExecuteAsync(connection, "STOP SLAVE; SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos", cancellationToken);
+        }
+
+        await RepointAsync(oldPrimary, newPrimary, cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits (bounded by <see cref="ReplicationTimeout"/>) until every node of <paramref name="replicas"/> has applied what
+    /// <paramref name="primary"/> has committed so far (MariaDB <c>MASTER_GTID_WAIT</c> on <c>@@gtid_binlog_pos</c>, MySQL
+    /// <c>WAIT_FOR_EXECUTED_GTID_SET</c> on <c>@@global.gtid_executed</c>).
+    /// </summary>
+    /// <param name="primary">The node whose position the replicas must reach.</param>
+    /// <param name="replicas">The replicas to wait for.</param>
+    /// <param name="cancellationToken">Cancels the waits.</param>
+    /// <returns>A task that completes when all of them caught up.</returns>
+    /// <exception cref="TimeoutException">A replica did not catch up in time.</exception>
+    /// <exception cref="MySqlException">A node is down.</exception>
+    public async Task WaitForReplicasAsync(int primary, IReadOnlyList<int> replicas, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        string position;
+        await using (var connection = await OpenAsync(primary, cancellationToken))
+        {
+            position = (string?)await ScalarAsync(connection,
+                _isMariaDb ? "SELECT @@global.gtid_binlog_pos" : "SELECT REPLACE(@@global.gtid_executed, '\\n', '')", cancellationToken) ?? "";
+        }
+
+        if (position.Length == 0)
+            return;
+        var seconds = (int)Math.Ceiling(ReplicationTimeout.TotalSeconds);
+        foreach (var replica in replicas)
+        {
+            await using var connection = await OpenAsync(replica, cancellationToken);
+            await using var wait = new MySqlCommand(
+                _isMariaDb ? "SELECT MASTER_GTID_WAIT(@position, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, @timeout)", connection)
+            {
+                CommandTimeout = seconds + 10,
+            };
+            wait.Parameters.AddWithValue("@position", position);
+            wait.Parameters.AddWithValue("@timeout", seconds);
+            var result = await wait.ExecuteScalarAsync(cancellationToken);
+            if (result is null or DBNull || Convert.ToInt64(result, CultureInfo.InvariantCulture) != 0)
+            {
+                throw new TimeoutException(
+                    $"Node {replica} ({Endpoint(replica)}) did not apply node {primary}'s position {position} within {seconds} s " +
+                    $"(wait returned {(result is null or DBNull ? "NULL" : result)}).");
+            }
+        }
+    }
+
+    /// <summary>The <c>@@server_id</c> of node <paramref name="node"/>.</summary>
+    /// <param name="node">The node to ask.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>Its server id.</returns>
+    /// <exception cref="MySqlException">The node is down.</exception>
+    public async Task<long> ServerIdAsync(int node, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(node, cancellationToken);
+        return Convert.ToInt64(await ScalarAsync(connection, "SELECT @@server_id", cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> as the admin user on node <paramref name="node"/> (an unpooled connection): setup that
+    /// the application user may not do, or inspection (for example of <c>information_schema.PROCESSLIST</c>).
+    /// </summary>
+    /// <param name="node">The node.</param>
+    /// <param name="sql">The statement(s); the first column of the first row is returned.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>The first column of the first row, or <see langword="null"/> (none, or SQL NULL).</returns>
+    /// <exception cref="MySqlException">The node is down or refused the command.</exception>
+    public async Task<object?> AdminScalarAsync(int node, string sql, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(node, cancellationToken);
+        return await ScalarAsync(connection, sql, cancellationToken);
     }
 
     /// <summary>Whether node <paramref name="node"/> accepts the application user's writes (neither <c>read_only</c> nor <c>super_read_only</c>).</summary>

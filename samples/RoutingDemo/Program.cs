@@ -3,8 +3,11 @@
 //   Part 2: the "lost order" story under REAL injected lag, in three modes, counting the orders users could not see.
 //   Part 3: the same story through the sample shop (ASP.NET Core + EF Core) on real Kestrel, with browser-like HttpClients
 //           carrying the token in a cookie, and a second service reading the order with the token propagated in a header.
+//   Part 4: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
+//           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
-//            --concurrency N (simulated users, default 16).
+//            --concurrency N (simulated users, default 16), --failover-runs N (failover runs per flavor, default 1),
+//            --failover-only (part 4 alone).
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -15,23 +18,33 @@ using ReplicaRouting.ConsistencyChecker;
 var pairs = 2000;
 var webPairs = 500;
 var concurrency = 16;
+var failoverRuns = 1;
+var failoverOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
         continue;   // ./build.sh demo -- --pairs 300 passes the separator through
-    if (args[i] is "--pairs" or "--web-pairs" or "--concurrency" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
+    if (args[i] == "--failover-only")
+    {
+        failoverOnly = true;
+        continue;
+    }
+
+    if (args[i] is "--pairs" or "--web-pairs" or "--concurrency" or "--failover-runs" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
     {
         if (args[i] == "--pairs")
             pairs = value;
         else if (args[i] == "--web-pairs")
             webPairs = value;
+        else if (args[i] == "--failover-runs")
+            failoverRuns = value;
         else
             concurrency = Math.Min(value, OrderStoryOptions.MaxConcurrency);
         i++;
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only]");
     return 2;
 }
 
@@ -57,6 +70,19 @@ var clock = Stopwatch.StartNew();
 var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
+var resultLines = new List<string>();
+if (failoverOnly)
+{
+    var (failoverLines, failoverCompleted) = await RunFailoverPartAsync(flavors, failoverRuns, interrupted.Token);
+    if (failoverLines is null)
+        return 130;
+    Console.WriteLine();
+    foreach (var line in failoverLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (failover only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return failoverCompleted ? 0 : 1;
+}
+
 Console.WriteLine("Part 1: where each statement runs (consistency: Eventual, a plain read/write split)");
 foreach (var topology in topologies)
     await ShowRoutingAsync(topology);
@@ -66,7 +92,6 @@ Console.WriteLine($"Part 2: the lost order. {concurrency} users each place an or
 Console.WriteLine("request, after a redirect; only the consistency token travels between them). A read that cannot find the order is STALE.");
 Console.WriteLine($"Lag is real: each replica's apply thread is stopped {stoppedWindow.TotalMilliseconds:0} ms, then runs {runningWindow.TotalMilliseconds:0} ms, replicas out of phase.");
 
-var resultLines = new List<string>();
 // Part 3's two services share one Data Protection key ring, so the partner accepts the shop's protected token.
 var keyRing = Directory.CreateTempSubdirectory("rr-demo-keys-");
 try
@@ -100,11 +125,30 @@ finally
     }
 }
 
+var (failoverResultLines, failoverDone) = await RunFailoverPartAsync(flavors, failoverRuns, interrupted.Token);
+if (failoverResultLines is null)
+    return 130;
+resultLines.AddRange(failoverResultLines);
+
 Console.WriteLine();
 foreach (var line in resultLines)
     Console.WriteLine(line);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
-return 0;
+return failoverDone ? 0 : 1;
+
+// Part 4; null lines when interrupted (the failover set is rebuilt all the same).
+static async Task<(List<string>? Lines, bool Completed)> RunFailoverPartAsync(string[] flavors, int runs, CancellationToken cancellationToken)
+{
+    try
+    {
+        return await FailoverPart.RunAsync(flavors, runs, cancellationToken);
+    }
+    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("Interrupted; the failover set was rebuilt.");
+        return (null, false);
+    }
+}
 
 static async Task ShowRoutingAsync(TopologyConfig topology)
 {

@@ -115,11 +115,29 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
-    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteAsWrittenAsync(MySqlConnection connection, System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteReaderAsWrittenAsync(MySqlConnection connection, System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        Attach(connection);
+        return (MySqlDataReader)(async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior));
+    }
+
+    ValueTask<int> IRoutedStatement.ExecuteNonQueryAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
+    {
+        Attach(connection);
+        return async ? new(_inner.ExecuteNonQueryAsync(cancellationToken)) : new(_inner.ExecuteNonQuery());
+    }
+
+    ValueTask<object?> IRoutedStatement.ExecuteScalarAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
+    {
+        Attach(connection);
+        return async ? new(_inner.ExecuteScalarAsync(cancellationToken)) : new(_inner.ExecuteScalar());
+    }
+
+    /// <summary>Points the inner batch at the routed physical connection (and the transaction there, if any).</summary>
+    private void Attach(MySqlConnection connection)
     {
         _inner.Connection = connection;
         _inner.Transaction = _transaction?.Inner;
-        return (MySqlDataReader)(async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior));
     }
 
     void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands)

@@ -173,19 +173,61 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
-    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    ValueTask<MySqlDataReader> IRoutedStatement.ExecuteReaderAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        Attach(connection);
+        if (_prepareRequested)
+            return Prepared(this, behavior, async, cancellationToken);
+        return async ? new(_inner.ExecuteReaderAsync(behavior, cancellationToken)) : new(_inner.ExecuteReader(behavior));
+
+        static async ValueTask<MySqlDataReader> Prepared(ReplicaRoutingCommand command, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+        {
+            await command.PrepareInnerAsync(async, cancellationToken).ConfigureAwait(false);
+            return async ? await command._inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : command._inner.ExecuteReader(behavior);
+        }
+    }
+
+    ValueTask<int> IRoutedStatement.ExecuteNonQueryAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
+    {
+        Attach(connection);
+        if (_prepareRequested)
+            return Prepared(this, async, cancellationToken);
+        return async ? new(_inner.ExecuteNonQueryAsync(cancellationToken)) : new(_inner.ExecuteNonQuery());
+
+        static async ValueTask<int> Prepared(ReplicaRoutingCommand command, bool async, CancellationToken cancellationToken)
+        {
+            await command.PrepareInnerAsync(async, cancellationToken).ConfigureAwait(false);
+            return async ? await command._inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : command._inner.ExecuteNonQuery();
+        }
+    }
+
+    ValueTask<object?> IRoutedStatement.ExecuteScalarAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
+    {
+        Attach(connection);
+        if (_prepareRequested)
+            return Prepared(this, async, cancellationToken);
+        return async ? new(_inner.ExecuteScalarAsync(cancellationToken)) : new(_inner.ExecuteScalar());
+
+        static async ValueTask<object?> Prepared(ReplicaRoutingCommand command, bool async, CancellationToken cancellationToken)
+        {
+            await command.PrepareInnerAsync(async, cancellationToken).ConfigureAwait(false);
+            return async ? await command._inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : command._inner.ExecuteScalar();
+        }
+    }
+
+    /// <summary>Points the inner command at the routed physical connection (and the transaction there, if any).</summary>
+    private void Attach(MySqlConnection connection)
     {
         _inner.Connection = connection;
         _inner.Transaction = _transaction?.Inner;
-        if (_prepareRequested)
-        {
-            if (async)
-                await _inner.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            else
-                _inner.Prepare();
-        }
+    }
 
-        return async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior);
+    private async ValueTask PrepareInnerAsync(bool async, CancellationToken cancellationToken)
+    {
+        if (async)
+            await _inner.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        else
+            _inner.Prepare();
     }
 
     void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands) =>

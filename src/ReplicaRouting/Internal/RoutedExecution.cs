@@ -32,8 +32,14 @@ internal interface IRoutedStatement
     /// <summary>The statement classified as one text (a batch: its strongest command).</summary>
     SqlClassification Classify();
 
-    /// <summary>Runs the statement as written on <paramref name="connection"/>.</summary>
-    ValueTask<MySqlDataReader> ExecuteAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken);
+    /// <summary>Runs the statement as written on <paramref name="connection"/>: a reader.</summary>
+    ValueTask<MySqlDataReader> ExecuteReaderAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken);
+
+    /// <summary>Runs the statement as written on <paramref name="connection"/>: MySqlConnector's own ExecuteNonQuery.</summary>
+    ValueTask<int> ExecuteNonQueryAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken);
+
+    /// <summary>Runs the statement as written on <paramref name="connection"/>: MySqlConnector's own ExecuteScalar.</summary>
+    ValueTask<object?> ExecuteScalarAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken);
 
     /// <summary>Adds the statement's commands (text, type and parameters) to a batch that carries a wait or a capture.</summary>
     void AddTo(MySqlBatchCommandCollection commands);
@@ -53,12 +59,23 @@ internal static class RoutedExecution
     // The reader behaviours that would cut off the hidden result sets: emulated by the wrapper instead.
     private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
 
+    public static ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken) =>
+        RunAsync<ReplicaRoutingDataReader, ReaderExecution>(statement, new ReaderExecution(behavior), async, cancellationToken);
+
+    public static ValueTask<int> ExecuteNonQueryAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken) =>
+        RunAsync<int, NonQueryExecution>(statement, default, async, cancellationToken);
+
+    public static ValueTask<object?> ExecuteScalarAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken) =>
+        RunAsync<object?, ScalarExecution>(statement, default, async, cancellationToken);
+
     /// <summary>
-    /// Routes the statement, then runs it: the one body behind every Execute* of commands and batches. A replica read that
-    /// fails before returning anything runs on the next replica, then the primary; a wait that times out reruns on the
-    /// primary; a failure on the primary is never retried.
+    /// Routes the statement, then runs it: the one body behind every Execute* of commands and batches. A statement with
+    /// nothing riding along runs as MySqlConnector would run it (no reader of ours in between); one with a wait or a capture
+    /// runs as one batch, read through our reader. A replica read that fails before returning anything runs on the next
+    /// replica, then the primary; a wait that times out reruns on the primary; a failure on the primary is never retried.
     /// </summary>
-    public static async ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    private static async ValueTask<T> RunAsync<T, TExecution>(IRoutedStatement statement, TExecution execution, bool async, CancellationToken cancellationToken)
+        where TExecution : struct, IExecution<T>
     {
         var connection = statement.Connection ?? throw new InvalidOperationException("The Connection property must be set to a ReplicaRoutingConnection.");
         var route = await connection.RouteAsync(statement.Classify(), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
@@ -67,14 +84,27 @@ internal static class RoutedExecution
             var throughBreaker = !route.OnPrimary && route.Node.IsSuspect;
             try
             {
+                if (execution.RunsAsWritten && route.Action == CausalAction.None && !throughBreaker)
+                {
+                    route.Node.CommandStarted();
+                    try
+                    {
+                        return await execution.AsWrittenAsync(statement, route.Connection, async, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        route.Node.CommandEnded();
+                    }
+                }
+
                 var reader = !throughBreaker
-                    ? await ExecuteReaderAsync(connection, statement, route, behavior, async, cancellationToken).ConfigureAwait(false)
+                    ? await ExecuteReaderAsync(connection, statement, route, execution.Behavior, async, cancellationToken).ConfigureAwait(false)
                     : await route.Node.Breaker.ExecuteAsync(
-                        static (state, token) => ExecuteReaderAsync(state.connection, state.statement, state.route, state.behavior, state.async, token),
-                        (connection, statement, route, behavior, async),
+                        static (state, token) => ExecuteReaderAsync(state.connection, state.statement, state.route, state.Behavior, state.async, token),
+                        (connection, statement, route, execution.Behavior, async),
                         cancellationToken).ConfigureAwait(false);
                 if (reader is not null)
-                    return reader;
+                    return await execution.FromReaderAsync(reader, async, cancellationToken).ConfigureAwait(false);
                 route = await connection.RouteAfterWaitTimeoutAsync(route.Node, route.Statement, async, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (connection.CanRetryElsewhere(route, ex, cancellationToken))
@@ -90,38 +120,6 @@ internal static class RoutedExecution
                     throw;
                 throw surfaced;
             }
-        }
-    }
-
-    public static async ValueTask<int> ExecuteNonQueryAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken)
-    {
-        var reader = await ExecuteReaderAsync(statement, CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult())
-            {
-            }
-
-            if (async)
-                await reader.CloseAsync().ConfigureAwait(false);
-            else
-                reader.Close();
-            return reader.RecordsAffected;
-        }
-    }
-
-    public static async ValueTask<object?> ExecuteScalarAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken)
-    {
-        var reader = await ExecuteReaderAsync(statement, CommandBehavior.Default, async, cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
-            var value = hasRow && reader.FieldCount > 0 ? reader.GetValue(0) : null;
-            if (async)
-                await reader.CloseAsync().ConfigureAwait(false);
-            else
-                reader.Close();
-            return value;
         }
     }
 
@@ -154,7 +152,7 @@ internal static class RoutedExecution
         {
             if (route.Action == CausalAction.None)
             {
-                var plain = await statement.ExecuteAsWrittenAsync(route.Connection, behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
+                var plain = await statement.ExecuteReaderAsWrittenAsync(route.Connection, behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
                 return new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null);
             }
 
@@ -255,3 +253,80 @@ internal static class RoutedExecution
         }
     }
 }
+
+/// <summary>One kind of Execute*: how it runs as written, and how it reads its result from our reader (a wait or capture rode along).</summary>
+/// <typeparam name="T">What the caller gets.</typeparam>
+internal interface IExecution<T>
+{
+    /// <summary>Whether <see cref="AsWrittenAsync"/> exists: a reader is always ours, to count the node's in-flight work until it closes.</summary>
+    bool RunsAsWritten { get; }
+
+    CommandBehavior Behavior { get; }
+
+    ValueTask<T> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken);
+
+    ValueTask<T> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken);
+}
+
+internal readonly struct ReaderExecution(CommandBehavior behavior) : IExecution<ReplicaRoutingDataReader>
+{
+    public bool RunsAsWritten => false;
+
+    public CommandBehavior Behavior => behavior;
+
+    public ValueTask<ReplicaRoutingDataReader> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
+        throw new NotSupportedException();
+
+    public ValueTask<ReplicaRoutingDataReader> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken) => new(reader);
+}
+
+internal readonly struct NonQueryExecution : IExecution<int>
+{
+    public bool RunsAsWritten => true;
+
+    public CommandBehavior Behavior => CommandBehavior.Default;
+
+    public ValueTask<int> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
+        statement.ExecuteNonQueryAsWrittenAsync(connection, async, cancellationToken);
+
+    public async ValueTask<int> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
+    {
+        await using (reader.ConfigureAwait(false))
+        {
+            while (async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult())
+            {
+            }
+
+            if (async)
+                await reader.CloseAsync().ConfigureAwait(false);
+            else
+                reader.Close();
+            return reader.RecordsAffected;
+        }
+    }
+}
+
+internal readonly struct ScalarExecution : IExecution<object?>
+{
+    public bool RunsAsWritten => true;
+
+    public CommandBehavior Behavior => CommandBehavior.Default;
+
+    public ValueTask<object?> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
+        statement.ExecuteScalarAsWrittenAsync(connection, async, cancellationToken);
+
+    public async ValueTask<object?> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
+    {
+        await using (reader.ConfigureAwait(false))
+        {
+            var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+            var value = hasRow && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+            if (async)
+                await reader.CloseAsync().ConfigureAwait(false);
+            else
+                reader.Close();
+            return value;
+        }
+    }
+}
+
