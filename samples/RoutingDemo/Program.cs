@@ -1,5 +1,6 @@
 // The demo, run by ./build.sh demo (which starts the local topologies first; RR_* variables point it elsewhere).
-//   Part 1: a small workload on each topology, printing which server answered each statement and why.
+//   Part 1: a small workload on each topology, printing which server answered each statement and why; then the topology
+//           as the monitor sees it, and the audit of the servers against the operational checklist.
 //   Part 2: the "lost order" story under REAL injected lag, in three modes, counting the orders users could not see.
 //   Part 3: the same story through the sample shop (ASP.NET Core + EF Core) on real Kestrel, with browser-like HttpClients
 //           carrying the token in a cookie, and a second service reading the order with the token propagated in a header.
@@ -181,6 +182,15 @@ static async Task ShowRoutingAsync(TopologyConfig topology)
     await Show(readOnly, "START TRANSACTION READ ONLY");
     await Show(readOnly, "SELECT COUNT(*) FROM demo_orders");
     await Show(readOnly, "COMMIT");
+
+    Console.WriteLine();
+    Console.WriteLine($"Topology as the monitor sees it: {await dataSource.RefreshTopologyAsync()}");
+    var findings = await dataSource.AuditTopologyAsync();
+    Console.WriteLine(findings.Count == 0
+        ? "Audit against the operational checklist: nothing to report."
+        : $"Audit against the operational checklist ({findings.Count} finding(s), most severe first):");
+    foreach (var finding in findings)
+        Console.WriteLine($"  {finding.Severity,-8} {(finding.Node.Length == 0 ? "cluster" : finding.Node),-16} {finding.Check,-22} {finding.Message}");
 }
 
 static async Task Show(ReplicaRoutingConnection connection, string sql)
