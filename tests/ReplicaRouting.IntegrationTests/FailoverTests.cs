@@ -292,6 +292,26 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
     }
 
     /// <summary>A data source over the failover set with the monitor on (default interval), once it has seen the topology as built.</summary>
+    [Fact]
+    public async Task Semi_sync_silently_downgraded_to_async_is_reported_and_its_recovery_seen()
+    {
+        var dataSource = await StartDataSourceAsync();
+        var mariaDb = flavor == TopologyConfig.MariaDb;
+        Assert.False(dataSource.Topology.Primary!.SemiSyncDowngraded);
+
+        // No replica receives: the next commit waits out the primary's semi-sync timeout, then it falls back to async.
+        foreach (var replica in new[] { 2, 3 })
+            await _lab.AdminScalarAsync(replica, mariaDb ? "STOP SLAVE IO_THREAD" : "STOP REPLICA IO_THREAD");
+        await _lab.AdminScalarAsync(1, $"INSERT INTO {Table} (id, name, written_by, pad) VALUES (1, 'async', @@server_id, '')");
+        await WaitUntilAsync(dataSource, t => t.Primary?.SemiSyncDowngraded == true);
+
+        foreach (var replica in new[] { 2, 3 })
+            await _lab.AdminScalarAsync(replica, mariaDb ? "START SLAVE IO_THREAD" : "START REPLICA IO_THREAD");
+        await _lab.WaitForReplicasAsync(1, [2, 3]);
+        await _lab.AdminScalarAsync(1, $"INSERT INTO {Table} (id, name, written_by, pad) VALUES (2, 'semi-sync again', @@server_id, '')");
+        await WaitUntilAsync(dataSource, t => t.Primary?.SemiSyncDowngraded == false);
+    }
+
     private async Task<ReplicaRoutingDataSource> StartDataSourceAsync()
     {
         var builder = new ReplicaRoutingDataSourceBuilder().UsePrimary(Config.ConnectionString(Config.Nodes[0]));

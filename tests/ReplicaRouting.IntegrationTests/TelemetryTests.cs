@@ -26,6 +26,7 @@ public abstract class TelemetryTests : IDisposable
         };
         _meters.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Record(instrument, tags));
         _meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Record(instrument, tags));
+        _meters.SetMeasurementEventCallback<int>((instrument, _, tags, _) => Record(instrument, tags));
         _meters.Start();
 
         _traces = new ActivityListener
@@ -85,6 +86,24 @@ public abstract class TelemetryTests : IDisposable
         var waits = _activities.Where(a => a.OperationName == "replicarouting.causal_wait").ToList();
         Assert.Contains(waits, a => (string?)a.GetTagItem("replicarouting.outcome") == "timed_out");
         Assert.Contains(waits, a => (string?)a.GetTagItem("replicarouting.outcome") == "reached");
+    }
+
+    [Fact]
+    public async Task Node_state_and_replica_lag_gauges_report_the_probed_topology_and_probes_are_traced()
+    {
+        await using var dataSource = _topology.CreateDataSource(o => o.ClusterId = _cluster);
+        await _topology.WaitForReplicasAsync();
+        await dataSource.RefreshTopologyAsync();
+        _meters.RecordObservableInstruments();
+
+        Assert.Equal(1, Count("replicarouting.node.state", ("replicarouting.node", _topology.Config.PrimaryEndpoint), ("replicarouting.role", "primary"), ("replicarouting.state", "healthy")));
+        foreach (var replica in _topology.Config.ReplicaEndpoints)
+        {
+            Assert.Equal(1, Count("replicarouting.node.state", ("replicarouting.node", replica), ("replicarouting.role", "replica"), ("replicarouting.state", "healthy")));
+            Assert.Equal(1, Count("replicarouting.replica.lag", ("replicarouting.node", replica)));
+        }
+
+        Assert.Contains(_activities, a => a.OperationName == "replicarouting.probe" && (string?)a.GetTagItem("replicarouting.primary") == _topology.Config.PrimaryEndpoint);
     }
 
     private void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)

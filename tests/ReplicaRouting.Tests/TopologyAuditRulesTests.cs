@@ -210,6 +210,9 @@ public sealed class TopologyAuditRulesTests
         Single(With(0, n => n with { SemiSyncSourceEnabled = true, SemiSyncSourceOn = false }, ServerFlavor.MariaDb),
             FindingSeverity.Warning, Primary, Checks.SemiSyncDowngraded);
         Assert.Empty(With(0, n => n with { SemiSyncSourceEnabled = true, SemiSyncSourceOn = true }));
+        Single(With(0, n => n with { SemiSyncSourceEnabled = true, SemiSyncSourceOn = true, SemiSyncClients = 0 }, ServerFlavor.MariaDb),
+            FindingSeverity.Warning, Primary, Checks.SemiSyncDowngraded);
+        Assert.Empty(With(0, n => n with { SemiSyncSourceEnabled = true, SemiSyncSourceOn = true, SemiSyncClients = 2 }));
         Assert.Empty(With(0, n => n with { SemiSyncSourceEnabled = false, SemiSyncSourceOn = false }, ServerFlavor.MariaDb));
         // A replica enabled as a source (ready for promotion) has no semi-sync replicas of its own: OFF is normal there.
         Assert.Empty(With(1, n => n with { SemiSyncSourceEnabled = true, SemiSyncSourceOn = false }));

@@ -42,6 +42,9 @@ internal sealed record ProbeResult
 
     public bool SemiSyncActive { get; init; }
 
+    /// <summary>Semi-sync replicas connected to this server (as a source); 0 means no commit is acknowledged by any replica.</summary>
+    public long SemiSyncClients { get; init; }
+
     public static ProbeResult Failed(string error, bool connectionFailed) => new() { Error = error, ConnectionFailed = connectionFailed };
 }
 
@@ -122,6 +125,7 @@ internal sealed class NodeProbe : IAsyncDisposable
         var applied = reader.IsDBNull(2) ? null : reader.GetString(2);
         var semiSyncEnabled = !reader.IsDBNull(3) && IsOn(reader.GetString(3));
         var semiSyncActive = !reader.IsDBNull(4) && IsOn(reader.GetString(4));
+        var semiSyncClients = !reader.IsDBNull(5) && long.TryParse(reader.GetString(5), out var clients) ? clients : 0;
 
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var result = new ProbeResult
@@ -130,6 +134,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             ReadOnly = readOnly,
             SemiSyncEnabled = semiSyncEnabled,
             SemiSyncActive = semiSyncActive,
+            SemiSyncClients = semiSyncClients,
         };
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -177,14 +182,16 @@ internal sealed class NodeProbe : IAsyncDisposable
     private static string MariaDbProbeSql(string heartbeatSql) => """
         SELECT @@read_only, @@gtid_binlog_pos, @@gtid_slave_pos,
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_ENABLED'),
-          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS');
+          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'),
+          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS');
         SHOW SLAVE STATUS;
         """ + heartbeatSql;
 
     private static string MySqlProbeSql(string heartbeatSql) => """
         SELECT @@read_only, @@global.gtid_executed, NULL,
           (SELECT VARIABLE_VALUE FROM performance_schema.global_variables WHERE VARIABLE_NAME = 'rpl_semi_sync_source_enabled'),
-          (SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status');
+          (SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status'),
+          (SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_clients');
         SHOW REPLICA STATUS;
         """ + heartbeatSql;
 

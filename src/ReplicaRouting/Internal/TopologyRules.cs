@@ -25,7 +25,8 @@ internal static class TopologyRules
         if (!probe.ReadOnly)
         {
             return new NodeStatus(previous.Endpoint, NodeRole.Primary, NodeState.Healthy, Lag: null, position, LastError: null, now,
-                SemiSyncDowngraded: probe.SemiSyncEnabled && !probe.SemiSyncActive);
+                // Off, or on without a semi-sync replica connected (a primary told not to wait without replicas still says ON).
+                SemiSyncDowngraded: probe.SemiSyncEnabled && (!probe.SemiSyncActive || probe.SemiSyncClients == 0));
         }
 
         if (!probe.HasSource)

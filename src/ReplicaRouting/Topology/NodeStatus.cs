@@ -13,7 +13,7 @@ namespace ReplicaRouting;
 /// <param name="ProbedAt">When the last probe answered, or <see langword="null"/> before the first answer.</param>
 /// <param name="SemiSyncDowngraded">
 /// True when semi-synchronous replication is enabled on this primary but it has fallen back to asynchronous (a replica did
-/// not acknowledge in time): acknowledged writes may then be lost in a failover.
+/// not acknowledge in time, or no semi-sync replica is connected): acknowledged writes may then be lost in a failover.
 /// </param>
 public sealed record NodeStatus(
     string Endpoint,

@@ -74,7 +74,7 @@ internal static class TopologyAudit
         "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled')";
 
     private const string StatusSql =
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status')";
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients')";
 
     /// <summary>Audits every node in parallel (one connection each) and evaluates the rules over all of them.</summary>
     /// <param name="nodes">The primary and the replicas.</param>
@@ -307,6 +307,8 @@ internal static class TopologyAudit
 
         if (node.IsPrimary && node.SemiSyncSourceEnabled == true && node.SemiSyncSourceOn == false)
             Add(FindingSeverity.Warning, Checks.SemiSyncDowngraded, "Semi-synchronous replication is enabled but its status is OFF: the primary silently fell back to asynchronous replication (no replica acknowledged in time), so a failover now can lose acknowledged writes.");
+        else if (node.IsPrimary && node.SemiSyncSourceEnabled == true && node.SemiSyncClients == 0)
+            Add(FindingSeverity.Warning, Checks.SemiSyncDowngraded, "Semi-synchronous replication is enabled but no semi-sync replica is connected: commits are acknowledged by no replica (status can still read ON when the primary does not wait without replicas), so a failover now can lose acknowledged writes.");
     }
 
     private static void EvaluateRetention(NodeFacts node, TopologyAuditOptions options, Action<FindingSeverity, string, string> add)
@@ -458,6 +460,9 @@ internal static class TopologyAudit
         /// <summary>The status Rpl_semi_sync_source_status / Rpl_semi_sync_master_status: OFF once it fell back to async.</summary>
         public bool? SemiSyncSourceOn { get; init; }
 
+        /// <summary>Rpl_semi_sync_source_clients / Rpl_semi_sync_master_clients: semi-sync replicas connected now.</summary>
+        public long? SemiSyncClients { get; init; }
+
         /// <summary>The replication channels (empty: none configured); <see langword="null"/> when the status could not be read.</summary>
         public IReadOnlyList<ReplicationChannelFacts>? Channels { get; init; }
 
@@ -505,6 +510,8 @@ internal static class TopologyAudit
                 SemiSyncSourceEnabled = ParseBool(Text("rpl_semi_sync_source_enabled", "rpl_semi_sync_master_enabled")),
                 SemiSyncSourceOn = ParseBool(status.TryGetValue("Rpl_semi_sync_source_status", out var on) ? on
                     : status.TryGetValue("Rpl_semi_sync_master_status", out on) ? on : null),
+                SemiSyncClients = ParseLong(status.TryGetValue("Rpl_semi_sync_source_clients", out var clients) ? clients
+                    : status.TryGetValue("Rpl_semi_sync_master_clients", out clients) ? clients : null),
                 Channels = channels,
                 ReplicaStatusDenied = replicaStatusDenied,
             };

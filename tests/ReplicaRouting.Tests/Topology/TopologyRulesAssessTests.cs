@@ -50,13 +50,14 @@ public class TopologyRulesAssessTests
     }
 
     [Theory]
-    [InlineData(false, false, false)]
-    [InlineData(false, true, false)]
-    [InlineData(true, true, false)]
-    [InlineData(true, false, true)]
-    public void Semi_sync_is_downgraded_only_when_enabled_but_not_active(bool enabled, bool active, bool downgraded)
+    [InlineData(false, false, 0, false)]
+    [InlineData(false, true, 2, false)]
+    [InlineData(true, true, 2, false)]
+    [InlineData(true, false, 2, true)]
+    [InlineData(true, true, 0, true)]    // ON, but no semi-sync replica connected: nothing is acknowledged
+    public void Semi_sync_is_downgraded_when_enabled_but_off_or_without_a_replica(bool enabled, bool active, long clients, bool downgraded)
     {
-        var status = Assess(new ProbeResult { Reachable = true, ReadOnly = false, SemiSyncEnabled = enabled, SemiSyncActive = active });
+        var status = Assess(new ProbeResult { Reachable = true, ReadOnly = false, SemiSyncEnabled = enabled, SemiSyncActive = active, SemiSyncClients = clients });
         Assert.Equal(NodeRole.Primary, status.Role);
         Assert.Equal(downgraded, status.SemiSyncDowngraded);
     }
