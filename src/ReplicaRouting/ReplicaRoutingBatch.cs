@@ -92,14 +92,15 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     /// <summary>Runs the batch and returns a reader over all its results.</summary>
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) => RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader(System.Data.CommandBehavior behavior = System.Data.CommandBehavior.Default) =>
+        (ReplicaRoutingDataReader)RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(System.Data.CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(System.Data.CommandBehavior behavior, CancellationToken cancellationToken) =>
-        await RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).ConfigureAwait(false);
+    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(System.Data.CommandBehavior behavior, CancellationToken cancellationToken) =>
+        RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).AsTask();
 
     /// <inheritdoc />
     protected override DbBatchCommand CreateDbBatchCommand() => new MySqlBatchCommand();

@@ -147,19 +147,20 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
 
     /// <summary>Runs the command and returns a reader over its results.</summary>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader() => RoutedExecution.ExecuteReaderAsync(this, CommandBehavior.Default, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader() => ExecuteReader(CommandBehavior.Default);
 
     /// <summary>Runs the command and returns a reader over its results.</summary>
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
-    public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) => RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+    public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) =>
+        (ReplicaRoutingDataReader)RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        await RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).ConfigureAwait(false);
+    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).AsTask();
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

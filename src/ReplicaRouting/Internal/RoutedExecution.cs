@@ -59,8 +59,9 @@ internal static class RoutedExecution
     // The reader behaviours that would cut off the hidden result sets: emulated by the wrapper instead.
     private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
 
-    public static ValueTask<ReplicaRoutingDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken) =>
-        RunAsync<ReplicaRoutingDataReader, ReaderExecution>(statement, new ReaderExecution(behavior), async, cancellationToken);
+    /// <summary>Runs a reader; typed as <see cref="System.Data.Common.DbDataReader"/> so <c>ExecuteDbDataReaderAsync</c> needs no async layer of its own.</summary>
+    public static ValueTask<System.Data.Common.DbDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken) =>
+        RunAsync<System.Data.Common.DbDataReader, ReaderExecution>(statement, new ReaderExecution(behavior), async, cancellationToken);
 
     public static ValueTask<int> ExecuteNonQueryAsync(IRoutedStatement statement, bool async, CancellationToken cancellationToken) =>
         RunAsync<int, NonQueryExecution>(statement, default, async, cancellationToken);
@@ -84,16 +85,25 @@ internal static class RoutedExecution
             var throughBreaker = !route.OnPrimary && route.Node.IsSuspect;
             try
             {
-                if (execution.RunsAsWritten && route.Action == CausalAction.None && !throughBreaker)
+                if (route.Action == CausalAction.None && !throughBreaker)
                 {
-                    route.Node.CommandStarted();
+                    // The common case, as direct as MySqlConnector's own call: one async layer (this one) on top of it.
+                    var node = route.Node;
+                    node.CommandStarted();
+                    var handedToReader = false;   // our reader gives the node's in-flight count back when it closes
                     try
                     {
-                        return await execution.AsWrittenAsync(statement, route.Connection, async, cancellationToken).ConfigureAwait(false);
+                        if (!execution.IsReader)
+                            return await execution.AsWrittenAsync(statement, route.Connection, async, cancellationToken).ConfigureAwait(false);
+                        var plain = await statement.ExecuteReaderAsWrittenAsync(route.Connection, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
+                        handedToReader = true;
+                        var closeConnection = (execution.Behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
+                        return await execution.FromReaderAsync(new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null), async, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
-                        route.Node.CommandEnded();
+                        if (!handedToReader)
+                            node.CommandEnded();
                     }
                 }
 
@@ -258,8 +268,8 @@ internal static class RoutedExecution
 /// <typeparam name="T">What the caller gets.</typeparam>
 internal interface IExecution<T>
 {
-    /// <summary>Whether <see cref="AsWrittenAsync"/> exists: a reader is always ours, to count the node's in-flight work until it closes.</summary>
-    bool RunsAsWritten { get; }
+    /// <summary>True for ExecuteReader: the caller gets our reader, which counts the node's in-flight work until it closes.</summary>
+    bool IsReader { get; }
 
     CommandBehavior Behavior { get; }
 
@@ -268,21 +278,21 @@ internal interface IExecution<T>
     ValueTask<T> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken);
 }
 
-internal readonly struct ReaderExecution(CommandBehavior behavior) : IExecution<ReplicaRoutingDataReader>
+internal readonly struct ReaderExecution(CommandBehavior behavior) : IExecution<System.Data.Common.DbDataReader>
 {
-    public bool RunsAsWritten => false;
+    public bool IsReader => true;
 
     public CommandBehavior Behavior => behavior;
 
-    public ValueTask<ReplicaRoutingDataReader> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
-        throw new NotSupportedException();
+    public ValueTask<System.Data.Common.DbDataReader> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("A reader is always wrapped: see RoutedExecution.RunAsync.");
 
-    public ValueTask<ReplicaRoutingDataReader> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken) => new(reader);
+    public ValueTask<System.Data.Common.DbDataReader> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken) => new(reader);
 }
 
 internal readonly struct NonQueryExecution : IExecution<int>
 {
-    public bool RunsAsWritten => true;
+    public bool IsReader => false;
 
     public CommandBehavior Behavior => CommandBehavior.Default;
 
@@ -308,7 +318,7 @@ internal readonly struct NonQueryExecution : IExecution<int>
 
 internal readonly struct ScalarExecution : IExecution<object?>
 {
-    public bool RunsAsWritten => true;
+    public bool IsReader => false;
 
     public CommandBehavior Behavior => CommandBehavior.Default;
 
