@@ -1,5 +1,6 @@
 using System.Data;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using MySqlConnector;
 
 namespace ReplicaRouting.Internal;
@@ -75,6 +76,8 @@ internal static class RoutedExecution
     /// runs as one batch, read through our reader. A replica read that fails before returning anything runs on the next
     /// replica, then the primary; a wait that times out reruns on the primary; a failure on the primary is never retried.
     /// </summary>
+    // Pooled: the state machine of the one async layer every command adds is reused instead of allocated per command.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<T> RunAsync<T, TExecution>(IRoutedStatement statement, TExecution execution, bool async, CancellationToken cancellationToken)
         where TExecution : struct, IExecution<T>
     {
