@@ -376,25 +376,27 @@ public sealed class FailoverLab
 
         if (position.Length == 0)
             return;
-        var seconds = (int)Math.Ceiling(ReplicationTimeout.TotalSeconds);
         foreach (var replica in replicas)
         {
             await using var connection = await OpenAsync(replica, cancellationToken);
-            await using var wait = new MySqlCommand(
-                _isMariaDb ? "SELECT MASTER_GTID_WAIT(@position, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, @timeout)", connection)
-            {
-                CommandTimeout = seconds + 10,
-            };
-            wait.Parameters.AddWithValue("@position", position);
-            wait.Parameters.AddWithValue("@timeout", seconds);
-            var result = await wait.ExecuteScalarAsync(cancellationToken);
-            if (result is null or DBNull || Convert.ToInt64(result, CultureInfo.InvariantCulture) != 0)
-            {
-                throw new TimeoutException(
-                    $"Node {replica} ({Endpoint(replica)}) did not apply node {primary}'s position {position} within {seconds} s " +
-                    $"(wait returned {(result is null or DBNull ? "NULL" : result)}).");
-            }
+            await WaitForPositionAsync(connection, position, $"Node {replica} ({Endpoint(replica)}) did not apply node {primary}'s position {position}", "", cancellationToken);
         }
+    }
+
+    /// <summary>Waits (bounded by <see cref="ReplicationTimeout"/>) on a replica's connection until it applied <paramref name="position"/>.</summary>
+    private async Task WaitForPositionAsync(MySqlConnection connection, string position, string failure, string advice, CancellationToken cancellationToken)
+    {
+        var seconds = (int)Math.Ceiling(ReplicationTimeout.TotalSeconds);
+        await using var wait = new MySqlCommand(
+            _isMariaDb ? "SELECT MASTER_GTID_WAIT(@position, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, @timeout)", connection)
+        {
+            CommandTimeout = seconds + 10,
+        };
+        wait.Parameters.AddWithValue("@position", position);
+        wait.Parameters.AddWithValue("@timeout", seconds);
+        var result = await wait.ExecuteScalarAsync(cancellationToken);
+        if (result is null or DBNull || Convert.ToInt64(result, CultureInfo.InvariantCulture) != 0)
+            throw new TimeoutException($"{failure} within {seconds} s (wait returned {(result is null or DBNull ? "NULL" : result)}){advice}.");
     }
 
     /// <summary>The <c>@@server_id</c> of node <paramref name="node"/>.</summary>
@@ -580,22 +582,8 @@ public sealed class FailoverLab
 
         // A stopped SQL thread (lag injection, a test's STOP SLAVE SQL_THREAD) would never apply it: start it (no-op if running).
         await ExecuteAsync(connection, _isMariaDb ? "START SLAVE SQL_THREAD" : "START REPLICA SQL_THREAD", cancellationToken);
-        var seconds = (int)Math.Ceiling(ReplicationTimeout.TotalSeconds);
-        await using var wait = new MySqlCommand(
-            _isMariaDb ? "SELECT MASTER_GTID_WAIT(@position, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, @timeout)", connection)
-        {
-            CommandTimeout = seconds + 10,
-        };
-        wait.Parameters.AddWithValue("@position", received);
-        wait.Parameters.AddWithValue("@timeout", seconds);
-        var result = await wait.ExecuteScalarAsync(cancellationToken);
-        if (result is null or DBNull || Convert.ToInt64(result, CultureInfo.InvariantCulture) != 0)
-        {
-            throw new TimeoutException(
-                $"Node {node} ({Endpoint(node)}) did not apply what it had received ({received}) within {seconds} s " +
-                $"(wait returned {(result is null or DBNull ? "NULL" : result)}): is its SQL thread broken? " +
-                "Promote it with applyReceived: false to discard its relay log.");
-        }
+        await WaitForPositionAsync(connection, received, $"Node {node} ({Endpoint(node)}) did not apply what it had received ({received})",
+            ": is its SQL thread broken? Promote it with applyReceived: false to discard its relay log", cancellationToken);
     }
 
     /// <summary>Applied plus received: what the node holds once its SQL thread has caught up.</summary>
@@ -687,27 +675,8 @@ public sealed class FailoverLab
         return status;
     }
 
-    private async Task<MySqlConnection> OpenAsync(int node, CancellationToken cancellationToken)
-    {
-        var connection = new MySqlConnection(Config.AdminConnectionString(Endpoint(node)) + ";Pooling=false");
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            var isMariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
-            if (isMariaDb != _isMariaDb)
-            {
-                throw new InvalidOperationException(
-                    $"Node {node} ({Endpoint(node)}) runs {connection.ServerVersion}, not {(_isMariaDb ? "MariaDB" : "MySQL")} as the lab was told.");
-            }
-
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<MySqlConnection> OpenAsync(int node, CancellationToken cancellationToken) =>
+        CheckedConnection.OpenAsync(Config.AdminConnectionString(Endpoint(node)) + ";Pooling=false", _isMariaDb, "the failover lab", cancellationToken);
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -228,27 +228,8 @@ public sealed class LagInjector
         return await query.ExecuteScalarAsync() as string;
     }
 
-    private async Task<MySqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
-    {
-        var connection = new MySqlConnection(connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            var isMariaDb = connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
-            if (isMariaDb != _isMariaDb)
-            {
-                throw new InvalidOperationException(
-                    $"{connection.DataSource} runs {connection.ServerVersion}, not {(_isMariaDb ? "MariaDB" : "MySQL")} as the lag injector was told.");
-            }
-
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<MySqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken) =>
+        CheckedConnection.OpenAsync(connectionString, _isMariaDb, "the lag injector", cancellationToken);
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql)
     {
