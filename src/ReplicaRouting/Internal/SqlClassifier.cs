@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace ReplicaRouting.Internal;
@@ -7,11 +8,16 @@ namespace ReplicaRouting.Internal;
 /// </summary>
 /// <remarks>
 /// Runs on every command, so it lexes spans in one forward pass: no strings, no regular expressions, no allocation.
-/// It never throws and it is conservative: whatever it does not recognise is <see cref="StatementKind.Unknown"/>,
-/// which goes to the primary. The rules are tabulated in docs/routing.md.
+/// The body of a long statement is first skimmed with vectorized searches (<see cref="Lexer.TrySkimStatement"/>), and
+/// lexed token by token only from where the skim finds something that could matter. It never throws and it is
+/// conservative: whatever it does not recognise is <see cref="StatementKind.Unknown"/>, which goes to the primary. The
+/// rules are tabulated in docs/routing.md.
 /// </remarks>
 internal static class SqlClassifier
 {
+    /// <summary>The shortest rest of a text (after a statement's first token) worth skimming.</summary>
+    private const int SkimMinLength = 64;
+
     /// <summary>How deep statements may nest inside one another (parentheses, WITH, EXPLAIN, SET STATEMENT … FOR).</summary>
     private const int MaxNesting = 8;
 
@@ -21,16 +27,28 @@ internal static class SqlClassifier
     private const string AllowStalePrefix = "REPLICAROUTING:ALLOWSTALE=";
 
     /// <summary>Classifies a command text; all statements of a multi-statement text are combined.</summary>
-    public static SqlClassification Classify(ReadOnlySpan<char> sql)
+    public static SqlClassification Classify(ReadOnlySpan<char> sql) => Classify(sql, SkimMinLength);
+
+    /// <summary>
+    /// <see cref="Classify(ReadOnlySpan{char})"/> lexing every token of every statement, without the skim: the reference
+    /// the skim is tested against.
+    /// </summary>
+    internal static SqlClassification ClassifyByFullLexing(ReadOnlySpan<char> sql) => Classify(sql, int.MaxValue);
+
+    /// <summary>
+    /// <see cref="Classify(ReadOnlySpan{char})"/>, skimming the body of every statement that has at least
+    /// <paramref name="skimMinLength"/> characters of text after its first token (0: every one; for tests).
+    /// </summary>
+    internal static SqlClassification Classify(ReadOnlySpan<char> sql, int skimMinLength)
     {
-        var verdict = ClassifyText(sql, backslashEscapes: true, out var hint, out var staleness, out var ambiguous);
+        var verdict = ClassifyText(sql, backslashEscapes: true, skimMinLength, out var hint, out var staleness, out var ambiguous);
         if (ambiguous)
         {
             // A quote escaped with a backslash ends the literal when the server runs with NO_BACKSLASH_ESCAPES, and what
             // follows is then code. Classify that reading too and keep the stronger verdict, so that a write hidden
             // behind `\'` can never pass for a read. The ReadFromPrimary hint is a restriction, so either reading's
             // counts; AllowStale is a relaxation, so it only counts when both readings carry one (the smaller bound).
-            var other = ClassifyText(sql, backslashEscapes: false, out var otherHint, out var otherStaleness, out _);
+            var other = ClassifyText(sql, backslashEscapes: false, skimMinLength, out var otherHint, out var otherStaleness, out _);
             verdict = verdict.Raise(other.Kind, other.Effects);
             hint |= otherHint;
             staleness = staleness > 0 && otherStaleness > 0 ? Math.Min(staleness, otherStaleness) : 0;
@@ -41,8 +59,25 @@ internal static class SqlClassifier
             : new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.None, staleness);
     }
 
+    /// <summary>
+    /// Whether the skim jumps over the whole body of the text's first statement, reading backslashes as escapes (for
+    /// tests: which texts take the fast path all the way).
+    /// </summary>
+    internal static bool SkimsFirstStatement(ReadOnlySpan<char> sql)
+    {
+        var lexer = new Lexer(sql, backslashEscapes: true);
+        var first = lexer.Next();
+        while (first.Kind == TokenKind.Semicolon)
+            first = lexer.Next();
+        if (first.Kind == TokenKind.End)
+            return false;
+
+        var lookahead = lexer;
+        return lexer.TrySkimStatement(first, ClassifyLeading(ref lookahead, first, depth: 0).IsQuery, out var complete) && complete;
+    }
+
     private static Verdict ClassifyText(
-        ReadOnlySpan<char> sql, bool backslashEscapes, out bool hint, out int maxStalenessMs, out bool ambiguous)
+        ReadOnlySpan<char> sql, bool backslashEscapes, int skimMinLength, out bool hint, out int maxStalenessMs, out bool ambiguous)
     {
         var lexer = new Lexer(sql, backslashEscapes);
         var result = new Verdict(StatementKind.Empty);
@@ -57,7 +92,11 @@ internal static class SqlClassifier
             // The leading keyword decides the statement's kind; it may need a few tokens of look-ahead, read from a copy.
             var lookahead = lexer;
             var leading = ClassifyLeading(ref lookahead, first, depth: 0);
-            var statement = ScanStatement(ref lexer, first, leading);
+
+            // Below the minimum length, lexing the few tokens left costs less than the skim's searches.
+            var statement = lexer.Remaining >= skimMinLength
+                ? SkimAndScanStatement(ref lexer, first, leading)
+                : ScanStatement(ref lexer, first, leading);
             result = result.Raise(statement.Kind, statement.Effects);
             if (lexer.AtEnd)
                 break;
@@ -74,14 +113,41 @@ internal static class SqlClassifier
     }
 
     /// <summary>
+    /// <see cref="ScanStatement"/> after jumping over what in the rest of the statement could not raise the verdict: to
+    /// its end when nothing could, else to a point from which lexing the rest gives the same verdict.
+    /// </summary>
+    /// <remarks>
+    /// Apart from ScanStatement and its caller, so that neither's code is slowed down by the skim's; and ScanStatement
+    /// runs only to lex, so that its profile (for the JIT) is that of lexing.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Verdict SkimAndScanStatement(ref Lexer lexer, Token first, Verdict leading)
+    {
+        if (!lexer.TrySkimStatement(first, leading.IsQuery, out var complete))
+            return ScanStatement(ref lexer, first, leading);
+        if (!complete)
+            return ScanStatement(ref lexer, Token.Neutral, leading);   // what the skim jumped over pairs with nothing
+
+        lexer.Next();   // the statement's ; or End, as ScanStatement would read it
+        return leading;
+    }
+
+    /// <summary>
     /// Reads the rest of one statement (to its <c>;</c> or the end) and raises the leading verdict with what is found
     /// anywhere in it: assignments, side-effect functions, connection-bound variables, locking and INTO clauses.
     /// </summary>
-    private static Verdict ScanStatement(ref Lexer lexer, Token first, Verdict leading)
+    /// <remarks>
+    /// Every word this method reacts to must be a <see cref="IsRiskyWord">risky word</see>, and every operator one the
+    /// skim looks for (<c>:=</c>, <c>@@</c>, <c>;</c>): the skim (<see cref="Lexer.TrySkimStatement"/>) only jumps over
+    /// code in which none of them occurs. A new rule here needs the same there.
+    /// </remarks>
+    /// <param name="lexer">The lexer, after <paramref name="previous"/>.</param>
+    /// <param name="previous">The statement's first token, or <see cref="Token.Neutral"/> after a skim.</param>
+    /// <param name="leading">The verdict of the statement's leading keyword.</param>
+    private static Verdict ScanStatement(ref Lexer lexer, Token previous, Verdict leading)
     {
         var verdict = leading;
         var beforePrevious = default(Token);
-        var previous = first;
         while (true)
         {
             var token = lexer.Next();
@@ -517,7 +583,7 @@ internal static class SqlClassifier
     private static Keyword Identify(ReadOnlySpan<char> word) => Keywords.Find(word);
 
     /// <summary>Every word the classifier recognises, upper case.</summary>
-    private static readonly KeywordTable Keywords = new(
+    private static readonly (string Text, Keyword Keyword)[] KeywordEntries =
     [
         ("SELECT", Keyword.Select), ("WITH", Keyword.With), ("TABLE", Keyword.Table), ("VALUES", Keyword.Values),
         ("SHOW", Keyword.Show), ("DESCRIBE", Keyword.Describe), ("DESC", Keyword.Desc), ("EXPLAIN", Keyword.Explain),
@@ -558,7 +624,45 @@ internal static class SqlClassifier
         ("IDENTITY", Keyword.Identity), ("INSERT_ID", Keyword.InsertId), ("LAST_GTID", Keyword.LastGtid),
         ("WARNING_COUNT", Keyword.WarningCount), ("ERROR_COUNT", Keyword.ErrorCount),
         ("IN_TRANSACTION", Keyword.InTransaction), ("PSEUDO_THREAD_ID", Keyword.PseudoThreadId),
-    ]);
+    ];
+
+    private static readonly KeywordTable Keywords = new([.. KeywordEntries]);
+
+    /// <summary>
+    /// A word <see cref="ScanStatement"/> reacts to: one word of each keyword pair (FOR UPDATE, FOR SHARE, LOCK IN,
+    /// NEXT/PREVIOUS VALUE FOR), SQL_CALC_FOUND_ROWS, every side-effect function, and in a query INTO.
+    /// </summary>
+    private static bool IsRiskyWord(Keyword keyword, bool query) =>
+        keyword is Keyword.Update or Keyword.Share or Keyword.Lock or Keyword.Next or Keyword.Previous or Keyword.SqlCalcFoundRows
+        || IsSideEffectFunction(keyword)
+        || (query && keyword == Keyword.Into);
+
+    /// <summary>
+    /// Text of which every <see cref="IsRiskyWord">risky word</see> contains at least one (ASCII case-insensitively),
+    /// for the skim to search: where none occurs, no risky word does.
+    /// </summary>
+    private static readonly SearchValues<string> RiskyWordFragments = CreateRiskyWordFragments();
+
+    private static SearchValues<string> CreateRiskyWordFragments()
+    {
+        // WAIT stands for the five *_WAIT* functions. Any fragment is sound, as the skim checks the whole word around a
+        // match; the words themselves are what guarantees coverage.
+        List<string> fragments = ["WAIT"];
+        foreach (var (text, keyword) in KeywordEntries)
+        {
+            if (IsRiskyWord(keyword, query: true))
+                fragments.Add(text);
+        }
+
+        // A fragment that contains another one (GET_LOCK, NEXTVAL, SQL_CALC_FOUND_ROWS) finds nothing the other does
+        // not: fewer values keep the search fast.
+        fragments.RemoveAll(word => fragments.Exists(other => other.Length < word.Length && word.Contains(other, StringComparison.Ordinal)));
+        return SearchValues.Create([.. fragments], StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The stops of the skim besides quotes: comments (<c>#</c>, <c>--</c>, <c>/*</c>), <c>;</c> and <c>:=</c>.</summary>
+    /// <remarks>Backticks are not stops: the skim counts them instead (<see cref="Lexer.TrySkimStatement"/>).</remarks>
+    private static readonly SearchValues<char> SkimRareStops = SearchValues.Create("#-/;:");
 
     /// <summary>The words the classifier cares about. The order of the blocks matters to the range checks above.</summary>
     private enum Keyword : byte
@@ -674,6 +778,9 @@ internal static class SqlClassifier
             Length = length;
         }
 
+        /// <summary>A token no rule pairs with the next one (no keyword, not a word): what the skim leaves behind.</summary>
+        public static Token Neutral => new(TokenKind.Other, Keyword.None, 0, 0);
+
         public bool IsEndOfStatement => Kind is TokenKind.End or TokenKind.Semicolon;
     }
 
@@ -721,6 +828,9 @@ internal static class SqlClassifier
         public bool SawBackslashQuote { get; private set; }
 
         public readonly bool AtEnd => _position >= _sql.Length && !_inExecutableComment;
+
+        /// <summary>How many characters are left to read.</summary>
+        public readonly int Remaining => _sql.Length - _position;
 
         public Token Next()
         {
@@ -781,17 +891,217 @@ internal static class SqlClassifier
             }
         }
 
+        /// <summary>
+        /// From just after a statement's first token, jumps over what token-by-token lexing could not raise the
+        /// statement's verdict with: to the statement's end (its <c>;</c>, left to read, or the end of the text) when that
+        /// is all of it, else to the last point before the first thing that might, where lexing can resume.
+        /// </summary>
+        /// <param name="first">The statement's first token. When it can pair with the next token (LOCK IN, NEXT VALUE
+        /// FOR, a side-effect function and its parenthesis, INTO), the skim does not start.</param>
+        /// <param name="query">Whether the statement is a query, whose INTO counts.</param>
+        /// <param name="complete">Whether it got to the statement's end.</param>
+        /// <returns>Whether it moved the lexer; the token before the new position then pairs with nothing.</returns>
+        /// <remarks>
+        /// <para>
+        /// The skim jumps with vectorized searches from one stop to the next: quotes, comment starts, <c>;</c> and
+        /// <c>:</c>, <c>-</c>, <c>/</c>. Literals and comments are skipped with the lexer's own methods, so its flags
+        /// (malformed text, a <c>\'</c>) come out as lexing would leave them. Between stops only backticks open or close
+        /// anything: a quoted identifier takes an even number of them (opening, doubled pairs, closing), so an odd count
+        /// up to a stop means the stop lies inside one, and the skim gives up there.
+        /// </para>
+        /// <para>
+        /// What it proves for the code it jumps over (outside literals, comments and quoted identifiers): no
+        /// <see cref="IsRiskyWord">risky word</see> as a word the lexer could read as a keyword (every one contains one of
+        /// <see cref="RiskyWordFragments"/>, and the whole word around each match is checked), no <c>@@</c>, no
+        /// <c>:=</c>, no executable comment, and no <c>;</c> but the one it stops at. So <see cref="ScanStatement"/>
+        /// would raise nothing there. A statement's first token is never a <c>;</c>, so no hint can be due on the way
+        /// (hints lead a statement).
+        /// </para>
+        /// <para>
+        /// When it gives up after a literal or an operator (<c>-</c>, <c>/</c>, <c>:</c>), it stops right after the last
+        /// one: the lexer would be there too, after a token without a keyword, which no rule pairs with the next
+        /// (<see cref="Token.Neutral"/>), and with the same flags. After a comment it cannot (the comment is no token: the
+        /// token before it may pair with the next), so it backs up to the literal or operator before.
+        /// </para>
+        /// </remarks>
+        public bool TrySkimStatement(Token first, bool query, out bool complete)
+        {
+            complete = false;
+            if (_inExecutableComment)
+                return false;   // its */ matters: leave it to the lexer
+            if (first.Keyword is Keyword.Lock or Keyword.Next or Keyword.Previous or Keyword.Into || IsSideEffectFunction(first.Keyword))
+                return false;   // it may pair with the next token
+
+            var skim = this;   // skipping literals and comments sets flags: commit them only with a position to resume at
+            var resume = skim.Skim(query, out complete);
+            if (resume < 0)
+                return false;
+
+            this = skim;
+            _position = resume;
+            _afterDot = false;
+            return true;
+        }
+
+        /// <summary>
+        /// Skims from the current position: returns the statement's end when nothing on the way counts
+        /// (<paramref name="complete"/>), else where lexing may resume (after the last literal or operator), or -1 when
+        /// there is no such point.
+        /// </summary>
+        private int Skim(bool query, out bool complete)
+        {
+            complete = false;
+            var sql = _sql;
+            var p = _position;   // outside any token; [p, stop) is code with backticks
+            var resume = -1;
+            var word = NextFragment(p);   // the next match of a risky-word fragment not yet known to be harmless
+            var variable = NextSystemVariable(p);   // the next @@ not known to be inside a literal or comment
+            var rare = NextRareStop(p);
+            while (true)
+            {
+                // Literals often come in lists ('DE', 'FR', …): look at the next few characters before searching.
+                var stop = p;
+                var near = Math.Min(rare, p + ShortRun);
+                while (stop < near && sql[stop] is not ('\'' or '"' or '`'))
+                    stop++;
+                if (stop == near || sql[stop] == '`')
+                {
+                    var quote = sql[p..rare].IndexOfAny('\'', '"');
+                    stop = quote < 0 ? rare : p + quote;
+                    if ((sql[p..stop].Count('`') & 1) != 0)
+                        return resume;   // the stop is inside a quoted identifier, or one never closes
+                }
+
+                if (variable < stop)
+                    return resume;
+                var counted = p;   // backticks are counted from p to here, with this parity (counted once: no quadratic cost)
+                var inQuotedIdentifier = false;
+                while (word < stop)
+                {
+                    inQuotedIdentifier ^= (sql[counted..word].Count('`') & 1) != 0;
+                    counted = word;
+                    word = AfterHarmlessWord(p, word, inQuotedIdentifier, query);
+                    if (word < 0)
+                        return resume;
+                    word = NextFragment(word);
+                }
+
+                if (stop == sql.Length || sql[stop] == ';')
+                {
+                    complete = true;
+                    return stop;
+                }
+
+                var c = sql[stop];
+                var next = stop + 1 < sql.Length ? sql[stop + 1] : '\0';
+                switch (c)
+                {
+                    case '\'' or '"':
+                        _position = stop + 1;
+                        SkipQuoted(c);
+                        resume = _position;   // after a literal (or a user variable @'name')
+                        break;
+                    case '#':
+                        SkipLineComment(stop + 1);
+                        break;
+                    case '-' when next == '-' && (stop + 2 >= sql.Length || sql[stop + 2] <= ' '):
+                        SkipLineComment(stop + 2);
+                        break;
+                    case '/' when next == '*':
+                        if (IsExecutableCommentStart(sql, stop))
+                            return resume;   // its content is code
+                        _position = stop;
+                        SkipBlockComment();
+                        break;
+                    case ':' when next == '=':
+                        return resume;
+                    default:
+                        p = resume = stop + 1;   // after an operator: - / :
+                        rare = NextRareStop(p);
+                        continue;
+                }
+
+                // A literal or comment ends at _position. Fragments and @@ inside it are harmless. None of them contains a
+                // delimiter (quote, #, -, /, *, line break), so a match is either inside or after it.
+                p = _position;
+                if (rare < p)
+                    rare = NextRareStop(p);
+                if (word < p)
+                    word = NextFragment(p);
+                if (variable < p)
+                    variable = NextSystemVariable(p);
+            }
+        }
+
+        /// <summary>
+        /// At a fragment match between <paramref name="segment"/> (outside any token) and the next stop, in code or in a
+        /// quoted identifier: where to look for the next match when the word around it cannot be a risky keyword, or -1.
+        /// </summary>
+        private readonly int AfterHarmlessWord(int segment, int match, bool inQuotedIdentifier, bool query)
+        {
+            var sql = _sql;
+            var end = match;
+            while (end < sql.Length && IsIdentifierPart(sql[end]))
+                end++;
+            if (inQuotedIdentifier)
+                return end;   // a name (which the word cannot leave: a backtick is no identifier part)
+
+            var start = match;
+            while (start > 0 && IsIdentifierPart(sql[start - 1]))
+                start--;
+            if (start < segment)
+                return -1;   // not expected (the segment starts after a token or a stop); be safe
+
+            // Unquoted, the lexer reads exactly this run of identifier characters as one token (a number such as
+            // 1e5 or 0x1F only extends it with dots). After a dot it is a name (t.update, 1.5update); after @ a variable.
+            if (start > 0 && sql[start - 1] is '.' or '@')
+                return end;
+            return IsRiskyWord(Identify(sql[start..end]), query) ? -1 : end;
+        }
+
+        /// <summary>The next match of <see cref="RiskyWordFragments"/> from <paramref name="from"/>, or <see cref="int.MaxValue"/>.</summary>
+        private readonly int NextFragment(int from)
+        {
+            var found = _sql[from..].IndexOfAny(RiskyWordFragments);
+            return found < 0 ? int.MaxValue : from + found;
+        }
+
+        /// <summary>The next <c>@@</c> from <paramref name="from"/>, or <see cref="int.MaxValue"/>.</summary>
+        private readonly int NextSystemVariable(int from)
+        {
+            var sql = _sql;
+            while (true)
+            {
+                var found = sql[from..].IndexOf('@');
+                if (found < 0)
+                    return int.MaxValue;
+                from += found + 1;
+                if (from < sql.Length && sql[from] == '@')
+                    return from - 1;
+            }
+        }
+
+        /// <summary>The next of <see cref="SkimRareStops"/> from <paramref name="from"/>, or the end of the text.</summary>
+        private readonly int NextRareStop(int from)
+        {
+            var found = _sql[from..].IndexOfAny(SkimRareStops);
+            return found < 0 ? _sql.Length : from + found;
+        }
+
+        /// <summary>At <c>/*</c>: whether it opens <c>/*!</c> or <c>/*M!</c>, an executable comment.</summary>
+        private static bool IsExecutableCommentStart(ReadOnlySpan<char> sql, int slash)
+        {
+            var p = slash + 2;
+            return (p < sql.Length && sql[p] == '!') || (p + 1 < sql.Length && sql[p] == 'M' && sql[p + 1] == '!');
+        }
+
         /// <summary>At <c>/*</c>: enters <c>/*!</c>, <c>/*!50100</c>, <c>/*M!</c> or <c>/*M!100100</c>, whose content is code.</summary>
         private bool TryEnterExecutableComment()
         {
             var sql = _sql;
-            var p = _position + 2;
-            if (p < sql.Length && sql[p] == '!')
-                p++;
-            else if (p + 1 < sql.Length && sql[p] == 'M' && sql[p + 1] == '!')
-                p += 2;
-            else
+            if (!IsExecutableCommentStart(sql, _position))
                 return false;
+            var p = _position + (sql[_position + 2] == '!' ? 3 : 4);
 
             while (p < sql.Length && char.IsAsciiDigit(sql[p]))
                 p++;   // the minimum server version: assume the server is recent enough
@@ -986,7 +1296,14 @@ internal static class SqlClassifier
             var p = _position;
             while (p < sql.Length)
             {
-                var found = escapes ? sql[p..].IndexOfAny(quote, '\\') : sql[p..].IndexOf(quote);
+                // Most literals and quoted identifiers are short: look at a few characters before searching.
+                var found = 0;
+                var near = Math.Min(sql.Length - p, ShortRun);
+                while (found < near && sql[p + found] != quote && !(escapes && sql[p + found] == '\\'))
+                    found++;
+                if (found == near)
+                    found = escapes ? sql[p..].IndexOfAny(quote, '\\') : sql[p..].IndexOf(quote);
+
                 if (found < 0)
                     break;
                 p += found;
@@ -1010,6 +1327,9 @@ internal static class SqlClassifier
             Malformed = true;
             _position = sql.Length;
         }
+
+        /// <summary>How far a few character-by-character look-ups go before a vectorized search pays for itself.</summary>
+        private const int ShortRun = 16;
 
         private readonly int SkipIdentifierChars(int p, bool allowDot)
         {
