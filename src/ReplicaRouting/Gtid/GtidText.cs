@@ -48,6 +48,25 @@ internal readonly record struct GtidParseError(GtidParseProblem Problem, int Ind
     }
 }
 
+/// <summary>
+/// Told how far a parser has read, so that its caller can process the text in the same pass (the token checksum): the
+/// processor then overlaps that work with the parsing. <see cref="Reached"/> may be called any number of times; indexes never
+/// decrease.
+/// </summary>
+internal interface IGtidParseProgress
+{
+    /// <summary>The parser has read <paramref name="text"/> up to <paramref name="index"/> (exclusive).</summary>
+    void Reached(ReadOnlySpan<char> text, int index);
+}
+
+/// <summary>No caller work: what every parse outside the token uses (the calls compile to nothing).</summary>
+internal struct NoGtidParseProgress : IGtidParseProgress
+{
+    public readonly void Reached(ReadOnlySpan<char> text, int index)
+    {
+    }
+}
+
 /// <summary>Lexing shared by the MySQL and MariaDB GTID parsers: strict, allocation-free.</summary>
 internal static class GtidText
 {

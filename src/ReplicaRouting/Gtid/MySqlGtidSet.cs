@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ReplicaRouting;
@@ -17,6 +19,10 @@ public sealed class MySqlGtidSet : GtidPosition
 {
     private const int UuidLength = 36;
     private const int MaxTagLength = 32;
+
+    // Bounds of the direct parse, whose scratch is on the stack (16 bytes per interval); larger sets take the pooled parser.
+    private const int MaxDirectIntervals = 256;
+    private const int MaxDirectSources = 32;
 
     // Sorted by (Uuid, Tag); each source owns a non-empty run of _intervals, sorted, disjoint and non-adjacent.
     private readonly Source[] _sources;
@@ -120,6 +126,7 @@ public sealed class MySqlGtidSet : GtidPosition
         return hash.ToHashCode();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsSubsetOf(MySqlGtidSet other)
     {
         if (ReferenceEquals(this, other))
@@ -143,17 +150,29 @@ public sealed class MySqlGtidSet : GtidPosition
     }
 
     /// <summary>Whether every interval of <paramref name="inner"/> lies inside <paramref name="outer"/> (both canonical).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Contains(ReadOnlySpan<Interval> outer, ReadOnlySpan<Interval> inner)
     {
         var j = 0;
-        foreach (var interval in inner)
+        for (var i = 0; i < inner.Length; i++)
         {
+            var interval = inner[i];
             while (j < outer.Length && outer[j].End < interval.Start)
                 j++;
 
             // Canonical intervals never touch, so a contained interval lies inside a single outer one.
             if (j == outer.Length || outer[j].Start > interval.Start || outer[j].End < interval.End)
                 return false;
+
+            // Sets with a shared history share runs of equal intervals (a required position and a replica's, mostly): after
+            // two equal pairs in a row, one vectorized comparison skips the rest of the run. Every skipped outer interval ends
+            // before the next inner one starts, so the walk resumes where it would have been.
+            if (outer[j].Equals(interval) && i + 1 < inner.Length && j + 1 < outer.Length && outer[j + 1].Equals(inner[i + 1]))
+            {
+                var equal = MemoryMarshal.Cast<Interval, long>(inner[(i + 1)..]).CommonPrefixLength(MemoryMarshal.Cast<Interval, long>(outer[(j + 1)..])) / 2;
+                i += equal;
+                j += equal;
+            }
         }
 
         return true;
@@ -315,32 +334,57 @@ public sealed class MySqlGtidSet : GtidPosition
         }
     }
 
+    /// <summary>Reads the 36-character UUID at the start of <paramref name="text"/> (at least that long), hex digits in either case.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryReadUuid(ReadOnlySpan<char> text, out UInt128 uuid)
     {
-        ulong high = 0, low = 0;
-        var nibbles = 0;
-        for (var i = 0; i < UuidLength; i++)
-        {
-            var c = text[i];
-            if (i is 8 or 13 or 18 or 23)
-            {
-                if (c != '-')
-                    break;
-                continue;
-            }
+        // A table lookup per digit and no branch: the digits and letters of a UUID come in no order a predictor can learn.
+        text = text[..UuidLength];
+        var invalid = (uint)((text[8] ^ '-') | (text[13] ^ '-') | (text[18] ^ '-') | (text[23] ^ '-'));
+        var high = ReadHex(text[..8], 0, ref invalid);
+        high = ReadHex(text.Slice(9, 4), high, ref invalid);
+        high = ReadHex(text.Slice(14, 4), high, ref invalid);
+        var low = ReadHex(text.Slice(19, 4), 0, ref invalid);
+        low = ReadHex(text.Slice(24, 12), low, ref invalid);
+        uuid = new UInt128(high, low);
+        return invalid == 0;
+    }
 
-            var value = char.IsAsciiDigit(c) ? c - '0' : char.IsAsciiHexDigit(c) ? (c | 0x20) - 'a' + 10 : -1;
-            if (value < 0)
-                break;
-            if (nibbles++ < 16)
-                high = (high << 4) | (uint)value;
-            else
-                low = (low << 4) | (uint)value;
+    /// <summary>Appends the hex digits of <paramref name="digits"/> to <paramref name="value"/>; sets bits of <paramref name="invalid"/> on any other character.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadHex(ReadOnlySpan<char> digits, ulong value, ref uint invalid)
+    {
+        ReadOnlySpan<byte> nibbles = HexNibbles;
+        foreach (var c in digits)
+        {
+            uint nibble = nibbles[(byte)c];
+            invalid |= (uint)(c >> 8) | (nibble >> 4);
+            value = (value << 4) | (nibble & 0xF);
         }
 
-        uuid = new UInt128(high, low);
-        return nibbles == 32;
+        return value;
     }
+
+    /// <summary>The value of each hex digit among the characters below 256; 0xFF for every other character.</summary>
+    private static ReadOnlySpan<byte> HexNibbles =>
+    [
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ];
 
     private static bool IsTagStart(char c) => char.IsAsciiLetter(c) || c == '_';
 
@@ -348,6 +392,17 @@ public sealed class MySqlGtidSet : GtidPosition
 
     /// <summary>Parses with an arbitrary element separator; <see cref="ConsistencyToken"/> carries <c>~</c> instead of <c>,</c>.</summary>
     internal static bool TryParseCore(ReadOnlySpan<char> text, char separator, [NotNullWhen(true)] out MySqlGtidSet? set, out GtidParseError error)
+    {
+        var progress = default(NoGtidParseProgress);
+        return TryParseCore(text, separator, ref progress, out set, out error);
+    }
+
+    /// <summary>
+    /// As <see cref="TryParseCore(ReadOnlySpan{char}, char, out MySqlGtidSet?, out GtidParseError)"/>, reporting how far it has
+    /// read to <paramref name="progress"/> (not necessarily up to the end: the caller finishes its own pass).
+    /// </summary>
+    internal static bool TryParseCore<TProgress>(ReadOnlySpan<char> text, char separator, ref TProgress progress, [NotNullWhen(true)] out MySqlGtidSet? set, out GtidParseError error)
+        where TProgress : struct, IGtidParseProgress
     {
         set = null;
         if (text.Length > MaxTextLength)
@@ -365,6 +420,12 @@ public sealed class MySqlGtidSet : GtidPosition
 
         // Every interval and every tag follows a ':', so the colon count bounds every scratch buffer.
         var colons = text.Count(':');
+        if (colons <= MaxDirectIntervals && TryParseDirect(text, separator, colons, ref progress, out set))
+        {
+            error = default;
+            return true;
+        }
+
         var parser = new Parser(text, ArrayPool<RawInterval>.Shared.Rent(colons), ArrayPool<RawKey>.Shared.Rent(colons), ArrayPool<TagSpan>.Shared.Rent(colons));
         error = default;
         try
@@ -385,6 +446,109 @@ public sealed class MySqlGtidSet : GtidPosition
             ArrayPool<RawKey>.Shared.Return(parser.Keys);
             ArrayPool<TagSpan>.Shared.Return(parser.Tags);
         }
+    }
+
+    /// <summary>
+    /// Reads text that is already canonical apart from case and whitespace, and has no tags (what the servers print and tokens
+    /// carry) straight into the result: no pooled scratch, no sort, no merge. False for anything else, valid or not, which then
+    /// takes the general parser (that reports the errors); whatever this accepts, the general parser reads to an equal set.
+    /// </summary>
+    private static bool TryParseDirect<TProgress>(ReadOnlySpan<char> text, char separator, int colons, ref TProgress progress, [NotNullWhen(true)] out MySqlGtidSet? set)
+        where TProgress : struct, IGtidParseProgress
+    {
+        set = null;
+        var elements = text.Count(separator) + 1;
+        if (elements > MaxDirectSources || colons < elements)
+            return false;
+
+        // Scratch on the stack, sized by the counts: every interval follows a ':' and every element is one UUID.
+        Span<Interval> intervals = stackalloc Interval[colons];
+        Span<UInt128> uuids = stackalloc UInt128[elements];
+        Span<int> firsts = stackalloc int[elements + 1];
+        if (!TryReadDirect(text, separator, intervals, uuids, firsts, ref progress, out var count))
+            return false;
+
+        var sources = new Source[elements];
+        for (var i = 0; i < sources.Length; i++)
+            sources[i] = new Source(uuids[i], string.Empty, firsts[i], firsts[i + 1] - firsts[i]);
+        set = new MySqlGtidSet(sources, intervals[..count].ToArray());
+        return true;
+    }
+
+    /// <summary>
+    /// The loop of <see cref="TryParseDirect"/>: one UUID and its first interval index per element, the intervals. Compiled
+    /// optimized from the first call (a token parse may be among a process's first few hundred, before code tiers up).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryReadDirect<TProgress>(
+        ReadOnlySpan<char> text, char separator, Span<Interval> intervals, Span<UInt128> uuids, Span<int> firsts, ref TProgress progress, out int count)
+        where TProgress : struct, IGtidParseProgress
+    {
+        // A local copy stays in registers; it is only written back on success (the caller's copy is consistent either way).
+        var local = progress;
+        count = 0;
+        var source = 0;
+        for (var position = 0; position >= 0; source++)
+        {
+            GtidText.NextElement(text, separator, position, out var start, out var end, out position);
+
+            // Sorted and distinct UUIDs: one source each, already in canonical order.
+            if (end - start <= UuidLength || !TryReadUuid(text[start..], out var uuid) || (source > 0 && uuid <= uuids[source - 1]))
+                return false;
+
+            uuids[source] = uuid;
+            firsts[source] = count;
+            var element = text[..end];
+            var index = start + UuidLength;
+            var previousEnd = -1L;
+            do
+            {
+                // A tag is not a number: tagged text takes the general parser.
+                if (element[index] != ':' || !TryReadShortNumber(element, ref index, out var low))
+                    return false;
+                var high = low;
+                if (index < element.Length && element[index] == '-' && !TryReadShortNumber(element, ref index, out high))
+                    return false;
+
+                // Sorted, and neither overlapping nor touching the previous interval (the first one has previousEnd -1).
+                if (low == 0 || high < low || low - 1 <= previousEnd)
+                    return false;
+                intervals[count++] = new Interval(low, high);
+                previousEnd = high;
+                local.Reached(text, index);
+            }
+            while (index < element.Length);
+        }
+
+        firsts[source] = count;
+        progress = local;
+        return true;
+    }
+
+    /// <summary>
+    /// Skips the character at <paramref name="index"/> (a ':' or '-'), then reads 1 to 18 digits without a leading zero;
+    /// false for anything else (no digit, a leading zero, 19 digits or more), which the general parser decides. Below 10^18
+    /// a long cannot overflow, so the digit loop checks nothing but the digit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadShortNumber(ReadOnlySpan<char> text, ref int index, out long value)
+    {
+        var start = index + 1;
+        var i = start;
+        var result = 0L;
+        while ((uint)i < (uint)text.Length)
+        {
+            var digit = (uint)(text[i] - '0');
+            if (digit > 9)
+                break;
+            result = (result * 10) + digit;
+            i++;
+        }
+
+        value = result;
+        var length = i - start;
+        index = i;
+        return length is > 0 and <= 18 && (length == 1 || text[start] != '0');
     }
 
     /// <summary>One source of transactions: a server UUID plus a tag (<see cref="string.Empty"/> when untagged, else lowercase).</summary>

@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ReplicaRouting;
 
@@ -32,12 +35,11 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
     private const int MaxClusterIdLength = 64;
     private const char FieldSeparator = '.';
     private const int ChecksumLength = 8;
+    private const uint FnvOffsetBasis = 2166136261u;
+    private const uint FnvPrime = 16777619u;
 
     // GTID text only ever contains ',' among the characters a cookie or header cannot carry, and never '~'.
     private const char GtidSeparator = '~';
-
-    private static readonly SearchValues<char> s_allowed =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:~-");
 
     private static readonly SearchValues<char> s_clusterIdChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
@@ -67,6 +69,14 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         IssuedAt = DateTimeOffset.FromUnixTimeMilliseconds(issuedAt.ToUnixTimeMilliseconds());
     }
 
+    /// <summary>A token whose fields were read from valid text.</summary>
+    private ConsistencyToken(string clusterId, GtidPosition position, long unixMilliseconds)
+    {
+        ClusterId = clusterId;
+        Position = position;
+        IssuedAt = DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+    }
+
     /// <summary>The server family of <see cref="Position"/>.</summary>
     public ServerFlavor Flavor => Position.Flavor;
 
@@ -87,22 +97,24 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
     /// <param name="text">The text.</param>
     /// <param name="token">The token, or null when <paramref name="text"/> is not a valid token of a known version.</param>
     /// <returns>True when <paramref name="text"/> is a valid token.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(ReadOnlySpan<char> text, [NotNullWhen(true)] out ConsistencyToken? token)
     {
+        // Compiled optimized from the first call: a process may only see a few tokens before the code would tier up.
         token = null;
-        if (text.Length > MaxLength || text.ContainsAnyExcept(s_allowed) || !text.StartsWith(VersionPrefix, StringComparison.Ordinal))
+        if (text.Length > MaxLength || !IsTokenAlphabet(text) || !text.StartsWith(VersionPrefix, StringComparison.Ordinal))
             return false;
 
-        // The checksum is the last field: everything before it must hash to it.
+        // The checksum is the last field: everything before it (the body) must hash to it.
         var lastSeparator = text.LastIndexOf(FieldSeparator);
         if (lastSeparator < VersionPrefix.Length || text.Length - lastSeparator - 1 != ChecksumLength
-            || !uint.TryParse(text[(lastSeparator + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var checksum)
-            || checksum != Checksum(text[..lastSeparator]))
+            || !uint.TryParse(text[(lastSeparator + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var checksum))
         {
             return false;
         }
 
-        var rest = text[VersionPrefix.Length..lastSeparator];
+        var body = text[..lastSeparator];
+        var rest = body[VersionPrefix.Length..];
         if (!TryTakeField(ref rest, out var flavorField) || !TryTakeField(ref rest, out var clusterId) || !TryTakeField(ref rest, out var issuedAt))
             return false;
 
@@ -115,14 +127,28 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         else
             return false;
 
-        if (!IsValidClusterId(clusterId)
-            || !TryParseUnixMilliseconds(issuedAt, out var milliseconds)
-            || !GtidPosition.TryParseWithSeparator(flavor, rest, GtidSeparator, out var position))
+        // The whole text is in the alphabet, and a cluster id has no '.': excluding ':' and '~' leaves [A-Za-z0-9_-].
+        if (clusterId.Length is 0 or > MaxClusterIdLength || clusterId.ContainsAny(':', GtidSeparator)
+            || !TryParseUnixMilliseconds(issuedAt, out var milliseconds))
         {
             return false;
         }
 
-        token = new ConsistencyToken(clusterId.ToString(), position, DateTimeOffset.FromUnixTimeMilliseconds(milliseconds));
+        // The fields before the position are hashed first; the position is hashed as its parser reads it, so that the
+        // processor overlaps the hash (a chain of dependent multiplications) with the parsing. Either way every character of
+        // the body is hashed once, in order, and a token is only accepted when both the checksum and the position are valid.
+        var hash = new BodyHash(body[..^rest.Length]);
+        GtidPosition? position;
+        if (flavor == ServerFlavor.MySql)
+            position = MySqlGtidSet.TryParseCore(rest, GtidSeparator, ref hash, out var set, out _) ? set : null;
+        else
+            GtidPosition.TryParseWithSeparator(flavor, rest, GtidSeparator, out position);
+
+        hash.Reached(rest, rest.Length);
+        if (position is null || hash.Value != checksum)
+            return false;
+
+        token = new ConsistencyToken(clusterId.ToString(), position, milliseconds);
         return true;
     }
 
@@ -147,6 +173,7 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         clusterId.Length is > 0 and <= MaxClusterIdLength && !clusterId.ContainsAnyExcept(s_clusterIdChars);
 
     /// <summary>Splits off the text up to the next field separator; false when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryTakeField(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> field)
     {
         var end = rest.IndexOf(FieldSeparator);
@@ -162,6 +189,7 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
     }
 
     /// <summary>A decimal number with an optional '-', no leading zero and no "-0", within the range of <see cref="DateTimeOffset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryParseUnixMilliseconds(ReadOnlySpan<char> text, out long milliseconds)
     {
         milliseconds = 0;
@@ -190,12 +218,92 @@ public sealed class ConsistencyToken : IEquatable<ConsistencyToken>
         string.Create(CultureInfo.InvariantCulture, $"{body}{FieldSeparator}{Checksum(body):x8}");
 
     /// <summary>FNV-1a, 32 bits: cheap, allocation-free, and changes with any truncation or damage.</summary>
-    private static uint Checksum(ReadOnlySpan<char> text)
+    private static uint Checksum(ReadOnlySpan<char> text) => Checksum(FnvOffsetBasis, text);
+
+    /// <summary>Continues the FNV-1a hash <paramref name="hash"/> over <paramref name="text"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Checksum(uint hash, ReadOnlySpan<char> text)
     {
-        var hash = 2166136261u;
         foreach (var c in text)
-            hash = (hash ^ c) * 16777619u;
+            hash = (hash ^ c) * FnvPrime;
         return hash;
+    }
+
+    /// <summary>Whether every character of <paramref name="text"/> is in the token alphabet <c>[A-Za-z0-9._:~-]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool IsTokenAlphabet(ReadOnlySpan<char> text)
+    {
+        // Own code rather than SearchValues, whose generic search is compiled unoptimized until it tiers up.
+        ref var first = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(text));
+        var length = (nuint)text.Length;
+        if (Vector256.IsHardwareAccelerated && length >= (nuint)Vector256<ushort>.Count)
+        {
+            var disallowed = Vector256<ushort>.Zero;
+            for (nuint i = 0; i < length - (nuint)Vector256<ushort>.Count; i += (nuint)Vector256<ushort>.Count)
+                disallowed |= Disallowed(Vector256.LoadUnsafe(ref first, i));
+
+            // The last vector ends at the end of the text, overlapping the one before (a character checked twice is harmless).
+            disallowed |= Disallowed(Vector256.LoadUnsafe(ref first, length - (nuint)Vector256<ushort>.Count));
+            return disallowed == Vector256<ushort>.Zero;
+        }
+
+        if (Vector128.IsHardwareAccelerated && length >= (nuint)Vector128<ushort>.Count)
+        {
+            var disallowed = Vector128<ushort>.Zero;
+            for (nuint i = 0; i < length - (nuint)Vector128<ushort>.Count; i += (nuint)Vector128<ushort>.Count)
+                disallowed |= Disallowed(Vector128.LoadUnsafe(ref first, i));
+            disallowed |= Disallowed(Vector128.LoadUnsafe(ref first, length - (nuint)Vector128<ushort>.Count));
+            return disallowed == Vector128<ushort>.Zero;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or ':' or '~' or '-'))
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>All bits set in the lanes whose character is outside the token alphabet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ushort> Disallowed(Vector256<ushort> c) =>
+        ~(Vector256.LessThan((c | Vector256.Create((ushort)0x20)) - Vector256.Create((ushort)'a'), Vector256.Create((ushort)26))   // letters, either case
+            | Vector256.LessThan(c - Vector256.Create((ushort)'0'), Vector256.Create((ushort)11))                                // 0-9 and ':'
+            | Vector256.LessThan(c - Vector256.Create((ushort)'-'), Vector256.Create((ushort)2))                                 // '-' and '.'
+            | Vector256.Equals(c, Vector256.Create((ushort)'_'))
+            | Vector256.Equals(c, Vector256.Create((ushort)'~')));
+
+    /// <inheritdoc cref="Disallowed(Vector256{ushort})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> Disallowed(Vector128<ushort> c) =>
+        ~(Vector128.LessThan((c | Vector128.Create((ushort)0x20)) - Vector128.Create((ushort)'a'), Vector128.Create((ushort)26))
+            | Vector128.LessThan(c - Vector128.Create((ushort)'0'), Vector128.Create((ushort)11))
+            | Vector128.LessThan(c - Vector128.Create((ushort)'-'), Vector128.Create((ushort)2))
+            | Vector128.Equals(c, Vector128.Create((ushort)'_'))
+            | Vector128.Equals(c, Vector128.Create((ushort)'~')));
+
+    /// <summary>The checksum of the body, read in pieces: as the position parser's <see cref="IGtidParseProgress"/> it follows the parser.</summary>
+    private struct BodyHash : IGtidParseProgress
+    {
+        private int _hashed;
+
+        /// <summary>Starts with the fields before the position.</summary>
+        public BodyHash(ReadOnlySpan<char> fields) => Value = Checksum(FnvOffsetBasis, fields);
+
+        /// <summary>The checksum of everything hashed so far.</summary>
+        public uint Value { readonly get; private set; }
+
+        /// <summary>Hashes the position up to <paramref name="index"/> (nothing twice).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Reached(ReadOnlySpan<char> text, int index)
+        {
+            if (index > _hashed)
+            {
+                Value = Checksum(Value, text[_hashed..index]);
+                _hashed = index;
+            }
+        }
     }
 
     /// <summary>The body and its checksum written into the one string returned (no intermediate body string).</summary>

@@ -266,6 +266,113 @@ public class ConsistencyTokenTests
         }
     }
 
+    /// <summary>The 50-interval MySQL position of the token benchmark, with '~' for ','.</summary>
+    private static string BenchmarkPosition()
+    {
+        var text = new StringBuilder("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1204311~8a94f357-aab4-11df-86ab-c80aa9429563");
+        for (var i = 0; i < 48; i++)
+            text.Append(':').Append((i * 1000) + 1).Append('-').Append((i * 1000) + 990);
+        return text.Append("~d9b4e1a2-5c3f-11ee-8c99-0242ac120002:1-5000").ToString();
+    }
+
+    // Tokens written by the code before the parser and checksum were rewritten (text verbatim, checksum included): tokens
+    // already issued must keep parsing to the same token. Flavor letter, cluster id, unix ms, canonical position.
+    public static TheoryData<string, string, string, long, string> IssuedTokens => new()
+    {
+        {
+            "rr1.m.orders-eu_1.1735689600123.3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7:9-12~4f2a0b3c-1d2e-11ef-8a9b-0242ac120002:1-3.7ff0ce2b",
+            "m", "orders-eu_1", 1_735_689_600_123, $"{A}:1-5:7:9-12,{B}:1-3"
+        },
+        {
+            "rr1.m.orders-eu_1.1735689600123.3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:tag_a:1-3:z:9~4f2a0b3c-1d2e-11ef-8a9b-0242ac120002:1-9223372036854775807.d3b96a9c",
+            "m", "orders-eu_1", 1_735_689_600_123, $"{A}:1-5:tag_a:1-3:z:9,{B}:1-9223372036854775807"
+        },
+        { "rr1.m.orders-eu_1.1735689600123..0bdd5b42", "m", "orders-eu_1", 1_735_689_600_123, "" },
+        {
+            "rr1.d.orders-eu_1.1735689600123.0-1-5~1-2-9~4294967295-4294967295-18446744073709551615.977094f0",
+            "d", "orders-eu_1", 1_735_689_600_123, "0-1-5,1-2-9,4294967295-4294967295-18446744073709551615"
+        },
+        {
+            $"rr1.m.c3f09a1b2c4d5e6f7.1764000000123.{BenchmarkPosition()}.12766997",
+            "m", "c3f09a1b2c4d5e6f7", 1_764_000_000_123, BenchmarkPosition().Replace('~', ',')
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(IssuedTokens))]
+    public void Tokens_issued_before_still_parse_to_the_same_token(string text, string flavor, string clusterId, long unixMilliseconds, string position)
+    {
+        Assert.True(ConsistencyToken.TryParse(text, out var token));
+        Assert.Equal(flavor == "m" ? ServerFlavor.MySql : ServerFlavor.MariaDb, token.Flavor);
+        Assert.Equal(clusterId, token.ClusterId);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds), token.IssuedAt);
+        Assert.Equal(position, token.Position.ToString());
+        Assert.Equal(text, token.ToString());
+        Assert.Equal(text, new ConsistencyToken(clusterId, token.Position, token.IssuedAt).ToString());
+
+        // The check digits were always read in either case.
+        Assert.True(ConsistencyToken.TryParse(text[..^8] + text[^8..].ToUpperInvariant(), out var upper));
+        Assert.Equal(token, upper);
+
+        // FNV-1a changes with any single changed character: every one is caught, wherever the parser is when it meets it.
+        var body = text.LastIndexOf('.');
+        for (var i = 0; i < body; i++)
+        {
+            var damaged = text.ToCharArray();
+            damaged[i] = damaged[i] switch { '9' => '8', 'z' => 'y', 'Z' => 'Y', '~' => '-', _ => (char)(damaged[i] + 1) };
+            Assert.False(ConsistencyToken.TryParse(damaged, out _), new string(damaged));
+        }
+    }
+
+    [Fact]
+    public void A_cluster_id_accepts_exactly_its_alphabet()
+    {
+        // Every character at one place, with a correct checksum: only the alphabet decides.
+        const string ClusterIdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        for (var c = 0; c <= char.MaxValue; c++)
+        {
+            var text = ConsistencyToken.AppendChecksum($"rr1.m.ab{(char)c}cd.0.");
+            Assert.True(ClusterIdChars.Contains((char)c, StringComparison.Ordinal) == ConsistencyToken.TryParse(text, out _), $"U+{c:X4}");
+        }
+
+        // Bad characters at every place of ids of every length, so that they fall at every offset of the text (the check runs
+        // over blocks of characters, the last block overlapping the one before).
+        foreach (var bad in " /;@[`{\u007f\u00e9\u0100\u012d\u022e\uff0e\0\n:~")
+        {
+            for (var length = 1; length <= 64; length++)
+            {
+                for (var at = 0; at < length; at++)
+                {
+                    var id = new string('a', length).ToCharArray();
+                    id[at] = bad;
+                    Assert.False(ConsistencyToken.TryParse(ConsistencyToken.AppendChecksum($"rr1.m.{new string(id)}.0."), out _));
+                }
+            }
+        }
+    }
+
+    public static TheoryData<string> WhitespaceInPositions =>
+    [
+        $"rr1.m.c.0.{A}:1-5~ {B}:1-3",
+        $"rr1.m.c.0.{A}:1-5 ~{B}:1-3",
+        $"rr1.m.c.0.{A}:1-5~\n{B}:1-3",
+        $"rr1.m.c.0.\t{A}:1-5",
+        $"rr1.m.c.0.{A}:1-5\r",
+        "rr1.d.c.0.0-1-5 ~1-2-9",
+        "rr1.d.c.0. 0-1-5",
+    ];
+
+    [Theory]
+    [MemberData(nameof(WhitespaceInPositions))]
+    public void Whitespace_the_gtid_parsers_allow_is_not_allowed_in_a_token(string body)
+    {
+        // The GTID parsers skip whitespace around elements; a token may not carry any.
+        var position = body.Split('.')[4];
+        Assert.True(GtidPosition.TryParse(body[4] == 'm' ? ServerFlavor.MySql : ServerFlavor.MariaDb, position.Replace('~', ','), out _));
+        Assert.False(ConsistencyToken.TryParse(ConsistencyToken.AppendChecksum(body), out var token));
+        Assert.Null(token);
+    }
+
     [Fact]
     public void Text_only_uses_cookie_and_header_safe_characters()
     {
