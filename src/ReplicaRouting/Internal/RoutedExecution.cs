@@ -88,32 +88,20 @@ internal static class RoutedExecution
             var throughBreaker = !route.OnPrimary && route.Node.IsSuspect;
             try
             {
-                if (route.Action == CausalAction.None && !throughBreaker)
+                if (route.Action == CausalAction.None)
                 {
-                    // The common case, as direct as MySqlConnector's own call: one async layer (this one) on top of it.
-                    var node = route.Node;
-                    node.CommandStarted();
-                    var handedToReader = false;   // our reader gives the node's in-flight count back when it closes
-                    try
-                    {
-                        if (!execution.IsReader)
-                            return await execution.AsWrittenAsync(statement, route.Connection, async, cancellationToken).ConfigureAwait(false);
-                        var plain = await statement.ExecuteReaderAsWrittenAsync(route.Connection, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
-                        handedToReader = true;
-                        var closeConnection = (execution.Behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
-                        return await execution.FromReaderAsync(new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null), async, cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        if (!handedToReader)
-                            node.CommandEnded();
-                    }
+                    return !throughBreaker
+                        ? await RunAsWrittenAsync<T, TExecution>(connection, statement, route, execution, async, cancellationToken).ConfigureAwait(false)
+                        : await route.Node.Breaker.ExecuteAsync(
+                            static (state, token) => RunAsWrittenAsync<T, TExecution>(state.connection, state.statement, state.route, state.execution, state.async, token),
+                            (connection, statement, route, execution, async),
+                            cancellationToken).ConfigureAwait(false);
                 }
 
                 var reader = !throughBreaker
-                    ? await ExecuteReaderAsync(connection, statement, route, execution.Behavior, async, cancellationToken).ConfigureAwait(false)
+                    ? await ExecuteBatchAsync(connection, statement, route, execution.Behavior, async, cancellationToken).ConfigureAwait(false)
                     : await route.Node.Breaker.ExecuteAsync(
-                        static (state, token) => ExecuteReaderAsync(state.connection, state.statement, state.route, state.Behavior, state.async, token),
+                        static (state, token) => ExecuteBatchAsync(state.connection, state.statement, state.route, state.Behavior, state.async, token),
                         (connection, statement, route, execution.Behavior, async),
                         cancellationToken).ConfigureAwait(false);
                 if (reader is not null)
@@ -152,8 +140,40 @@ internal static class RoutedExecution
         _ => throw new ArgumentException($"A {owner} runs in a ReplicaRoutingTransaction, not a {value.GetType().Name}.", nameof(value)),
     };
 
-    /// <summary>Runs the statement where it was routed; null when its causal wait timed out (the caller reruns it on the primary).</summary>
-    private static async ValueTask<ReplicaRoutingDataReader?> ExecuteReaderAsync(
+    /// <summary>
+    /// Runs a statement with nothing riding along as MySqlConnector's own call: the result of ExecuteNonQuery/ExecuteScalar
+    /// as is, a reader wrapped in ours (which gives the node's in-flight count back when it closes).
+    /// </summary>
+    // Pooled like RunAsync: a healthy command's path allocates no state machine.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<T> RunAsWrittenAsync<T, TExecution>(
+        ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, TExecution execution, bool async, CancellationToken cancellationToken)
+        where TExecution : struct, IExecution<T>
+    {
+        var node = route.Node;
+        node.CommandStarted();
+        var handedToReader = false;
+        try
+        {
+            if (!execution.IsReader)
+                return await execution.AsWrittenAsync(statement, route.Connection, async, cancellationToken).ConfigureAwait(false);
+            var plain = await statement.ExecuteReaderAsWrittenAsync(route.Connection, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
+            handedToReader = true;
+            var closeConnection = (execution.Behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
+            return await execution.FromReaderAsync(new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null), async, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!handedToReader)
+                node.CommandEnded();
+        }
+    }
+
+    /// <summary>
+    /// Runs the statement with its wait or capture as ONE batch, read through our reader; null when the wait timed out
+    /// (the caller reruns the statement on the primary).
+    /// </summary>
+    private static async ValueTask<ReplicaRoutingDataReader?> ExecuteBatchAsync(
         ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
         var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
@@ -163,12 +183,6 @@ internal static class RoutedExecution
         MySqlBatch? batch = null;
         try
         {
-            if (route.Action == CausalAction.None)
-            {
-                var plain = await statement.ExecuteReaderAsWrittenAsync(route.Connection, behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
-                return new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null);
-            }
-
             var dialect = connection.Dialect;
             batch = new MySqlBatch(route.Connection) { Transaction = statement.Transaction?.Inner, Timeout = statement.Timeout };
             if (route.Action == CausalAction.Wait)
