@@ -116,35 +116,36 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
-    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteReaderAsWrittenAsync(MySqlConnection connection, System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken)
-    {
-        Attach(connection);
-        return (MySqlDataReader)(async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior));
-    }
-
-    ValueTask<int> IRoutedStatement.ExecuteNonQueryAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
-    {
-        Attach(connection);
-        return async ? new(_inner.ExecuteNonQueryAsync(cancellationToken)) : new(_inner.ExecuteNonQuery());
-    }
-
-    ValueTask<object?> IRoutedStatement.ExecuteScalarAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
-    {
-        Attach(connection);
-        return async ? new(_inner.ExecuteScalarAsync(cancellationToken)) : new(_inner.ExecuteScalar());
-    }
-
-    /// <summary>Points the inner batch at the routed physical connection (and the transaction there, if any).</summary>
-    private void Attach(MySqlConnection connection)
+    MySqlCommand? IRoutedStatement.Bind(ReplicaRoutingConnection owner, RoutingNode node, MySqlConnection connection)
     {
         _inner.Connection = connection;
         _inner.Transaction = _transaction?.Inner;
+        return null;   // the batch runs as its own MySqlBatch
     }
+
+    void IRoutedStatement.Release(ReplicaRoutingConnection owner, RoutingNode node, MySqlCommand? bound)
+    {
+    }
+
+    async ValueTask<MySqlDataReader> IRoutedStatement.ExecuteReaderAsWrittenAsync(MySqlCommand? bound, System.Data.CommandBehavior behavior, bool async, CancellationToken cancellationToken) =>
+        (MySqlDataReader)(async ? await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : _inner.ExecuteReader(behavior));
+
+    ValueTask<int> IRoutedStatement.ExecuteNonQueryAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken) =>
+        async ? new(_inner.ExecuteNonQueryAsync(cancellationToken)) : new(_inner.ExecuteNonQuery());
+
+    ValueTask<object?> IRoutedStatement.ExecuteScalarAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken) =>
+        async ? new(_inner.ExecuteScalarAsync(cancellationToken)) : new(_inner.ExecuteScalar());
 
     void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands)
     {
         foreach (MySqlBatchCommand command in _inner.BatchCommands)
-            commands.Add(RoutedExecution.CopyOf(command.CommandText, command.CommandType, command.Parameters));
+        {
+            var copy = new MySqlBatchCommand(command.CommandText) { CommandType = command.CommandType };
+            var parameters = command.Parameters;
+            for (var i = 0; i < parameters.Count; i++)   // indexed: the collection's enumerator would allocate
+                copy.Parameters.Add(parameters[i]);
+            commands.Add(copy);
+        }
     }
 
     /// <summary>The batch goes to one node, so it is classified as one text: the strongest statement decides.</summary>

@@ -10,12 +10,24 @@ namespace ReplicaRouting;
 /// A command on a <see cref="ReplicaRoutingConnection"/>. Each execution is classified and routed on its own; the
 /// parameters, timeout and results are MySqlConnector's, unchanged.
 /// </summary>
+/// <remarks>
+/// MySqlConnector's <see cref="MySqlCommand"/> is sealed, so a routing command cannot be one. Rather than wrap a
+/// <see cref="MySqlCommand"/> of its own, the command keeps its text and parameters and, when it runs as written, borrows a
+/// reusable <see cref="MySqlCommand"/> of the physical connection it was routed to: a routed command allocates less than a
+/// plain MySqlConnector one.
+/// </remarks>
 public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
 {
-    private readonly MySqlCommand _inner = new();
+    private string _commandText = "";
+    private int? _commandTimeout;
+    private CommandType _commandType = CommandType.Text;
+    private UpdateRowSource _updatedRowSource = UpdateRowSource.Both;
+    private bool _designTimeVisible = true;
+    private bool _prepareRequested;
+    private ReplicaRoutingParameterCollection? _parameters;
     private ReplicaRoutingConnection? _connection;
     private ReplicaRoutingTransaction? _transaction;
-    private bool _prepareRequested;
+    private MySqlCommand? _running;   // the borrowed command while this one runs as written: what Cancel() cancels
 
     /// <summary>Creates a command with no text and no connection.</summary>
     public ReplicaRoutingCommand()
@@ -27,7 +39,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     /// <param name="connection">The connection to run it on.</param>
     public ReplicaRoutingCommand(string? commandText, ReplicaRoutingConnection? connection = null)
     {
-        _inner.CommandText = commandText;
+        _commandText = commandText ?? "";
         _connection = connection;
     }
 
@@ -39,36 +51,39 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     [AllowNull]
     public override string CommandText
     {
-        get => _inner.CommandText;
-        set => _inner.CommandText = value;
+        get => _commandText;
+        set => _commandText = value ?? "";
     }
 
-    /// <inheritdoc />
+    /// <summary>Gets or sets the time in seconds to wait for the command to run; 0 waits without limit.</summary>
+    /// <value>By default, the <c>Default Command Timeout</c> of the connection string (30 seconds unless set).</value>
     public override int CommandTimeout
     {
-        get => _inner.CommandTimeout;
-        set => _inner.CommandTimeout = value;
+        get => _commandTimeout ?? _connection?.DefaultCommandTimeout ?? RoutingNode.DefaultCommandTimeoutSeconds;
+        set => _commandTimeout = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "CommandTimeout must not be negative.");
     }
 
     /// <inheritdoc />
     public override CommandType CommandType
     {
-        get => _inner.CommandType;
-        set => _inner.CommandType = value;
+        get => _commandType;
+        set => _commandType = value is CommandType.Text or CommandType.StoredProcedure
+            ? value
+            : throw new ArgumentException($"CommandType {value} is not supported; use Text or StoredProcedure.", nameof(value));
     }
 
     /// <inheritdoc />
     public override bool DesignTimeVisible
     {
-        get => _inner.DesignTimeVisible;
-        set => _inner.DesignTimeVisible = value;
+        get => _designTimeVisible;
+        set => _designTimeVisible = value;
     }
 
     /// <inheritdoc />
     public override UpdateRowSource UpdatedRowSource
     {
-        get => _inner.UpdatedRowSource;
-        set => _inner.UpdatedRowSource = value;
+        get => _updatedRowSource;
+        set => _updatedRowSource = value;
     }
 
     /// <summary>Gets or sets the connection the command runs on.</summary>
@@ -85,8 +100,8 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
         set => _transaction = value;
     }
 
-    /// <summary>Gets the command's parameters (MySqlConnector's own collection).</summary>
-    public new MySqlParameterCollection Parameters => _inner.Parameters;
+    /// <summary>Gets the command's parameters (MySqlConnector's <see cref="MySqlParameter"/> objects).</summary>
+    public new ReplicaRoutingParameterCollection Parameters => _parameters ??= new();
 
     /// <inheritdoc />
     protected override DbConnection? DbConnection
@@ -103,17 +118,20 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     }
 
     /// <inheritdoc />
-    protected override DbParameterCollection DbParameterCollection => _inner.Parameters;
+    protected override DbParameterCollection DbParameterCollection => Parameters;
 
     /// <summary>Creates a MySqlConnector parameter.</summary>
     /// <returns>A new parameter.</returns>
-    public new MySqlParameter CreateParameter() => _inner.CreateParameter();
+    public new MySqlParameter CreateParameter() => new();
 
     /// <inheritdoc />
     protected override DbParameter CreateDbParameter() => CreateParameter();
 
-    /// <summary>Cancels the command if it is running (a best-effort <c>KILL QUERY</c> on the node that runs it).</summary>
-    public override void Cancel() => _inner.Cancel();
+    /// <summary>
+    /// Cancels the command if it is running as written (a best-effort <c>KILL QUERY</c> on the node that runs it); a command
+    /// whose GTID wait or capture rides along in a batch is cancelled through the token of its <c>Execute*Async</c> call.
+    /// </summary>
+    public override void Cancel() => Volatile.Read(ref _running)?.Cancel();
 
     /// <summary>
     /// Asks for the statement to be prepared. As the node is only known at execution, it is prepared there, on the
@@ -162,82 +180,99 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
         RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).AsTask();
 
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-            _inner.Dispose();
-        base.Dispose(disposing);
-    }
-
-    int IRoutedStatement.Timeout => _inner.CommandTimeout;
+    int IRoutedStatement.Timeout => CommandTimeout;
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
-    ValueTask<MySqlDataReader> IRoutedStatement.ExecuteReaderAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    MySqlCommand? IRoutedStatement.Bind(ReplicaRoutingConnection owner, RoutingNode node, MySqlConnection connection)
     {
-        Attach(connection);
-        if (_prepareRequested)
-            return Prepared(this, behavior, async, cancellationToken);
-        return async ? new(_inner.ExecuteReaderAsync(behavior, cancellationToken)) : new(_inner.ExecuteReader(behavior));
-
-        static async ValueTask<MySqlDataReader> Prepared(ReplicaRoutingCommand command, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+        var command = owner.BorrowCommand(node, connection);
+        try
         {
-            await command.PrepareInnerAsync(async, cancellationToken).ConfigureAwait(false);
-            return async ? await command._inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : command._inner.ExecuteReader(behavior);
+            command.CommandText = _commandText;
+            command.CommandType = _commandType;
+            command.CommandTimeout = _commandTimeout ?? node.DefaultCommandTimeout;
+            command.Transaction = _transaction?.Inner;
+            _parameters?.CopyTo(command.Parameters);   // throws on two parameters with one name
+        }
+        catch
+        {
+            owner.ReturnCommand(node, command);
+            throw;
+        }
+
+        Volatile.Write(ref _running, command);
+        return command;
+    }
+
+    void IRoutedStatement.Release(ReplicaRoutingConnection owner, RoutingNode node, MySqlCommand? bound)
+    {
+        if (bound is null)
+            return;
+        Interlocked.CompareExchange(ref _running, null, bound);   // a later run of this command may have bound another one
+        owner.ReturnCommand(node, bound);
+    }
+
+    ValueTask<MySqlDataReader> IRoutedStatement.ExecuteReaderAsWrittenAsync(MySqlCommand? bound, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+    {
+        var command = bound!;
+        if (_prepareRequested)
+            return Prepared(command, behavior, async, cancellationToken);
+        return async ? new(command.ExecuteReaderAsync(behavior, cancellationToken)) : new(command.ExecuteReader(behavior));
+
+        static async ValueTask<MySqlDataReader> Prepared(MySqlCommand command, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
+        {
+            await PrepareAsync(command, async, cancellationToken).ConfigureAwait(false);
+            return async ? await command.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false) : command.ExecuteReader(behavior);
         }
     }
 
-    ValueTask<int> IRoutedStatement.ExecuteNonQueryAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
+    ValueTask<int> IRoutedStatement.ExecuteNonQueryAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken)
     {
-        Attach(connection);
+        var command = bound!;
         if (_prepareRequested)
-            return Prepared(this, async, cancellationToken);
-        return async ? new(_inner.ExecuteNonQueryAsync(cancellationToken)) : new(_inner.ExecuteNonQuery());
+            return Prepared(command, async, cancellationToken);
+        return async ? new(command.ExecuteNonQueryAsync(cancellationToken)) : new(command.ExecuteNonQuery());
 
-        static async ValueTask<int> Prepared(ReplicaRoutingCommand command, bool async, CancellationToken cancellationToken)
+        static async ValueTask<int> Prepared(MySqlCommand command, bool async, CancellationToken cancellationToken)
         {
-            await command.PrepareInnerAsync(async, cancellationToken).ConfigureAwait(false);
-            return async ? await command._inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : command._inner.ExecuteNonQuery();
+            await PrepareAsync(command, async, cancellationToken).ConfigureAwait(false);
+            return async ? await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) : command.ExecuteNonQuery();
         }
     }
 
-    ValueTask<object?> IRoutedStatement.ExecuteScalarAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken)
+    ValueTask<object?> IRoutedStatement.ExecuteScalarAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken)
     {
-        Attach(connection);
+        var command = bound!;
         if (_prepareRequested)
-            return Prepared(this, async, cancellationToken);
-        return async ? new(_inner.ExecuteScalarAsync(cancellationToken)) : new(_inner.ExecuteScalar());
+            return Prepared(command, async, cancellationToken);
+        return async ? new(command.ExecuteScalarAsync(cancellationToken)) : new(command.ExecuteScalar());
 
-        static async ValueTask<object?> Prepared(ReplicaRoutingCommand command, bool async, CancellationToken cancellationToken)
+        static async ValueTask<object?> Prepared(MySqlCommand command, bool async, CancellationToken cancellationToken)
         {
-            await command.PrepareInnerAsync(async, cancellationToken).ConfigureAwait(false);
-            return async ? await command._inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : command._inner.ExecuteScalar();
+            await PrepareAsync(command, async, cancellationToken).ConfigureAwait(false);
+            return async ? await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : command.ExecuteScalar();
         }
     }
 
-    /// <summary>Points the inner command at the routed physical connection (and the transaction there, if any).</summary>
-    private void Attach(MySqlConnection connection)
-    {
-        _inner.Connection = connection;
-        _inner.Transaction = _transaction?.Inner;
-    }
-
-    private async ValueTask PrepareInnerAsync(bool async, CancellationToken cancellationToken)
+    private static async ValueTask PrepareAsync(MySqlCommand command, bool async, CancellationToken cancellationToken)
     {
         if (async)
-            await _inner.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         else
-            _inner.Prepare();
+            command.Prepare();
     }
 
-    void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands) =>
-        commands.Add(RoutedExecution.CopyOf(_inner.CommandText, _inner.CommandType, _inner.Parameters));
-
-    SqlClassification IRoutedStatement.Classify() => CommandType switch
+    void IRoutedStatement.AddTo(MySqlBatchCommandCollection commands)
     {
-        CommandType.Text => SqlClassifier.Classify(_inner.CommandText),
-        CommandType.StoredProcedure => new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None),   // a CALL may write
-        _ => new SqlClassification(StatementKind.Unknown, SessionEffects.None, SqlHint.None),
+        var copy = new MySqlBatchCommand(_commandText) { CommandType = _commandType };
+        _parameters?.CopyTo(copy.Parameters);
+        commands.Add(copy);
+    }
+
+    SqlClassification IRoutedStatement.Classify() => _commandType switch
+    {
+        CommandType.Text => SqlClassifier.Classify(_commandText),
+        _ => new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None),   // a CALL may write
     };
 }

@@ -16,6 +16,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
 {
     private readonly RoutingConfiguration _configuration;
     private readonly MySqlConnection?[] _physical;   // one slot per node (index 0 = primary), filled lazily
+    private readonly MySqlCommand?[] _commands;      // per node: a MySqlConnector command that commands borrow to run as written
     private ConnectionState _state;
     private ConnectionPin _pin;
     private RoutingNode? _readOnlyTransactionNode;
@@ -29,6 +30,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         DataSourceOwner = dataSource;
         _configuration = dataSource.Configuration;
         _physical = new MySqlConnection?[_configuration.Nodes.Length];
+        _commands = new MySqlCommand?[_configuration.Nodes.Length];
     }
 
     /// <summary>Gets where the most recent command on this connection was sent, and why; <see langword="null"/> before the first command.</summary>
@@ -114,6 +116,28 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// <summary>Creates a command on this connection.</summary>
     /// <returns>A new command.</returns>
     public new ReplicaRoutingCommand CreateCommand() => new(null, this);
+
+    /// <summary>The primary's <c>Default Command Timeout</c>: what a command reports when it sets none.</summary>
+    internal int DefaultCommandTimeout => _configuration.Primary.DefaultCommandTimeout;
+
+    /// <summary>
+    /// The node's reusable MySqlConnector command, pointed at <paramref name="physical"/>; a new one while it is lent out
+    /// (a reader of another command still open on the node). Give it back with <see cref="ReturnCommand"/>.
+    /// </summary>
+    internal MySqlCommand BorrowCommand(RoutingNode node, MySqlConnection physical)
+    {
+        var command = Interlocked.Exchange(ref _commands[node.Index], null) ?? new MySqlCommand();
+        command.Connection = physical;
+        return command;
+    }
+
+    /// <summary>Takes a borrowed command back, emptied: it no longer refers to the caller's parameters.</summary>
+    internal void ReturnCommand(RoutingNode node, MySqlCommand command)
+    {
+        command.Parameters.Clear();
+        command.Transaction = null;
+        Interlocked.CompareExchange(ref _commands[node.Index], command, null);
+    }
 
     /// <summary>Creates a batch on this connection.</summary>
     /// <returns>A new batch.</returns>
@@ -488,6 +512,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
                 transaction.Dispose();
         }
 
+        Array.Clear(_commands);
         for (var i = 0; i < _physical.Length; i++)
         {
             if (_physical[i] is not { } physical)

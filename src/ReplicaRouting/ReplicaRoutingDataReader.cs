@@ -16,22 +16,25 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
 {
     private readonly MySqlDataReader _inner;
     private readonly RoutingNode _node;
-    private readonly ReplicaRoutingConnection? _closeConnection;
-    private readonly ReplicaRoutingConnection? _captureFor;   // set when a capture result set trails the statement
+    private readonly ReplicaRoutingConnection _connection;
+    private readonly bool _closeConnection;   // CommandBehavior.CloseConnection, emulated: closing the reader closes _connection
+    private readonly bool _capture;           // a capture result set trails the statement; its GTID goes to _connection
     private readonly bool _singleResult;
-    private readonly MySqlBatch? _owned;
+    private MySqlBatch? _owned;               // the batch that carried a wait or a capture, disposed at close
+    private IRoutedStatement? _statement;     // with _bound: the statement run as written, and what it gets back at close
+    private MySqlCommand? _bound;
     private bool _captureSeen;
     private bool _exhausted;   // no more result sets the caller may see
     private bool _closed;
 
-    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection? closeConnection, ReplicaRoutingConnection? captureFor, bool singleResult, MySqlBatch? owned)
+    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection connection, bool closeConnection, bool capture, bool singleResult)
     {
         _inner = inner;
         _node = node;
+        _connection = connection;
         _closeConnection = closeConnection;
-        _captureFor = captureFor;
+        _capture = capture;
         _singleResult = singleResult;
-        _owned = owned;
 
         // A write without result sets is positioned straight on the capture.
         if (IsOnCapture)
@@ -191,9 +194,19 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Disposes <paramref name="batch"/> (which carried a wait or a capture) when the reader closes.</summary>
+    internal void DisposeOnClose(MySqlBatch batch) => _owned = batch;
+
+    /// <summary>Hands <paramref name="bound"/> back to <paramref name="statement"/> when the reader closes.</summary>
+    internal void ReleaseOnClose(IRoutedStatement statement, MySqlCommand? bound)
+    {
+        _statement = statement;
+        _bound = bound;
+    }
+
     /// <summary>True when the inner reader sits on the capture result set the library appended.</summary>
     private bool IsOnCapture =>
-        _captureFor is not null && !_captureSeen && _inner.FieldCount == 1 && _inner.GetName(0) == ServerDialect.CaptureColumn;
+        _capture && !_captureSeen && _inner.FieldCount == 1 && _inner.GetName(0) == ServerDialect.CaptureColumn;
 
     private async ValueTask<bool> NextResultAsyncCore(bool async, CancellationToken cancellationToken)
     {
@@ -218,7 +231,7 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         _closed = true;
         try
         {
-            if (_captureFor is not null)
+            if (_capture)
                 await ReadCaptureAsync(async).ConfigureAwait(false);
         }
         finally
@@ -239,16 +252,19 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
             }
             finally
             {
+                _statement?.Release(_connection, _node, _bound);
+                _statement = null;
+                _bound = null;
                 _node.CommandEnded();
             }
         }
 
-        if (_closeConnection is not null)
+        if (_closeConnection)
         {
             if (async)
-                await _closeConnection.CloseAsync().ConfigureAwait(false);
+                await _connection.CloseAsync().ConfigureAwait(false);
             else
-                _closeConnection.Close();
+                _connection.Close();
         }
     }
 
@@ -266,13 +282,13 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
             if (IsOnCapture && (async ? await _inner.ReadAsync().ConfigureAwait(false) : _inner.Read()))
             {
                 _captureSeen = true;
-                _captureFor!.OnCaptured(_inner.IsDBNull(0) ? null : _inner.GetString(0));
+                _connection.OnCaptured(_inner.IsDBNull(0) ? null : _inner.GetString(0));
             }
         }
         finally
         {
             if (!_captureSeen)
-                _captureFor!.OnCaptureMissing();   // a statement failed part-way: the write may still have committed
+                _connection.OnCaptureMissing();   // a statement failed part-way: the write may still have committed
         }
     }
 }

@@ -33,14 +33,25 @@ internal interface IRoutedStatement
     /// <summary>The statement classified as one text (a batch: its strongest command).</summary>
     SqlClassification Classify();
 
-    /// <summary>Runs the statement as written on <paramref name="connection"/>: a reader.</summary>
-    ValueTask<MySqlDataReader> ExecuteReaderAsWrittenAsync(MySqlConnection connection, CommandBehavior behavior, bool async, CancellationToken cancellationToken);
+    /// <summary>
+    /// Readies the statement to run as written on <paramref name="connection"/>, <paramref name="owner"/>'s physical connection
+    /// to <paramref name="node"/>. A command borrows the owner's reusable MySqlConnector command for the node and returns it; a
+    /// batch attaches its own and returns null. Whatever it returns goes to the Execute*AsWrittenAsync call, then to
+    /// <see cref="Release"/>.
+    /// </summary>
+    MySqlCommand? Bind(ReplicaRoutingConnection owner, RoutingNode node, MySqlConnection connection);
 
-    /// <summary>Runs the statement as written on <paramref name="connection"/>: MySqlConnector's own ExecuteNonQuery.</summary>
-    ValueTask<int> ExecuteNonQueryAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken);
+    /// <summary>Gives back what <see cref="Bind"/> returned, once its results are read (or it failed).</summary>
+    void Release(ReplicaRoutingConnection owner, RoutingNode node, MySqlCommand? bound);
 
-    /// <summary>Runs the statement as written on <paramref name="connection"/>: MySqlConnector's own ExecuteScalar.</summary>
-    ValueTask<object?> ExecuteScalarAsWrittenAsync(MySqlConnection connection, bool async, CancellationToken cancellationToken);
+    /// <summary>Runs the bound statement as written: a reader.</summary>
+    ValueTask<MySqlDataReader> ExecuteReaderAsWrittenAsync(MySqlCommand? bound, CommandBehavior behavior, bool async, CancellationToken cancellationToken);
+
+    /// <summary>Runs the bound statement as written: MySqlConnector's own ExecuteNonQuery.</summary>
+    ValueTask<int> ExecuteNonQueryAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken);
+
+    /// <summary>Runs the bound statement as written: MySqlConnector's own ExecuteScalar.</summary>
+    ValueTask<object?> ExecuteScalarAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken);
 
     /// <summary>Adds the statement's commands (text, type and parameters) to a batch that carries a wait or a capture.</summary>
     void AddTo(MySqlBatchCommandCollection commands);
@@ -152,20 +163,26 @@ internal static class RoutedExecution
     {
         var node = route.Node;
         node.CommandStarted();
+        MySqlCommand? bound = null;
         var handedToReader = false;
         try
         {
+            bound = statement.Bind(connection, node, route.Connection);
             if (!execution.IsReader)
-                return await execution.AsWrittenAsync(statement, route.Connection, async, cancellationToken).ConfigureAwait(false);
-            var plain = await statement.ExecuteReaderAsWrittenAsync(route.Connection, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
+                return await execution.AsWrittenAsync(statement, bound, async, cancellationToken).ConfigureAwait(false);
+            var plain = await statement.ExecuteReaderAsWrittenAsync(bound, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
             handedToReader = true;
-            var closeConnection = (execution.Behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
-            return await execution.FromReaderAsync(new ReplicaRoutingDataReader(plain, node, closeConnection, captureFor: null, singleResult: false, owned: null), async, cancellationToken).ConfigureAwait(false);
+            var reader = new ReplicaRoutingDataReader(plain, node, connection, closeConnection: (execution.Behavior & CommandBehavior.CloseConnection) != 0, capture: false, singleResult: false);
+            reader.ReleaseOnClose(statement, bound);
+            return await execution.FromReaderAsync(reader, async, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             if (!handedToReader)
+            {
+                statement.Release(connection, node, bound);
                 node.CommandEnded();
+            }
         }
     }
 
@@ -173,10 +190,12 @@ internal static class RoutedExecution
     /// Runs the statement with its wait or capture as ONE batch, read through our reader; null when the wait timed out
     /// (the caller reruns the statement on the primary).
     /// </summary>
+    // Pooled like RunAsync: a command whose wait or capture rides along allocates no state machine of ours either.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ReplicaRoutingDataReader?> ExecuteBatchAsync(
         ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
     {
-        var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0 ? connection : null;
+        var closeConnection = (behavior & CommandBehavior.CloseConnection) != 0;
         var node = route.Node;
         node.CommandStarted();
         var started = true;   // false once this node's in-flight count was handed back (a timed-out wait moved to the primary)
@@ -226,8 +245,8 @@ internal static class RoutedExecution
                 node.ObserveAppliedPosition(route.WaitFor!);
 
             var singleResult = (behavior & CommandBehavior.SingleResult) != 0;
-            var captureFor = route.Action == CausalAction.Capture ? connection : null;
-            var wrapped = new ReplicaRoutingDataReader(reader, node, closeConnection, captureFor, singleResult, batch);
+            var wrapped = new ReplicaRoutingDataReader(reader, node, connection, closeConnection, capture: route.Action == CausalAction.Capture, singleResult);
+            wrapped.DisposeOnClose(batch);
             batch = null;
             return wrapped;
         }
@@ -241,19 +260,6 @@ internal static class RoutedExecution
                 node.CommandEnded();
             throw;
         }
-    }
-
-    /// <summary>A batch command running the same text with the same parameter objects (the caller's values, unchanged).</summary>
-    public static MySqlBatchCommand CopyOf(string? commandText, CommandType commandType, MySqlParameterCollection? parameters)
-    {
-        var copy = new MySqlBatchCommand(commandText) { CommandType = commandType };
-        if (parameters is not null)
-        {
-            for (var i = 0; i < parameters.Count; i++)   // indexed: the collection's enumerator would allocate
-                copy.Parameters.Add(parameters[i]);
-        }
-
-        return copy;
     }
 
     /// <summary>Reads the wait's hidden result set and moves the reader to the statement's first result.</summary>
@@ -290,7 +296,7 @@ internal interface IExecution<T>
 
     CommandBehavior Behavior { get; }
 
-    ValueTask<T> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken);
+    ValueTask<T> AsWrittenAsync(IRoutedStatement statement, MySqlCommand? bound, bool async, CancellationToken cancellationToken);
 
     ValueTask<T> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken);
 }
@@ -301,7 +307,7 @@ internal readonly struct ReaderExecution(CommandBehavior behavior) : IExecution<
 
     public CommandBehavior Behavior => behavior;
 
-    public ValueTask<System.Data.Common.DbDataReader> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
+    public ValueTask<System.Data.Common.DbDataReader> AsWrittenAsync(IRoutedStatement statement, MySqlCommand? bound, bool async, CancellationToken cancellationToken) =>
         throw new NotSupportedException("A reader is always wrapped: see RoutedExecution.RunAsync.");
 
     public ValueTask<System.Data.Common.DbDataReader> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken) => new(reader);
@@ -313,8 +319,8 @@ internal readonly struct NonQueryExecution : IExecution<int>
 
     public CommandBehavior Behavior => CommandBehavior.Default;
 
-    public ValueTask<int> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
-        statement.ExecuteNonQueryAsWrittenAsync(connection, async, cancellationToken);
+    public ValueTask<int> AsWrittenAsync(IRoutedStatement statement, MySqlCommand? bound, bool async, CancellationToken cancellationToken) =>
+        statement.ExecuteNonQueryAsWrittenAsync(bound, async, cancellationToken);
 
     public async ValueTask<int> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
     {
@@ -339,8 +345,8 @@ internal readonly struct ScalarExecution : IExecution<object?>
 
     public CommandBehavior Behavior => CommandBehavior.Default;
 
-    public ValueTask<object?> AsWrittenAsync(IRoutedStatement statement, MySqlConnection connection, bool async, CancellationToken cancellationToken) =>
-        statement.ExecuteScalarAsWrittenAsync(connection, async, cancellationToken);
+    public ValueTask<object?> AsWrittenAsync(IRoutedStatement statement, MySqlCommand? bound, bool async, CancellationToken cancellationToken) =>
+        statement.ExecuteScalarAsWrittenAsync(bound, async, cancellationToken);
 
     public async ValueTask<object?> FromReaderAsync(ReplicaRoutingDataReader reader, bool async, CancellationToken cancellationToken)
     {

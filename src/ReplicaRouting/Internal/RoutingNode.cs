@@ -27,6 +27,7 @@ internal sealed class RoutingNode : IDisposable
         _dataSource = dataSource;
         _createPool = createPool ?? (() => new MySqlDataSource(dataSource.ConnectionString));
         Endpoint = endpoint;
+        DefaultCommandTimeout = (int)Math.Min(int.MaxValue / 1000, new MySqlConnectionStringBuilder(dataSource.ConnectionString).DefaultCommandTimeout);   // MySqlConnector's own cap
         _timeProvider = timeProvider;
         _status = NodeStatus.NotProbed(endpoint, role == RouteTarget.Primary ? NodeRole.Primary : NodeRole.Replica);
 
@@ -58,6 +59,12 @@ internal sealed class RoutingNode : IDisposable
 
     /// <summary>The MySqlConnector pool for this node (replaced by <see cref="ResetPoolAsync"/>).</summary>
     public MySqlDataSource DataSource => Volatile.Read(ref _dataSource);
+
+    /// <summary>MySqlConnector's <c>Default Command Timeout</c> when nothing sets it.</summary>
+    public const int DefaultCommandTimeoutSeconds = 30;
+
+    /// <summary>The <c>Default Command Timeout</c> of the node's connection string, in seconds: a command's timeout unless it sets one.</summary>
+    public int DefaultCommandTimeout { get; }
 
     /// <summary><c>host:port</c>, computed once so decisions never build strings.</summary>
     public string Endpoint { get; }

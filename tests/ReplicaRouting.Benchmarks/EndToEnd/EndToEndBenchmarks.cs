@@ -62,4 +62,7 @@ public class EndToEndBenchmarks
 
     [Benchmark]
     public Task<long> RoutedInsertNoCapture() => Lane.RoutedInsertNoCapture();
+
+    [Benchmark]
+    public Task<long> RawInsertWithCaptureStatement() => Lane.RawInsertWithCaptureStatement();
 }

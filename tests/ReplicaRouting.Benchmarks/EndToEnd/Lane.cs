@@ -56,6 +56,27 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
         return value;
     }
 
+    /// <summary>
+    /// The floor under the capture: plain MySqlConnector sending the insert and the capture statement as one batch (what the
+    /// routed capture sends) and reading the GTID. No ReplicaRouting code runs.
+    /// </summary>
+    public async Task<long> RawInsertWithCaptureStatement()
+    {
+        var primary = _rawPrimary ??= await OpenAsync(bench.RawPrimary);
+        await using var batch = primary.CreateBatch();
+        var insert = batch.CreateBatchCommand();
+        insert.CommandText = InsertRow;
+        AddInsertParameters(insert.CreateParameter, insert.Parameters);
+        batch.BatchCommands.Add(insert);
+        var capture = batch.CreateBatchCommand();
+        capture.CommandText = bench.CaptureSql;
+        batch.BatchCommands.Add(capture);
+        await using var reader = await batch.ExecuteReaderAsync();
+        if (!await reader.ReadAsync() || reader.GetString(0).Length == 0)   // the insert has no result set: the first one is the capture's
+            throw new InvalidOperationException("The capture statement returned no GTID.");
+        return reader.RecordsAffected;
+    }
+
     /// <summary>Eventual consistency: the insert runs as written.</summary>
     public async Task<long> RoutedInsertNoCapture()
     {
@@ -170,14 +191,19 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
     {
         await using var command = connection.CreateCommand();
         command.CommandText = InsertRow;
-        var item = command.CreateParameter();
+        AddInsertParameters(command.CreateParameter, command.Parameters);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    private static void AddInsertParameters(Func<DbParameter> create, DbParameterCollection parameters)
+    {
+        var item = create();
         item.ParameterName = "@item";
         item.Value = "tea";
-        command.Parameters.Add(item);
-        var quantity = command.CreateParameter();
+        parameters.Add(item);
+        var quantity = create();
         quantity.ParameterName = "@qty";
         quantity.Value = 2;
-        command.Parameters.Add(quantity);
-        return await command.ExecuteNonQueryAsync();
+        parameters.Add(quantity);
     }
 }

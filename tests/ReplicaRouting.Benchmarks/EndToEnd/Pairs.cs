@@ -16,6 +16,11 @@ internal sealed record Pair(string Name, string Routed, string Raw, bool Concurr
         new("causal_read_wait_vs_two_round_trips", nameof(Lane.RoutedCausalWait), nameof(Lane.RawWaitThenRead), Concurrent: false),
         new("insert_capture", nameof(Lane.RoutedInsertCapture), nameof(Lane.RawInsert), Concurrent: true),
         new("insert_no_capture", nameof(Lane.RoutedInsertNoCapture), nameof(Lane.RawInsert), Concurrent: true),
+
+        // Not a routed pair: both sides are plain MySqlConnector. The "routed" side sends the insert plus the capture
+        // statement as one batch, so the ratio is the floor under insert_capture on this server: what the second statement
+        // costs with no ReplicaRouting code running.
+        new("floor_plain_insert_plus_capture_statement", nameof(Lane.RawInsertWithCaptureStatement), nameof(Lane.RawInsert), Concurrent: true),
     ];
 
     public static Func<Lane, Task<long>> Operation(string name) => name switch
@@ -30,6 +35,7 @@ internal sealed record Pair(string Name, string Routed, string Raw, bool Concurr
         nameof(Lane.RawInsert) => lane => lane.RawInsert(),
         nameof(Lane.RoutedInsertCapture) => lane => lane.RoutedInsertCapture(),
         nameof(Lane.RoutedInsertNoCapture) => lane => lane.RoutedInsertNoCapture(),
+        nameof(Lane.RawInsertWithCaptureStatement) => lane => lane.RawInsertWithCaptureStatement(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "No such operation."),
     };
 

@@ -31,6 +31,7 @@ internal sealed class Workbench : IAsyncDisposable
         ForgetAppliedBy = CausalWait.Configuration.Replicas[0];
         OtherFlavorEmpty = topology.IsMariaDb ? MySqlGtidSet.Empty : MariaDbGtidPosition.Empty;
         WaitSql = topology.IsMariaDb ? "SELECT MASTER_GTID_WAIT(@gtid, 1)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@gtid, 1)";
+        CaptureSql = ServerDialect.For(topology.IsMariaDb ? ServerFlavor.MariaDb : ServerFlavor.MySql).CaptureSql;
     }
 
     public BenchTopology Topology { get; }
@@ -57,6 +58,9 @@ internal sealed class Workbench : IAsyncDisposable
 
     /// <summary>The plain form of the GTID wait, sent in its own round trip before the read.</summary>
     public string WaitSql { get; }
+
+    /// <summary>The statement the routed capture appends to a write (the same text, so the server does the same work).</summary>
+    public string CaptureSql { get; }
 
     public static Workbench Create(string flavor) => new(BenchTopology.Load(flavor));
 
