@@ -52,7 +52,8 @@ if (only is null or "e2e" or "throughput" or "allocations")
             var raw = measured[pair.Raw];
             Bench($"name={latency.Name} ratio={Format(latency.Ratio, 3)} routed_alloc_b={Format(latency.RoutedAllocatedPerOp, 0)} raw_alloc_b={Format(latency.RawAllocatedPerOp, 0)}");
             Console.Error.WriteLine($"  {latency.Name}: interleaved medians routed {Format(latency.RoutedMedianMicroseconds, 1)} µs, raw {Format(latency.RawMedianMicroseconds, 1)} µs "
-                + $"({latency.Samples} samples each); BenchmarkDotNet means routed {Format(routed.MeanNanoseconds / 1000, 1)} µs / {routed.AllocatedBytes} B, raw {Format(raw.MeanNanoseconds / 1000, 1)} µs / {raw.AllocatedBytes} B");
+                + $"(quartiles routed {Format(latency.RoutedQuartiles.P25, 1)}–{Format(latency.RoutedQuartiles.P75, 1)} µs, raw {Format(latency.RawQuartiles.P25, 1)}–{Format(latency.RawQuartiles.P75, 1)} µs; {latency.Samples} samples each); "
+                + $"BenchmarkDotNet means routed {Format(routed.MeanNanoseconds / 1000, 1)} µs / {routed.AllocatedBytes} B, raw {Format(raw.MeanNanoseconds / 1000, 1)} µs / {raw.AllocatedBytes} B");
         }
 
         await Workbench.WaitForReplicaAsync(topology, TimeSpan.FromSeconds(120));

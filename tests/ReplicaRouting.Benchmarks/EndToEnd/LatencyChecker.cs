@@ -2,8 +2,14 @@ using System.Diagnostics;
 
 namespace ReplicaRouting.Benchmarks.EndToEnd;
 
-/// <summary>The outcome of one pair at concurrency 1: median latencies of the interleaved samples.</summary>
-internal sealed record LatencyResult(string Name, double Ratio, double RoutedMedianMicroseconds, double RawMedianMicroseconds, int Samples, double RoutedAllocatedPerOp, double RawAllocatedPerOp);
+/// <summary>
+/// The outcome of one pair at concurrency 1: median latencies of the interleaved samples, and their quartiles (on a
+/// machine where the reply sometimes finds the awaiting thread still spinning and sometimes parked, latencies have two
+/// modes, and the quartiles show how far apart they are).
+/// </summary>
+internal sealed record LatencyResult(
+    string Name, double Ratio, double RoutedMedianMicroseconds, double RawMedianMicroseconds, int Samples, double RoutedAllocatedPerOp, double RawAllocatedPerOp,
+    (double P25, double P75) RoutedQuartiles, (double P25, double P75) RawQuartiles);
 
 /// <summary>
 /// Concurrency 1, one operation at a time, alternating routed and plain (routed first on even samples, plain first on odd
@@ -51,13 +57,17 @@ internal static class LatencyChecker
             var routedMedian = ThroughputChecker.Median(routedTimes);
             var rawMedian = ThroughputChecker.Median(rawTimes);
             return new LatencyResult($"{pair.Name}_c1", routedMedian / rawMedian, routedMedian, rawMedian, routedTimes.Count,
-                (double)routedBytes.Total / routedTimes.Count, (double)rawBytes.Total / rawTimes.Count);
+                (double)routedBytes.Total / routedTimes.Count, (double)rawBytes.Total / rawTimes.Count,
+                Quartiles(routedTimes), Quartiles(rawTimes));
         }
         finally
         {
             await lane.DisposeAsync();
         }
     }
+
+    /// <summary>The 25th and 75th percentiles of values already sorted (by <see cref="ThroughputChecker.Median"/>).</summary>
+    private static (double P25, double P75) Quartiles(List<double> sorted) => (sorted[sorted.Count / 4], sorted[sorted.Count * 3 / 4]);
 
     /// <summary>Times one operation; the bytes every thread allocated meanwhile (I/O completions included) are read outside the timing.</summary>
     private static async Task<double> TimeAsync(Func<Lane, Task<long>> operation, Lane lane, Allocated allocated)
