@@ -127,17 +127,28 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         var nodes = _configuration.Nodes;
         var now = _configuration.TimeProvider.GetUtcNow();
         var flavor = _cluster.Dialect?.Flavor;
+        var positions = new GtidPosition?[nodes.Length];
+        GtidPosition? primaryPosition = null;
+        var writable = 0;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (results[i].Position is { Length: > 0 } text && flavor is { } f && GtidPosition.TryParse(f, text, out var parsed))
+                positions[i] = parsed;
+            if (results[i] is { Reachable: true, ReadOnly: false })
+                (primaryPosition, writable) = (positions[i], writable + 1);
+        }
+
+        if (writable != 1)
+            primaryPosition = null;   // no primary, or split brain: no position to compare replicas with
+
         for (var i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i];
             var result = results[i];
             _timeoutsInRow[i] = result is { Reachable: false, ConnectionFailed: false } ? _timeoutsInRow[i] + 1 : 0;
-            GtidPosition? position = null;
-            if (result.Position is { Length: > 0 } text && flavor is { } f && GtidPosition.TryParse(f, text, out var parsed))
-                position = parsed;
-
+            var position = positions[i];
             var previous = node.Status;
-            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now);
+            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition);
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();
@@ -158,8 +169,8 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         if (writer is not null)
         {
             _lastWriter = writer;
-            if (writer.Status.Position is { } primaryPosition)
-                _cluster.ObservePrimaryPosition(primaryPosition);
+            if (writer.Status.Position is { } writerPosition)
+                _cluster.ObservePrimaryPosition(writerPosition);
         }
 
         var before = Snapshot;

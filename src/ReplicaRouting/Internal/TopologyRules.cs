@@ -13,7 +13,8 @@ internal static class TopologyRules
     /// <param name="maxReplicaLag">Lag above this makes a replica Lagging.</param>
     /// <param name="position">The probe's GTID position, parsed.</param>
     /// <param name="now">When the probe answered.</param>
-    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now)
+    /// <param name="primaryPosition">The writable primary's position in the same probe round, when there is exactly one.</param>
+    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null)
     {
         if (!probe.Reachable)
         {
@@ -36,6 +37,8 @@ internal static class TopologyRules
         var lag = probe.HeartbeatLag ?? (probe.SecondsBehind is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
         if (probe.SqlError is not null || !probe.SqlRunning || probe.IoError is not null || !probe.IoRunning)
             lag = probe.HeartbeatLag;   // Seconds_Behind_* means nothing while a thread is down
+        else if (probe.HeartbeatLag is null && position is not null && primaryPosition is not null && primaryPosition.IsSatisfiedBy(position))
+            lag = TimeSpan.Zero;   // it has everything the primary had: Seconds_Behind_* can lag behind that (MySQL 9.7 said 16 s here)
         // Apply problems break a replica (its data stops, or diverged). Receive problems only make it fall behind: its source
         // is usually just unreachable, and while no primary is writable its data is the newest there is.
         var (state, error) = probe switch

@@ -158,7 +158,9 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
     private static void Expect(ReplicaRoutingConnection connection, RoutingReason expected)
     {
         if (connection.LastRoutingDecision is not { Reason: var reason } || reason != expected)
-            throw new InvalidOperationException($"Expected a {expected} decision, got {connection.LastRoutingDecision}: the benchmark would measure the wrong path.");
+            throw new InvalidOperationException(
+                $"Expected a {expected} decision, got {connection.LastRoutingDecision}: the benchmark would measure the wrong path. "
+                + $"Topology: {string.Join("; ", connection.DataSourceOwner.Topology.Nodes)}");
     }
 
     private static async Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource) => await dataSource.OpenConnectionAsync();

@@ -188,6 +188,39 @@ public class TopologyRulesAssessTests
         Assert.Equal(TimeSpan.FromMilliseconds(40), status.Lag);
     }
 
+    [Theory]
+    [InlineData(16L)]
+    [InlineData(null)]
+    public void A_replica_with_everything_the_primary_has_is_not_lagging_whatever_seconds_behind_says(long? secondsBehind)
+    {
+        var primary = MySqlGtidSet.Parse("5c5acb7d-e85e-11f1-80fa-02fc00000001:1-280431");
+        var status = TopologyRules.Assess(Replica(secondsBehind), Unprobed, 0, MaxLag, MySqlGtidSet.Parse("5c5acb7d-e85e-11f1-80fa-02fc00000001:1-280431"), Now, primary);
+        Assert.Equal(NodeState.Healthy, status.State);
+        Assert.Equal(TimeSpan.Zero, status.Lag);
+    }
+
+    [Fact]
+    public void A_replica_behind_the_primary_keeps_the_lag_it_reports()
+    {
+        var primary = MariaDbGtidPosition.Parse("0-1-200");
+        var status = TopologyRules.Assess(Replica(secondsBehind: 16), Unprobed, 0, MaxLag, MariaDbGtidPosition.Parse("0-1-199"), Now, primary);
+        Assert.Equal(NodeState.Lagging, status.State);
+        Assert.Equal(TimeSpan.FromSeconds(16), status.Lag);
+    }
+
+    [Fact]
+    public void Being_caught_up_does_not_hide_a_stopped_thread_or_override_a_heartbeat()
+    {
+        var primary = MariaDbGtidPosition.Parse("0-1-200");
+        var position = MariaDbGtidPosition.Parse("0-1-200");
+        var stopped = TopologyRules.Assess(Replica(secondsBehind: null) with { IoRunning = false }, Unprobed, 0, MaxLag, position, Now, primary);
+        Assert.Equal(NodeState.Lagging, stopped.State);
+        Assert.Null(stopped.Lag);
+
+        var heartbeat = TopologyRules.Assess(Replica(secondsBehind: 16) with { HeartbeatLag = TimeSpan.FromMilliseconds(300) }, Unprobed, 0, MaxLag, position, Now, primary);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), heartbeat.Lag);
+    }
+
     [Fact]
     public void A_replica_keeps_its_position()
     {
