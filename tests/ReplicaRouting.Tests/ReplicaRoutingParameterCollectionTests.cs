@@ -86,6 +86,43 @@ public sealed class ReplicaRoutingParameterCollectionTests
     }
 
     [Fact]
+    public void A_large_collection_finds_names_as_a_small_one_does()
+    {
+        var parameters = Empty();
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.False(parameters.Contains("@p" + i));   // Dapper's pattern: ask, then add
+            parameters.AddWithValue("@p" + i, i);
+        }
+
+        Assert.Equal(39, parameters.IndexOf("P39"));
+        Assert.Equal(0, parameters.IndexOf("?p0"));
+        Assert.Equal(-1, parameters.IndexOf("@p40"));
+
+        parameters.RemoveAt("@p0");
+        Assert.Equal(0, parameters.IndexOf("@p1"));
+        parameters.Insert(0, new MySqlParameter("@first", 0));
+        Assert.Equal(1, parameters.IndexOf("@p1"));
+        Assert.Equal(0, parameters.IndexOf("first"));
+
+        parameters.AddWithValue("@p5", "again");
+        Assert.Equal(5, parameters.IndexOf("@p5"));   // the first of a name, as a search would find
+    }
+
+    [Fact]
+    public void A_large_collection_finds_a_renamed_parameter_once_its_old_name_was_looked_up()
+    {
+        var parameters = Empty();
+        for (var i = 0; i < 20; i++)
+            parameters.AddWithValue("@p" + i, i);
+        Assert.Equal(3, parameters.IndexOf("@p3"));
+
+        parameters[3].ParameterName = "@renamed";
+        Assert.Equal(-1, parameters.IndexOf("@p3"));
+        Assert.Equal(3, parameters.IndexOf("@renamed"));
+    }
+
+    [Fact]
     public void The_command_creates_MySqlConnector_parameters_through_DbCommand()
     {
         System.Data.Common.DbCommand command = new ReplicaRoutingCommand();
