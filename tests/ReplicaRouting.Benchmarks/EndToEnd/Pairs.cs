@@ -21,6 +21,9 @@ internal sealed record Pair(string Name, string Routed, string Raw, bool Concurr
         // statement as one batch, so the ratio is the floor under insert_capture on this server: what the second statement
         // costs with no ReplicaRouting code running.
         new("floor_plain_insert_plus_capture_statement", nameof(Lane.RawInsertWithCaptureStatement), nameof(Lane.RawInsert), Concurrent: true),
+
+        // The routed capture against that floor, interleaved in one pair: what ReplicaRouting adds to the two statements.
+        new("insert_capture_vs_floor", nameof(Lane.RoutedInsertCapture), nameof(Lane.RawInsertWithCaptureStatement), Concurrent: true),
     ];
 
     public static Func<Lane, Task<long>> Operation(string name) => name switch
