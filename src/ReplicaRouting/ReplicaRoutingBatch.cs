@@ -13,6 +13,7 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     private readonly MySqlBatch _inner = new();
     private ReplicaRoutingConnection? _connection;
     private ReplicaRoutingTransaction? _transaction;
+    private MySqlBatch? _waiting;   // the batch that runs these commands behind a GTID wait, while it runs
 
     /// <summary>Creates a batch with no connection.</summary>
     public ReplicaRoutingBatch()
@@ -69,7 +70,7 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     }
 
     /// <inheritdoc />
-    public override void Cancel() => _inner.Cancel();
+    public override void Cancel() => (Volatile.Read(ref _waiting) ?? _inner).Cancel();
 
     /// <inheritdoc />
     public override void Prepare() => _inner.Prepare();
@@ -114,6 +115,8 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
 
     int IRoutedStatement.Timeout => _inner.Timeout;
 
+    void IRoutedStatement.Running(MySqlBatch? batch) => Volatile.Write(ref _waiting, batch);
+
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
     MySqlCommand? IRoutedStatement.Bind(ReplicaRoutingConnection owner, RoutingNode node, MySqlConnection connection)
@@ -156,7 +159,7 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
         {
             var classification = command.CommandType == System.Data.CommandType.Text
                 ? SqlClassifier.Classify(command.CommandText)
-                : new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None);
+                : SqlClassification.Routine;
             combined = SqlClassification.Combine(combined, classification);
         }
 

@@ -27,7 +27,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     private ReplicaRoutingParameterCollection? _parameters;
     private ReplicaRoutingConnection? _connection;
     private ReplicaRoutingTransaction? _transaction;
-    private MySqlCommand? _running;   // the borrowed command while this one runs as written: what Cancel() cancels
+    private object? _running;   // what Cancel() cancels: the borrowed MySqlCommand (run as written) or the MySqlBatch that carries a wait
 
     /// <summary>Creates a command with no text and no connection.</summary>
     public ReplicaRoutingCommand()
@@ -127,11 +127,19 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     /// <inheritdoc />
     protected override DbParameter CreateDbParameter() => CreateParameter();
 
-    /// <summary>
-    /// Cancels the command if it is running as written (a best-effort <c>KILL QUERY</c> on the node that runs it); a command
-    /// whose GTID wait or capture rides along in a batch is cancelled through the token of its <c>Execute*Async</c> call.
-    /// </summary>
-    public override void Cancel() => Volatile.Read(ref _running)?.Cancel();
+    /// <summary>Cancels the command if it is running: a best-effort <c>KILL QUERY</c> on the node that runs it, as MySqlConnector does.</summary>
+    public override void Cancel()
+    {
+        switch (Volatile.Read(ref _running))
+        {
+            case MySqlCommand command:
+                command.Cancel();
+                break;
+            case MySqlBatch batch:
+                batch.Cancel();
+                break;
+        }
+    }
 
     /// <summary>
     /// Asks for the statement to be prepared. As the node is only known at execution, it is prepared there, on the
@@ -181,6 +189,8 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
         RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).AsTask();
 
     int IRoutedStatement.Timeout => CommandTimeout;
+
+    void IRoutedStatement.Running(MySqlBatch? batch) => Volatile.Write(ref _running, batch);
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 
@@ -273,6 +283,6 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     SqlClassification IRoutedStatement.Classify() => _commandType switch
     {
         CommandType.Text => SqlClassifier.Classify(_commandText),
-        _ => new SqlClassification(StatementKind.Write, SessionEffects.None, SqlHint.None),   // a CALL may write
+        _ => SqlClassification.Routine,   // a stored procedure
     };
 }

@@ -20,6 +20,13 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private ConnectionState _state;
     private ConnectionPin _pin;
     private RoutingNode? _readOnlyTransactionNode;
+    private bool _readOnlyTransactionOnPrimary;
+    private RoutingNode? _previousNode;          // where the previous statement ran: ROW_COUNT(), SHOW WARNINGS … run there too
+    private bool _previousOnPrimary;
+    private RoutingNode? _uncapturedWriteNode;   // the primary whose session ran writes whose GTID has not been read yet
+    private RoutingSession? _uncapturedSession;  // the session those writes belong to
+    private System.Transactions.Transaction? _enlisted;   // the ambient transaction the primary's connection joined
+    private RoutingSession? _enlistedSession;              // the session told when that transaction commits
     private RoutingNode? _pinnedPrimary;   // where primary-pinned state lives (the primary at the time it was created)
     private ReplicaRoutingTransaction? _transaction;
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
@@ -69,17 +76,42 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// <inheritdoc />
     public override bool CanCreateBatch => true;
 
-    /// <inheritdoc />
-    public override void Open() => OpenCore();
+    /// <summary>
+    /// Opens the connection. No physical connection is taken yet, except inside a <see cref="System.Transactions.TransactionScope"/>:
+    /// then the primary's is opened and enlisted at once, as MySqlConnector enlists its connection (<c>AutoEnlist</c>), and every
+    /// command of this connection runs there.
+    /// </summary>
+    public override void Open() => OpenAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
 
-    /// <inheritdoc />
-    public override Task OpenAsync(CancellationToken cancellationToken)
+    /// <inheritdoc cref="Open" />
+    /// <param name="cancellationToken">A token to cancel the operation.</param>
+    public override Task OpenAsync(CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : OpenAsyncCore(async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// Enlists in <paramref name="transaction"/>: the primary's physical connection joins it, and every command of this connection
+    /// runs on the primary from now on (a distributed transaction lives on one session).
+    /// </summary>
+    /// <param name="transaction">The transaction to enlist in.</param>
+    public override void EnlistTransaction(System.Transactions.Transaction? transaction)
     {
-        if (cancellationToken.IsCancellationRequested)
-            return Task.FromCanceled(cancellationToken);
-        OpenCore();
-        return Task.CompletedTask;
+        EnsureOpen();
+        if (transaction is not null)
+            EnlistAsync(transaction, async: false, CancellationToken.None).GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// The primary's physical <see cref="MySqlConnection"/>, for what needs MySqlConnector's own type (<see cref="MySqlBulkCopy"/>,
+    /// <see cref="MySqlBulkLoader"/>). It belongs to this connection: do not close or dispose it. This connection is pinned to the
+    /// primary from now on (what runs there may leave state behind) and counts what runs there as writes of the session.
+    /// </summary>
+    /// <returns>The open physical connection to the primary.</returns>
+    public MySqlConnection GetPrimaryConnection() => GetPrimaryConnectionAsync(async: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="GetPrimaryConnection" />
+    /// <param name="cancellationToken">A token to cancel the operation.</param>
+    public ValueTask<MySqlConnection> GetPrimaryConnectionAsync(CancellationToken cancellationToken = default) =>
+        GetPrimaryConnectionAsync(async: true, cancellationToken);
 
     /// <inheritdoc />
     public override void Close() => CloseAsyncCore(async: false).GetAwaiter().GetResult();
@@ -200,17 +232,21 @@ public sealed class ReplicaRoutingConnection : DbConnection
     internal async ValueTask<Route> RouteAsync(SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
     {
         EnsureOpen();
+        // Sent to the primary by the caller's own hint: the statement may write (SELECT f_write()), so it is tracked like a write.
+        var hintedToPrimary = hint == RoutingHint.ReadFromPrimary || statement.Hint == SqlHint.ReadFromPrimary;
         if (hint == RoutingHint.None && AmbientSession() is { ReadsFromPrimary: true })
             hint = RoutingHint.ReadFromPrimary;   // the unit of work reads from the primary (endpoint metadata)
         if (hint == RoutingHint.None && statement.AllowsStale)
             hint = RoutingHint.ReadFromAnyReplica;   // "stale up to N is fine": the session's writes do not matter, freshness does
 
         var session = CurrentSession();
-        var requirement = session is not null && _pin == ConnectionPin.None && hint != RoutingHint.ReadFromAnyReplica
+        var requirement = session is not null && _pin == ConnectionPin.None && !hintedToPrimary && hint != RoutingHint.ReadFromAnyReplica
+            && (statement.Effects & SessionEffects.ReadsPreviousStatement) == 0
             && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
             ? await EvaluateRequirementAsync(session, async, cancellationToken).ConfigureAwait(false)
             : SessionRequirement.None;
-        var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement));
+        var previousOnReplica = _previousNode is { } previous && !_previousOnPrimary && _physical[previous.Index] is { State: ConnectionState.Open };
+        var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement, previousOnReplica));
 
         RoutingNode node;
         MySqlConnection connection;
@@ -220,7 +256,13 @@ public sealed class ReplicaRoutingConnection : DbConnection
         if (_pin == ConnectionPin.ReadOnlyTransaction)
         {
             node = _readOnlyTransactionNode!;
-            connection = await GetPinnedPhysicalAsync(node, asPrimary: false, async, cancellationToken).ConfigureAwait(false);
+            onPrimary = _readOnlyTransactionOnPrimary;
+            connection = await GetPinnedPhysicalAsync(node, asPrimary: onPrimary, async, cancellationToken).ConfigureAwait(false);
+        }
+        else if (reason == RoutingReason.PreviousStatement && target == RouteTarget.Replica)
+        {
+            node = _previousNode!;   // the replica that ran the previous statement, on the same physical connection
+            connection = _physical[node.Index]!;
         }
         else if (target == RouteTarget.Primary)
         {
@@ -249,18 +291,12 @@ public sealed class ReplicaRoutingConnection : DbConnection
             }
         }
 
-        if (session is not null && onPrimary && MayCommitWrite(statement))
-        {
-            if (_transaction is not null)
-                _transaction.Wrote = true;   // captured at commit
-            else if (_configuration.ReadYourWrites == ReadYourWritesStrategy.WaitForGtid)
-                action = CausalAction.Capture;
-            else
-                session.RecordWrite(null);   // primary-after-write only needs the time
-        }
+        if (session is not null && onPrimary && (MayCommitWrite(statement) || hintedToPrimary))
+            OnPrimaryWrite(session, node);
 
-        ApplySessionEffects(statement, node);
+        ApplySessionEffects(statement, node, onPrimary);
         var routedTo = onPrimary ? RouteTarget.Primary : RouteTarget.Replica;
+        Routed(node, onPrimary);
         LastRoutingDecision = new RoutingDecision(routedTo, reason, node.Endpoint);
         Log.CommandRouted(_configuration.Logger, statement.Kind, routedTo, node.Endpoint, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, routedTo, reason);
@@ -275,6 +311,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
         var primary = Writer();
         var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        Routed(primary, onPrimary: true);
         LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalWaitTimedOut, primary.Endpoint);
         Telemetry.PrimaryFallback(_configuration.ClusterId, RoutingReason.CausalWaitTimedOut);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
@@ -298,6 +335,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         var (node, connection, needsWait, onPrimary) = await GetReplicaAsync(failed.WaitFor, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
         Log.ReplicaReadFailed(_configuration.Logger, exception, replica.Endpoint, node.Endpoint);
         var reason = onPrimary ? RoutingReason.NoReplicaAvailable : LastRoutingDecision?.Reason ?? RoutingReason.Read;
+        Routed(node, onPrimary);
         LastRoutingDecision = new RoutingDecision(onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason, node.Endpoint);
         Telemetry.CommandRouted(_configuration.ClusterId, onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason);
         if (onPrimary)
@@ -347,68 +385,135 @@ public sealed class ReplicaRoutingConnection : DbConnection
         : _configuration.Consistency == ReadConsistency.BoundedStaleness ? _configuration.MaxStaleness
         : null;
 
-    /// <summary>The GTID captured behind a write (null or empty when the server returned none).</summary>
-    internal void OnCaptured(string? text)
+    /// <summary>Where this connection's statement ran: a statement that reports on the previous one runs there too.</summary>
+    private void Routed(RoutingNode node, bool onPrimary)
     {
-        if (CurrentSession() is not { } session)
+        _previousNode = node;
+        _previousOnPrimary = onPrimary;
+    }
+
+    /// <summary>
+    /// A statement that may have committed a write runs on the primary. Its GTID is not read now: reading it after the
+    /// statement would reset what the next statement may observe (<c>ROW_COUNT()</c>, <c>FOUND_ROWS()</c>, warnings), and a
+    /// unit of work needs the position once, not per write. It is read when a read of this connection needs it, or when
+    /// the connection closes (<see cref="CaptureUncapturedWritesAsync"/>); until then the session's reads go to the primary.
+    /// </summary>
+    internal void OnPrimaryWrite(RoutingSession session, RoutingNode primary)
+    {
+        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite)
+        {
+            session.RecordWrite(null);   // primary-after-write only needs the time
             return;
-
-        var cluster = DataSourceOwner.Cluster;
-        if (!string.IsNullOrEmpty(text) && cluster.Dialect is { } dialect && GtidPosition.TryParse(dialect.Flavor, text, out var position) && !position.IsEmpty)
-        {
-            session.RecordWrite(position);
-            cluster.ObservePrimaryPosition(position);
-            Telemetry.GtidCapture(_configuration.ClusterId, "captured");
         }
-        else if (cluster.KnownPrimaryPosition is null)
+
+        if (_enlisted is { } enlisted)
         {
-            Telemetry.GtidCapture(_configuration.ClusterId, "unknown");
-            // The primary has no GTID position at all (read when this data source first connected to it): GTIDs or
-            // the binary log are off, so track writes by time instead.
-            if (cluster.ShouldLogCaptureWarning())
-                Log.GtidCaptureUnavailable(_configuration.Logger, (_pinnedPrimary ?? DataSourceOwner.Topology.Writer ?? _configuration.Primary).Endpoint, _configuration.PrimaryAfterWriteWindow);
+            // The writes commit with the distributed transaction, after this connection may be gone: their GTID cannot be
+            // read on this session. Reads go to the primary until then, and for a window after it commits.
             session.RecordWrite(null);
+            if (_enlistedSession != session)
+            {
+                _enlistedSession = session;   // once per session: the transaction's end must tell it
+                enlisted.TransactionCompleted += (_, completed) =>
+                {
+                    if (completed.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
+                        session.RecordWrite(null);
+                };
+            }
+
+            return;
         }
 
-        else
+        if (_uncapturedWriteNode is null)
         {
-            Telemetry.GtidCapture(_configuration.ClusterId, "nothing_written");   // the statement generated no GTID: there is nothing new to wait for
+            _uncapturedSession = session;
+            Volatile.Write(ref _uncapturedWriteNode, primary);
+            session.BeginUncapturedWrite(this);
+        }
+        else if (_uncapturedWriteNode != primary || _uncapturedSession != session)
+        {
+            // Writes on two primaries (a failover in between) or for two sessions: one GTID read cannot stand for both.
+            session.RecordWrite(null);
         }
     }
 
-    /// <summary>A write ran but its GTID could not be read (it failed part-way): assume it committed, position unknown.</summary>
-    internal void OnCaptureMissing()
+    /// <summary>
+    /// Reads the GTID of this connection's writes on the primary session that ran them (one round trip) and hands it to their
+    /// session. Runs where nothing can observe it: before a read that runs elsewhere, at close, and when the session's token
+    /// is read (between commands).
+    /// </summary>
+    internal async ValueTask CaptureUncapturedWritesAsync(bool async, CancellationToken cancellationToken)
     {
-        if (CurrentSession() is not { } session)
+        // Claimed atomically: the session's token may ask from another thread while this connection closes.
+        var session = _uncapturedSession;
+        if (Interlocked.Exchange(ref _uncapturedWriteNode, null) is not { } node || session is null)
             return;
-        session.RecordWrite(null);
-        Telemetry.GtidCapture(_configuration.ClusterId, "unknown");
-    }
+        _uncapturedSession = null;
 
-    /// <summary>After an API transaction's COMMIT (or a COMMIT that failed with an unknown outcome): record its write.</summary>
-    internal async ValueTask OnCommitFinishedAsync(ReplicaRoutingTransaction transaction, bool committed, bool async)
-    {
-        if (!transaction.Wrote || CurrentSession() is not { } session)
-            return;
-        if (!committed || _configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite)
+        string? text = null;
+        var read = false;
+        if (_physical[node.Index] is { State: ConnectionState.Open } physical)
         {
-            session.RecordWrite(null);
-            return;
+            try
+            {
+                var capture = new MySqlCommand(Dialect.CaptureSql, physical);
+                await using var disposeCapture = capture.ConfigureAwait(false);
+                text = (async ? await capture.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : capture.ExecuteScalar()) as string;
+                read = true;
+            }
+            catch (Exception ex) when (ex is MySqlException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                // The primary session broke (or is busy with an open reader): the writes may have committed, position unknown.
+            }
         }
 
-        // The transaction's GTID exists only after COMMIT: one more round trip on the same session.
+        OnCaptured(session, read, text);
+    }
+
+    /// <summary>Hands a GTID read from the primary to <paramref name="session"/> (null or empty: the writes generated none).</summary>
+    internal void OnCaptured(RoutingSession session, bool read, string? text)
+    {
+        GtidPosition? captured = null;
+        var unknown = !read;
         try
         {
-            // A read-write transaction ran on the primary's physical connection (MySqlConnector clears Inner.Connection at commit).
-            var capture = new MySqlCommand(Dialect.CaptureSql, _physical[(_pinnedPrimary ?? _configuration.Primary).Index]);
-            await using var disposeCapture = capture.ConfigureAwait(false);
-            var value = async ? await capture.ExecuteScalarAsync().ConfigureAwait(false) : capture.ExecuteScalar();
-            OnCaptured(value as string);
+            (captured, unknown) = ParseCapture(read, text);
         }
-        catch (MySqlException)
+        finally
         {
-            session.RecordWrite(null);
+            session.EndUncapturedWrite(this, captured, unknown);
         }
+    }
+
+    /// <summary>What a captured GTID tells: a position, nothing written, or unknown (not read, or GTIDs are off).</summary>
+    private (GtidPosition? Position, bool Unknown) ParseCapture(bool read, string? text)
+    {
+        var cluster = DataSourceOwner.Cluster;
+        if (!read)
+        {
+            Telemetry.GtidCapture(_configuration.ClusterId, "unknown");
+            return (null, true);
+        }
+
+        if (!string.IsNullOrEmpty(text) && cluster.Dialect is { } dialect && GtidPosition.TryParse(dialect.Flavor, text, out var position) && !position.IsEmpty)
+        {
+            cluster.ObservePrimaryPosition(position);
+            Telemetry.GtidCapture(_configuration.ClusterId, "captured");
+            return (position, false);
+        }
+
+        if (cluster.KnownPrimaryPosition is null)
+        {
+            // The primary has no GTID position at all (read when this data source first connected to it): GTIDs or
+            // the binary log are off, so track writes by time instead.
+            Telemetry.GtidCapture(_configuration.ClusterId, "unknown");
+            if (cluster.ShouldLogCaptureWarning())
+                Log.GtidCaptureUnavailable(_configuration.Logger, (_pinnedPrimary ?? DataSourceOwner.Topology.Writer ?? _configuration.Primary).Endpoint, _configuration.PrimaryAfterWriteWindow);
+            return (null, true);
+        }
+
+        Telemetry.GtidCapture(_configuration.ClusterId, "nothing_written");   // the statements generated no GTID: there is nothing new to wait for
+        return (null, false);
     }
 
     /// <summary>The ambient session when it belongs to this cluster, else this connection's own; none outside read-your-writes.</summary>
@@ -428,7 +533,12 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// <summary>What the session asks of a replica-eligible read right now.</summary>
     private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)
     {
+        // This read runs elsewhere than this connection's writes: their GTID can be read now without anyone observing it.
+        if (_uncapturedSession == session)
+            await CaptureUncapturedWritesAsync(async, cancellationToken).ConfigureAwait(false);
         var state = session.Snapshot;
+        if (state.UncapturedWrites > 0)
+            return SessionRequirement.RecentWrite;   // another open connection of the session wrote: only the primary surely has it
         var recentWrite = state.LastWriteAt is { } lastWrite
             && _configuration.TimeProvider.GetUtcNow() - lastWrite < _configuration.PrimaryAfterWriteWindow;
         if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite || (state.UnknownWrite && recentWrite))
@@ -489,17 +599,55 @@ public sealed class ReplicaRoutingConnection : DbConnection
             Unpin();
     }
 
-    private void OpenCore()
+    private async ValueTask OpenAsyncCore(bool async, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_state == ConnectionState.Open)
             throw new InvalidOperationException("The connection is already open.");
         _state = ConnectionState.Open;
         DataSourceOwner.StartMonitoring();
+        if (System.Transactions.Transaction.Current is { } ambient && (_pinnedPrimary ?? Writer()).EnlistsInAmbientTransactions)
+        {
+            try
+            {
+                await EnlistAsync(ambient, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await CloseAsyncCore(async, raiseStateChange: false).ConfigureAwait(false);
+                throw;
+            }
+        }
+
         OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));
     }
 
-    private async ValueTask CloseAsyncCore(bool async)
+    private async ValueTask EnlistAsync(System.Transactions.Transaction transaction, bool async, CancellationToken cancellationToken)
+    {
+        var node = _pinnedPrimary ?? Writer();
+        var primary = await GetOpenPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        primary.EnlistTransaction(transaction);
+        Pin(ConnectionPin.Transaction, node);
+        _enlisted = transaction;
+    }
+
+    private async ValueTask<MySqlConnection> GetPrimaryConnectionAsync(bool async, CancellationToken cancellationToken)
+    {
+        EnsureOpen();
+        var node = _pinnedPrimary ?? Writer();
+        var primary = _pin == ConnectionPin.None
+            ? await GetOpenPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false)
+            : await GetPinnedPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        Pin(ConnectionPin.SessionState, node);
+        if (CurrentSession() is { } session)
+            OnPrimaryWrite(session, node);
+        Routed(node, onPrimary: true);
+        return primary;
+    }
+
+    private ValueTask CloseAsyncCore(bool async) => CloseAsyncCore(async, raiseStateChange: true);
+
+    private async ValueTask CloseAsyncCore(bool async, bool raiseStateChange)
     {
         if (_state == ConnectionState.Closed)
             return;
@@ -512,6 +660,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
                 transaction.Dispose();
         }
 
+        await CaptureUncapturedWritesAsync(async, CancellationToken.None).ConfigureAwait(false);
         Array.Clear(_commands);
         for (var i = 0; i < _physical.Length; i++)
         {
@@ -525,8 +674,12 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
 
         Unpin();
+        _previousNode = null;
+        _enlisted = null;
+        _enlistedSession = null;
         _state = ConnectionState.Closed;
-        OnStateChange(new StateChangeEventArgs(ConnectionState.Open, ConnectionState.Closed));
+        if (raiseStateChange)
+            OnStateChange(new StateChangeEventArgs(ConnectionState.Open, ConnectionState.Closed));
     }
 
     private async ValueTask<ReplicaRoutingTransaction> BeginTransactionAsyncCore(IsolationLevel isolationLevel, bool isReadOnly, bool async, CancellationToken cancellationToken)
@@ -555,7 +708,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
     }
 
-    private void ApplySessionEffects(SqlClassification statement, RoutingNode node)
+    private void ApplySessionEffects(SqlClassification statement, RoutingNode node, bool onPrimary)
     {
         var effects = statement.Effects;
         if (effects == SessionEffects.None)
@@ -567,7 +720,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             if ((effects & SessionEffects.EndsTransaction) != 0)
                 Unpin();
         }
-        else if ((effects & SessionEffects.PinsToPrimary) != 0)
+        else if ((effects & SessionEffects.PinsToPrimary) != 0 && onPrimary)   // GET DIAGNOSTICS after a replica read runs there
         {
             Pin(statement.Kind == StatementKind.TransactionControl ? ConnectionPin.Transaction : ConnectionPin.SessionState, node);
         }
@@ -575,6 +728,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         {
             _pin = ConnectionPin.ReadOnlyTransaction;
             _readOnlyTransactionNode = node;
+            _readOnlyTransactionOnPrimary = onPrimary;
         }
     }
 

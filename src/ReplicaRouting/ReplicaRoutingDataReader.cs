@@ -8,9 +8,9 @@ using ReplicaRouting.Internal;
 namespace ReplicaRouting;
 
 /// <summary>
-/// A reader over the results of a routed command: MySqlConnector's reader, unchanged, minus the result sets the
-/// library added to the round trip (a GTID wait in front, a GTID capture behind), plus the bookkeeping of the node
-/// that produced it (commands in flight, and closing the logical connection for <see cref="CommandBehavior.CloseConnection"/>).
+/// A reader over the results of a routed command: MySqlConnector's reader, unchanged, minus the result set the
+/// library added in front of the round trip (a GTID wait), plus the bookkeeping of the node that produced it
+/// (commands in flight, and closing the logical connection for <see cref="CommandBehavior.CloseConnection"/>).
 /// </summary>
 public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGenerator
 {
@@ -18,27 +18,21 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
     private readonly RoutingNode _node;
     private readonly ReplicaRoutingConnection _connection;
     private readonly bool _closeConnection;   // CommandBehavior.CloseConnection, emulated: closing the reader closes _connection
-    private readonly bool _capture;           // a capture result set trails the statement; its GTID goes to _connection
-    private readonly bool _singleResult;
-    private MySqlBatch? _owned;               // the batch that carried a wait or a capture, disposed at close
+    private readonly CommandBehavior _emulated;   // SingleResult/SingleRow, emulated when a wait rode in front (the inner reader would stop at it)
+    private MySqlBatch? _owned;               // the batch that carried a wait, disposed at close
     private IRoutedStatement? _statement;     // with _bound: the statement run as written, and what it gets back at close
     private MySqlCommand? _bound;
-    private bool _captureSeen;
+    private bool _rowRead;
     private bool _exhausted;   // no more result sets the caller may see
     private bool _closed;
 
-    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection connection, bool closeConnection, bool capture, bool singleResult)
+    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection connection, bool closeConnection, CommandBehavior emulated)
     {
         _inner = inner;
         _node = node;
         _connection = connection;
         _closeConnection = closeConnection;
-        _capture = capture;
-        _singleResult = singleResult;
-
-        // A write without result sets is positioned straight on the capture.
-        if (IsOnCapture)
-            _exhausted = true;
+        _emulated = emulated;
     }
 
     /// <inheritdoc />
@@ -66,10 +60,13 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
     public override object this[string name] => _inner[name];
 
     /// <inheritdoc />
-    public override bool Read() => !_exhausted && _inner.Read();
+    public override bool Read() => !NoMoreRows && Counted(_inner.Read());
 
     /// <inheritdoc />
-    public override Task<bool> ReadAsync(CancellationToken cancellationToken) => _exhausted ? Task.FromResult(false) : _inner.ReadAsync(cancellationToken);
+    public override Task<bool> ReadAsync(CancellationToken cancellationToken) =>
+        NoMoreRows ? Task.FromResult(false)
+        : (_emulated & CommandBehavior.SingleRow) != 0 ? CountedAsync(_inner.ReadAsync(cancellationToken))
+        : _inner.ReadAsync(cancellationToken);
 
     /// <inheritdoc />
     public override bool NextResult() => NextResultAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
@@ -194,8 +191,12 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Disposes <paramref name="batch"/> (which carried a wait or a capture) when the reader closes.</summary>
-    internal void DisposeOnClose(MySqlBatch batch) => _owned = batch;
+    /// <summary>Disposes <paramref name="batch"/> (which carried a wait) when the reader closes, and tells <paramref name="statement"/> it stopped running.</summary>
+    internal void DisposeOnClose(IRoutedStatement statement, MySqlBatch batch)
+    {
+        _statement = statement;
+        _owned = batch;
+    }
 
     /// <summary>Hands <paramref name="bound"/> back to <paramref name="statement"/> when the reader closes.</summary>
     internal void ReleaseOnClose(IRoutedStatement statement, MySqlCommand? bound)
@@ -204,24 +205,28 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         _bound = bound;
     }
 
-    /// <summary>True when the inner reader sits on the capture result set the library appended.</summary>
-    private bool IsOnCapture =>
-        _capture && !_captureSeen && _inner.FieldCount == 1 && _inner.GetName(0) == ServerDialect.CaptureColumn;
+    /// <summary>SingleRow, emulated: one row has been read.</summary>
+    private bool NoMoreRows => _exhausted || (_rowRead && (_emulated & CommandBehavior.SingleRow) != 0);
+
+    private bool Counted(bool hasRow)
+    {
+        _rowRead |= hasRow;
+        return hasRow;
+    }
+
+    private async Task<bool> CountedAsync(Task<bool> read) => Counted(await read.ConfigureAwait(false));
 
     private async ValueTask<bool> NextResultAsyncCore(bool async, CancellationToken cancellationToken)
     {
         if (_exhausted)
             return false;
-        if (_singleResult)
+        if ((_emulated & (CommandBehavior.SingleResult | CommandBehavior.SingleRow)) != 0)
         {
-            _exhausted = true;   // the rest (and the capture) is read at close
+            _exhausted = true;   // the rest is read at close
             return false;
         }
 
-        var more = async ? await _inner.NextResultAsync(cancellationToken).ConfigureAwait(false) : _inner.NextResult();
-        if (!more || IsOnCapture)
-            _exhausted = true;
-        return !_exhausted;
+        return async ? await _inner.NextResultAsync(cancellationToken).ConfigureAwait(false) : _inner.NextResult();
     }
 
     private async ValueTask CloseAsyncCore(bool async)
@@ -231,32 +236,27 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         _closed = true;
         try
         {
-            if (_capture)
-                await ReadCaptureAsync(async).ConfigureAwait(false);
+            if (async)
+            {
+                await _inner.DisposeAsync().ConfigureAwait(false);
+                if (_owned is not null)
+                    await _owned.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                _inner.Dispose();
+                _owned?.Dispose();
+            }
         }
         finally
         {
-            try
-            {
-                if (async)
-                {
-                    await _inner.DisposeAsync().ConfigureAwait(false);
-                    if (_owned is not null)
-                        await _owned.DisposeAsync().ConfigureAwait(false);
-                }
-                else
-                {
-                    _inner.Dispose();
-                    _owned?.Dispose();
-                }
-            }
-            finally
-            {
+            if (_owned is not null)
+                _statement?.Running(null);
+            else
                 _statement?.Release(_connection, _node, _bound);
-                _statement = null;
-                _bound = null;
-                _node.CommandEnded();
-            }
+            _statement = null;
+            _bound = null;
+            _node.CommandEnded();
         }
 
         if (_closeConnection)
@@ -265,30 +265,6 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
                 await _connection.CloseAsync().ConfigureAwait(false);
             else
                 _connection.Close();
-        }
-    }
-
-    /// <summary>Skips what the caller left unread up to the capture, and hands its GTID to the session.</summary>
-    private async ValueTask ReadCaptureAsync(bool async)
-    {
-        try
-        {
-            while (!IsOnCapture)
-            {
-                if (!(async ? await _inner.NextResultAsync().ConfigureAwait(false) : _inner.NextResult()))
-                    break;
-            }
-
-            if (IsOnCapture && (async ? await _inner.ReadAsync().ConfigureAwait(false) : _inner.Read()))
-            {
-                _captureSeen = true;
-                _connection.OnCaptured(_inner.IsDBNull(0) ? null : _inner.GetString(0));
-            }
-        }
-        finally
-        {
-            if (!_captureSeen)
-                _connection.OnCaptureMissing();   // a statement failed part-way: the write may still have committed
         }
     }
 }

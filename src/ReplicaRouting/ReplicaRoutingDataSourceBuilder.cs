@@ -109,9 +109,14 @@ public sealed class ReplicaRoutingDataSourceBuilder
     private RoutingNode CreateNode(int index, RouteTarget role, string connectionString, string name, TimeSpan breakDuration)
     {
         var parsed = ParseConnectionString(connectionString, $"The {name} connection string", role == RouteTarget.Primary ? "primary" : "replica");
+        var autoEnlist = parsed.AutoEnlist;
+        parsed.AutoEnlist = false;   // enlisting follows the routed connection, not each physical one (RoutingNode.EnlistsInAmbientTransactions)
         var loggerFactory = _loggerFactory;
         MySqlDataSource CreatePool() => new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(loggerFactory).Build();
-        return new RoutingNode(index, role, CreatePool(), $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration, CreatePool);
+        return new RoutingNode(index, role, CreatePool(), $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration, CreatePool)
+        {
+            EnlistsInAmbientTransactions = autoEnlist,
+        };
     }
 
     /// <summary>

@@ -21,9 +21,6 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
 
     internal MySqlTransaction Inner { get; }
 
-    /// <summary>Set when a statement that may write ran inside: its GTID is captured at commit.</summary>
-    internal bool Wrote { get; set; }
-
     /// <summary>Gets the connection, or <see langword="null"/> once the transaction has completed.</summary>
     public new ReplicaRoutingConnection? Connection => _connection;
 
@@ -108,14 +105,12 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
 
     private async ValueTask CommitAsyncCore(bool async, CancellationToken cancellationToken)
     {
-        var committed = false;
         try
         {
             if (async)
                 await Inner.CommitAsync(cancellationToken).ConfigureAwait(false);
             else
                 Inner.Commit();
-            committed = true;
         }
         catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex))
         {
@@ -127,9 +122,7 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
         }
         finally
         {
-            if (_connection is { } connection)
-                await connection.OnCommitFinishedAsync(this, committed, async).ConfigureAwait(false);
-            Complete();
+            Complete();   // the writes' GTID is read later, on the same primary session (ReplicaRoutingConnection.OnPrimaryWrite)
         }
     }
 

@@ -50,4 +50,10 @@ public enum RoutingReason
 
     /// <summary>The read allowed bounded staleness, but no replica was measured to be that fresh, so it ran on the primary.</summary>
     NoReplicaFreshEnough,
+
+    /// <summary>
+    /// The statement reports on the previous one (<c>ROW_COUNT()</c>, <c>FOUND_ROWS()</c>, <c>SHOW WARNINGS</c>, <c>GET DIAGNOSTICS</c> …),
+    /// so it ran on the node that ran the previous statement.
+    /// </summary>
+    PreviousStatement,
 }

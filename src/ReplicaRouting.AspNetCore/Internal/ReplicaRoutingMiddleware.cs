@@ -13,11 +13,11 @@ namespace ReplicaRouting.AspNetCore.Internal;
 /// </summary>
 internal sealed class ReplicaRoutingMiddleware
 {
-    private static readonly Func<object, Task> s_onStarting = static state =>
+    private static readonly Func<object, Task> s_onStarting = static async state =>
     {
         var (self, context, session, restored) = ((ReplicaRoutingMiddleware, HttpContext, RoutingSession, ConsistencyToken?))state;
+        await session.CaptureUncapturedWritesAsync(async: true).ConfigureAwait(false);   // a connection that wrote may still be open
         self.WriteToken(context, session, restored);
-        return Task.CompletedTask;
     };
 
     private readonly RequestDelegate _next;

@@ -11,9 +11,6 @@ internal enum CausalAction : byte
     /// <summary>Nothing: the statement runs as written.</summary>
     None,
 
-    /// <summary>A write on the primary: append the GTID capture.</summary>
-    Capture,
-
     /// <summary>A causal read on a replica not known to have the position: prepend the wait.</summary>
     Wait,
 }
@@ -53,22 +50,25 @@ internal interface IRoutedStatement
     /// <summary>Runs the bound statement as written: MySqlConnector's own ExecuteScalar.</summary>
     ValueTask<object?> ExecuteScalarAsWrittenAsync(MySqlCommand? bound, bool async, CancellationToken cancellationToken);
 
-    /// <summary>Adds the statement's commands (text, type and parameters) to a batch that carries a wait or a capture.</summary>
+    /// <summary>Adds the statement's commands (text, type and parameters) to a batch that carries a wait.</summary>
     void AddTo(MySqlBatchCommandCollection commands);
 
     /// <summary>The statement's timeout in seconds (0 = none).</summary>
     int Timeout { get; }
 
     ReplicaRoutingTransaction? Transaction { get; }
+
+    /// <summary>The batch now running the statement with its wait (null once it is done): what <c>Cancel()</c> must reach.</summary>
+    void Running(MySqlBatch? batch);
 }
 
 /// <summary>
-/// Runs a routed statement: as written, or as ONE batch with the GTID wait in front or the capture behind it.
+/// Runs a routed statement: as written, or as ONE batch with the GTID wait in front of it.
 /// A wait that times out discards the replica's answer and runs the statement on the primary instead.
 /// </summary>
 internal static class RoutedExecution
 {
-    // The reader behaviours that would cut off the hidden result sets: emulated by the wrapper instead.
+    // The reader behaviours that would stop at the wait's hidden result set: emulated by the wrapper instead.
     private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
 
     /// <summary>Runs a reader; typed as <see cref="System.Data.Common.DbDataReader"/> so <c>ExecuteDbDataReaderAsync</c> needs no async layer of its own.</summary>
@@ -83,8 +83,8 @@ internal static class RoutedExecution
 
     /// <summary>
     /// Routes the statement, then runs it: the one body behind every Execute* of commands and batches. A statement with
-    /// nothing riding along runs as MySqlConnector would run it (no reader of ours in between); one with a wait or a capture
-    /// runs as one batch, read through our reader. A replica read that fails before returning anything runs on the next
+    /// nothing riding along runs as MySqlConnector would run it (no reader of ours in between); one with a wait runs as one
+    /// batch, read through our reader. A replica read that fails before returning anything runs on the next
     /// replica, then the primary; a wait that times out reruns on the primary; a failure on the primary is never retried.
     /// </summary>
     // Pooled: the state machine of the one async layer every command adds is reused instead of allocated per command.
@@ -172,7 +172,7 @@ internal static class RoutedExecution
                 return await execution.AsWrittenAsync(statement, bound, async, cancellationToken).ConfigureAwait(false);
             var plain = await statement.ExecuteReaderAsWrittenAsync(bound, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
             handedToReader = true;
-            var reader = new ReplicaRoutingDataReader(plain, node, connection, closeConnection: (execution.Behavior & CommandBehavior.CloseConnection) != 0, capture: false, singleResult: false);
+            var reader = new ReplicaRoutingDataReader(plain, node, connection, closeConnection: (execution.Behavior & CommandBehavior.CloseConnection) != 0, emulated: CommandBehavior.Default);
             reader.ReleaseOnClose(statement, bound);
             return await execution.FromReaderAsync(reader, async, cancellationToken).ConfigureAwait(false);
         }
@@ -187,10 +187,10 @@ internal static class RoutedExecution
     }
 
     /// <summary>
-    /// Runs the statement with its wait or capture as ONE batch, read through our reader; null when the wait timed out
-    /// (the caller reruns the statement on the primary).
+    /// Runs the statement with its wait as ONE batch, read through our reader; null when the wait timed out (the caller
+    /// reruns the statement on the primary).
     /// </summary>
-    // Pooled like RunAsync: a command whose wait or capture rides along allocates no state machine of ours either.
+    // Pooled like RunAsync: a command whose wait rides along allocates no state machine of ours either.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ReplicaRoutingDataReader?> ExecuteBatchAsync(
         ReplicaRoutingConnection connection, IRoutedStatement statement, Route route, CommandBehavior behavior, bool async, CancellationToken cancellationToken)
@@ -204,36 +204,29 @@ internal static class RoutedExecution
         {
             var dialect = connection.Dialect;
             batch = new MySqlBatch(route.Connection) { Transaction = statement.Transaction?.Inner, Timeout = statement.Timeout };
-            if (route.Action == CausalAction.Wait)
-            {
-                var wait = new MySqlBatchCommand(dialect.WaitSql);
-                wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
-                wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeoutSeconds);
-                batch.BatchCommands.Add(wait);
-                node.CausalWaitSent();
-                if (batch.Timeout > 0)
-                    batch.Timeout += (int)Math.Ceiling(connection.CausalReadTimeout.TotalSeconds);   // the wait must not eat the query's own time
-            }
-
+            var wait = new MySqlBatchCommand(dialect.WaitSql);
+            wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
+            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeoutSeconds);
+            batch.BatchCommands.Add(wait);
+            node.CausalWaitSent();
+            if (batch.Timeout > 0)
+                batch.Timeout += (int)Math.Ceiling(connection.CausalReadTimeout.TotalSeconds);   // the wait must not eat the query's own time
             statement.AddTo(batch.BatchCommands);
-            if (route.Action == CausalAction.Capture)
-                batch.BatchCommands.Add(new MySqlBatchCommand(dialect.CaptureSql));
 
             var innerBehavior = behavior & ~Emulated;
             var sentAt = Stopwatch.GetTimestamp();
-            using var waitActivity = route.Action == CausalAction.Wait ? Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!) : null;
+            using var waitActivity = Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!);
+            statement.Running(batch);   // Cancel() reaches the batch
             var reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
 
-            var reached = route.Action != CausalAction.Wait || await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
-            if (route.Action == CausalAction.Wait)
-            {
-                Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt));
-                waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
-            }
+            var reached = await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
+            Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt));
+            waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
 
             if (!reached)
             {
                 // Timed out (or the replica is broken): the query already ran there, but its answer may be stale.
+                statement.Running(null);
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
                 batch = null;
                 node.CommandEnded();
@@ -241,19 +234,15 @@ internal static class RoutedExecution
                 return null;
             }
 
-            if (route.Action == CausalAction.Wait)
-                node.ObserveAppliedPosition(route.WaitFor!);
-
-            var singleResult = (behavior & CommandBehavior.SingleResult) != 0;
-            var wrapped = new ReplicaRoutingDataReader(reader, node, connection, closeConnection, capture: route.Action == CausalAction.Capture, singleResult);
-            wrapped.DisposeOnClose(batch);
+            node.ObserveAppliedPosition(route.WaitFor!);
+            var wrapped = new ReplicaRoutingDataReader(reader, node, connection, closeConnection, behavior & (CommandBehavior.SingleResult | CommandBehavior.SingleRow));
+            wrapped.DisposeOnClose(statement, batch);
             batch = null;
             return wrapped;
         }
         catch
         {
-            if (route.Action == CausalAction.Capture)
-                connection.OnCaptureMissing();   // the write may have committed: be conservative
+            statement.Running(null);
             if (batch is not null)
                 await DisposeAsync(null, batch, async).ConfigureAwait(false);
             if (started)
@@ -352,8 +341,19 @@ internal readonly struct ScalarExecution : IExecution<object?>
     {
         await using (reader.ConfigureAwait(false))
         {
-            var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
-            var value = hasRow && reader.FieldCount > 0 ? reader.GetValue(0) : null;
+            // As MySqlConnector's ExecuteScalar: the first row's first value, then every result set is read, so that an error
+            // raised after the first row (a subquery returning two rows, a killed query) surfaces instead of being dropped.
+            object? value = null;
+            var first = true;
+            do
+            {
+                var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+                if (first && hasRow)
+                    value = reader.GetValue(0);
+                first = false;
+            }
+            while (async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult());
+
             if (async)
                 await reader.CloseAsync().ConfigureAwait(false);
             else

@@ -19,7 +19,8 @@ internal readonly record struct RoutingFacts(
     RoutingHint Hint,
     ConnectionPin Pin,
     ReadConsistency Consistency,
-    SessionRequirement Session = SessionRequirement.None);
+    SessionRequirement Session = SessionRequirement.None,
+    bool PreviousOnReplica = false);
 
 /// <summary>The pure routing decision: facts in, target and reason out. Selecting the replica is a separate step.</summary>
 internal static class Router
@@ -32,6 +33,10 @@ internal static class Router
 
         // Inside a read-only transaction every statement must run where the transaction is.
         { Pin: ConnectionPin.ReadOnlyTransaction } => (RouteTarget.Replica, RoutingReason.ReadOnlyTransaction),
+
+        // ROW_COUNT(), FOUND_ROWS(), SHOW WARNINGS … report on the previous statement: they run where it ran (a write wins).
+        { Statement: { Effects: var e, Kind: < StatementKind.Write } } when (e & SessionEffects.ReadsPreviousStatement) != 0
+            => (facts.PreviousOnReplica ? RouteTarget.Replica : RouteTarget.Primary, RoutingReason.PreviousStatement),
 
         // A statement that creates primary-side state goes there (and the connection pins after it).
         { Statement.Effects: var e } when (e & SessionEffects.PinsToPrimary) != 0 => (RouteTarget.Primary, PinReason(facts.Statement.Kind)),
@@ -52,8 +57,12 @@ internal static class Router
         _ => (RouteTarget.Primary, PrimaryReason(facts.Statement.Kind)),
     };
 
-    private static RoutingReason PinReason(StatementKind kind) =>
-        kind == StatementKind.TransactionControl ? RoutingReason.Transaction : RoutingReason.SessionState;
+    private static RoutingReason PinReason(StatementKind kind) => kind switch
+    {
+        StatementKind.TransactionControl => RoutingReason.Transaction,
+        StatementKind.Write => RoutingReason.Write,   // a write that also leaves state behind (CALL, SET …; INSERT) is still a write
+        _ => RoutingReason.SessionState,
+    };
 
     private static RoutingReason PrimaryReason(StatementKind kind) => kind switch
     {

@@ -51,6 +51,13 @@ internal sealed class RoutingNode : IDisposable
             .Build();
     }
 
+    /// <summary>
+    /// The node's connection string asks to join an ambient <see cref="System.Transactions.TransactionScope"/> (MySqlConnector's
+    /// <c>AutoEnlist</c>, on by default). The node's own pool never enlists by itself: a routed connection enlists the
+    /// primary's connection when it is opened inside a scope, as MySqlConnector would enlist the one connection it has.
+    /// </summary>
+    public bool EnlistsInAmbientTransactions { get; init; }
+
     /// <summary>Position in the data source's node array: 0 is the configured primary, replicas follow.</summary>
     public int Index { get; }
 

@@ -43,6 +43,12 @@ internal enum SessionEffects : byte
 
     /// <summary>Ends the current transaction (COMMIT, ROLLBACK).</summary>
     EndsTransaction = 4,
+
+    /// <summary>
+    /// Reports on the connection's previous statement (<c>ROW_COUNT()</c>, <c>FOUND_ROWS()</c>, <c>SHOW WARNINGS</c>,
+    /// <c>GET DIAGNOSTICS</c> …): runs on the physical connection that ran that statement, wherever it was.
+    /// </summary>
+    ReadsPreviousStatement = 8,
 }
 
 /// <summary>A routing hint written in the SQL as a comment: <c>-- ReplicaRouting:ReadFromPrimary</c> or <c>/* ReplicaRouting:ReadFromPrimary */</c>.</summary>
@@ -72,6 +78,12 @@ internal readonly record struct SqlClassification(StatementKind Kind, SessionEff
 
     /// <summary>The largest staleness bound an AllowStale hint may carry: 1 hour.</summary>
     public const int AllowStaleMaxMs = 3_600_000;
+
+    /// <summary>
+    /// A stored routine call (<c>CALL</c>, <see cref="System.Data.CommandType.StoredProcedure"/>): it may write, and it may leave
+    /// session state behind (user variables, temporary tables), so it runs on the primary and pins the connection there.
+    /// </summary>
+    public static SqlClassification Routine => new(StatementKind.Write, SessionEffects.PinsToPrimary, SqlHint.None);
 
     /// <summary>True when the text may run on a replica as far as its own content goes.</summary>
     public bool IsReplicaEligible => Kind == StatementKind.Read;

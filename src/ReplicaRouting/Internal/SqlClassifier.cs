@@ -160,10 +160,15 @@ internal static class SqlClassifier
                     verdict = verdict.Raise(StatementKind.SessionState, SessionEffects.PinsToPrimary);
                     break;
                 case TokenKind.SystemVariable:
-                    if (token.Keyword != Keyword.None)   // the lexer only names connection-bound variables
+                    if (ReadsPreviousStatement(token.Keyword))   // @@warning_count, @@error_count
+                        verdict = verdict.Raise(StatementKind.Read, SessionEffects.ReadsPreviousStatement);
+                    else if (token.Keyword != Keyword.None)   // the lexer only names connection-bound variables
                         verdict = verdict.Raise(StatementKind.SideEffectFunction);
                     else if (token.Length == 0)   // @@`name` or a bare @@: not understood
                         verdict = verdict.Raise(StatementKind.Unknown);
+                    break;
+                case TokenKind.OpenParen when previous.Kind == TokenKind.Word && ReadsPreviousStatement(previous.Keyword):   // ROW_COUNT(), FOUND_ROWS()
+                    verdict = verdict.Raise(StatementKind.Read, SessionEffects.ReadsPreviousStatement);
                     break;
                 case TokenKind.OpenParen when previous.Kind == TokenKind.Word && IsSideEffectFunction(previous.Keyword):
                     verdict = verdict.Raise(
@@ -177,7 +182,6 @@ internal static class SqlClassifier
                         Keyword.In when previous.Keyword == Keyword.Lock => verdict.Raise(StatementKind.LockingRead),   // LOCK IN SHARE MODE
                         Keyword.For when previous.Keyword == Keyword.Value && beforePrevious.Keyword is Keyword.Next or Keyword.Previous
                             => verdict.Raise(StatementKind.SideEffectFunction),   // NEXT VALUE FOR seq, PREVIOUS VALUE FOR seq
-                        Keyword.SqlCalcFoundRows => verdict.Raise(StatementKind.SideEffectFunction),   // its count is read later by FOUND_ROWS()
                         _ => verdict,
                     };
                     break;
@@ -240,10 +244,13 @@ internal static class SqlClassifier
 
             Keyword.Lock or Keyword.Unlock or Keyword.Use or Keyword.Prepare or Keyword.Execute or Keyword.Deallocate
                 or Keyword.Handler => Verdict.SessionState,
+            Keyword.Get => ClassifyGet(ref lexer),
             Keyword.Create => ClassifyCreate(ref lexer),
             Keyword.Drop => lexer.Next().Keyword is Keyword.Temporary or Keyword.Prepare ? Verdict.SessionState : Verdict.Write,
 
-            Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Replace or Keyword.Load or Keyword.Call
+            // A routine may assign user variables or create temporary tables: the session's state then lives on the primary.
+            Keyword.Call => Verdict.Routine,
+            Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Replace or Keyword.Load
                 or Keyword.Alter or Keyword.Rename or Keyword.Truncate or Keyword.Grant or Keyword.Revoke
                 or Keyword.Analyze or Keyword.Optimize or Keyword.Repair or Keyword.Check or Keyword.Flush
                 or Keyword.Reset or Keyword.Purge or Keyword.Kill or Keyword.Install or Keyword.Uninstall
@@ -285,15 +292,29 @@ internal static class SqlClassifier
         }
     }
 
+    /// <summary>
+    /// GET [CURRENT | STACKED] DIAGNOSTICS: reports on the previous statement, so it runs where that ran; it assigns user
+    /// variables, which pins the connection when that was the primary.
+    /// </summary>
+    private static Verdict ClassifyGet(ref Lexer lexer)
+    {
+        var token = lexer.Next();
+        if (token.Kind == TokenKind.Word && token.Keyword != Keyword.Diagnostics)
+            token = lexer.Next();   // CURRENT or STACKED (the server rejects anything else)
+        return token.Keyword == Keyword.Diagnostics
+            ? new Verdict(StatementKind.SessionState, SessionEffects.ReadsPreviousStatement | SessionEffects.PinsToPrimary)
+            : Verdict.Unknown;
+    }
+
     private static Verdict ClassifyShow(ref Lexer lexer)
     {
         var token = lexer.Next();
         if (token.IsEndOfStatement)
             return Verdict.Unknown;
 
-        // These report on the previous statement of the same connection, wherever that ran.
+        // These report on the previous statement of the same connection: they run where that ran.
         return token.Keyword is Keyword.Warnings or Keyword.Errors or Keyword.Count or Keyword.Profile or Keyword.Profiles
-            ? new Verdict(StatementKind.SideEffectFunction)
+            ? new Verdict(StatementKind.Read, SessionEffects.ReadsPreviousStatement)
             : new Verdict(StatementKind.Read);
     }
 
@@ -555,9 +576,13 @@ internal static class SqlClassifier
 
     private static bool IsName(Token token) => token.Kind is TokenKind.Word or TokenKind.Identifier;
 
-    private static bool IsStatementKeyword(Keyword keyword) => keyword is > Keyword.None and <= Keyword.Shutdown;
+    private static bool IsStatementKeyword(Keyword keyword) => keyword is > Keyword.None and <= Keyword.Get;
 
     private static bool IsSideEffectFunction(Keyword keyword) => keyword is >= Keyword.LastInsertId and <= Keyword.WaitUntilSqlThreadAfterGtids;
+
+    /// <summary>Functions and variables that report on the connection's previous statement (its affected or found rows, its diagnostics).</summary>
+    private static bool ReadsPreviousStatement(Keyword keyword) =>
+        keyword is Keyword.FoundRows or Keyword.RowCount or Keyword.WarningCount or Keyword.ErrorCount;
 
     private static bool IsConnectionBoundVariable(Keyword keyword) =>
         keyword is Keyword.LastInsertId or (>= Keyword.Identity and <= Keyword.PseudoThreadId);
@@ -598,17 +623,17 @@ internal static class SqlClassifier
         ("ANALYZE", Keyword.Analyze), ("OPTIMIZE", Keyword.Optimize), ("REPAIR", Keyword.Repair), ("CHECK", Keyword.Check),
         ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
         ("INSTALL", Keyword.Install), ("UNINSTALL", Keyword.Uninstall), ("CHANGE", Keyword.Change), ("STOP", Keyword.Stop),
-        ("SHUTDOWN", Keyword.Shutdown),
+        ("SHUTDOWN", Keyword.Shutdown), ("GET", Keyword.Get),
 
         ("AND", Keyword.And), ("CHAIN", Keyword.Chain), ("CONSISTENT", Keyword.Consistent), ("COUNT", Keyword.Count),
-        ("DUMPFILE", Keyword.Dumpfile), ("ERRORS", Keyword.Errors), ("EXTENDED", Keyword.Extended), ("FOR", Keyword.For),
+        ("DIAGNOSTICS", Keyword.Diagnostics), ("DUMPFILE", Keyword.Dumpfile), ("ERRORS", Keyword.Errors), ("EXTENDED", Keyword.Extended), ("FOR", Keyword.For),
         ("FORMAT", Keyword.Format), ("GLOBAL", Keyword.Global), ("GROUP_REPLICATION", Keyword.GroupReplication),
         ("IN", Keyword.In), ("INTO", Keyword.Into), ("LOCAL", Keyword.Local), ("NEXT", Keyword.Next), ("NO", Keyword.No),
         ("ONLY", Keyword.Only), ("OR", Keyword.Or), ("OUTFILE", Keyword.Outfile), ("PARTITIONS", Keyword.Partitions),
         ("PERSIST", Keyword.Persist), ("PERSIST_ONLY", Keyword.PersistOnly), ("PREVIOUS", Keyword.Previous),
         ("PROFILE", Keyword.Profile), ("PROFILES", Keyword.Profiles), ("READ", Keyword.Read), ("REPLICA", Keyword.Replica),
         ("SESSION", Keyword.Session), ("SHARE", Keyword.Share), ("SLAVE", Keyword.Slave), ("SNAPSHOT", Keyword.Snapshot),
-        ("SQL_CALC_FOUND_ROWS", Keyword.SqlCalcFoundRows), ("STATEMENT", Keyword.Statement),
+        ("STATEMENT", Keyword.Statement),
         ("TEMPORARY", Keyword.Temporary), ("TO", Keyword.To), ("TRANSACTION", Keyword.Transaction),
         ("VALUE", Keyword.Value), ("WARNINGS", Keyword.Warnings), ("WORK", Keyword.Work), ("WRITE", Keyword.Write),
 
@@ -630,10 +655,10 @@ internal static class SqlClassifier
 
     /// <summary>
     /// A word <see cref="ScanStatement"/> reacts to: one word of each keyword pair (FOR UPDATE, FOR SHARE, LOCK IN,
-    /// NEXT/PREVIOUS VALUE FOR), SQL_CALC_FOUND_ROWS, every side-effect function, and in a query INTO.
+    /// NEXT/PREVIOUS VALUE FOR), every side-effect function, and in a query INTO.
     /// </summary>
     private static bool IsRiskyWord(Keyword keyword, bool query) =>
-        keyword is Keyword.Update or Keyword.Share or Keyword.Lock or Keyword.Next or Keyword.Previous or Keyword.SqlCalcFoundRows
+        keyword is Keyword.Update or Keyword.Share or Keyword.Lock or Keyword.Next or Keyword.Previous
         || IsSideEffectFunction(keyword)
         || (query && keyword == Keyword.Into);
 
@@ -654,7 +679,7 @@ internal static class SqlClassifier
                 fragments.Add(text);
         }
 
-        // A fragment that contains another one (GET_LOCK, NEXTVAL, SQL_CALC_FOUND_ROWS) finds nothing the other does
+        // A fragment that contains another one (GET_LOCK, NEXTVAL) finds nothing the other does
         // not: fewer values keep the search fast.
         fragments.RemoveAll(word => fragments.Exists(other => other.Length < word.Length && word.Contains(other, StringComparison.Ordinal)));
         return SearchValues.Create([.. fragments], StringComparison.OrdinalIgnoreCase);
@@ -673,12 +698,12 @@ internal static class SqlClassifier
         Select, With, Table, Values, Show, Describe, Desc, Explain, Do, Set, Begin, Start, Commit, Rollback, Savepoint,
         Release, Xa, Lock, Unlock, Use, Prepare, Execute, Deallocate, Handler, Create, Drop, Insert, Update, Delete,
         Replace, Load, Call, Alter, Rename, Truncate, Grant, Revoke, Analyze, Optimize, Repair, Check, Flush, Reset,
-        Purge, Kill, Install, Uninstall, Change, Stop, Shutdown,
+        Purge, Kill, Install, Uninstall, Change, Stop, Shutdown, Get,
 
         // Other keywords.
-        And, Chain, Consistent, Count, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
+        And, Chain, Consistent, Count, Diagnostics, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
         Local, Next, No, Only, Or, Outfile, Partitions, Persist, PersistOnly, Previous, Profile, Profiles, Read,
-        Replica, Session, Share, Slave, Snapshot, SqlCalcFoundRows, Statement, Temporary, To, Transaction, Value,
+        Replica, Session, Share, Slave, Snapshot, Statement, Temporary, To, Transaction, Value,
         Warnings, Work, Write,
 
         // Functions with side effects or connection-bound results (IsSideEffectFunction).
@@ -790,6 +815,7 @@ internal static class SqlClassifier
         public static Verdict Unknown => new(StatementKind.Unknown);
         public static Verdict Write => new(StatementKind.Write);
         public static Verdict SessionState => new(StatementKind.SessionState, SessionEffects.PinsToPrimary);
+        public static Verdict Routine => new(SqlClassification.Routine.Kind, SqlClassification.Routine.Effects);
         public static Verdict Query => new(StatementKind.Read, isQuery: true);
 
         public StatementKind Kind { get; } = kind;

@@ -15,6 +15,7 @@ public sealed class RoutingSession : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly bool _ambient;
     private readonly ServerFlavor? _restoredFlavor;   // lets a restored token travel on before any command ran
+    private readonly List<ReplicaRoutingConnection> _uncaptured = [];   // open connections that wrote for this session and owe its position
     private State _state;
     private bool _disposed;
 
@@ -47,20 +48,30 @@ public sealed class RoutingSession : IDisposable
     /// Gets the portable form of this session, to restore it in the next request, another service or a job; or
     /// <see langword="null"/> when the session wrote nothing (there is nothing to carry).
     /// </summary>
+    /// <remarks>
+    /// A connection reads the GTID of its writes when it closes. If one that wrote for this session is still open, reading
+    /// the token reads it first, on that connection's primary session (one round trip).
+    /// </remarks>
     public ConsistencyToken? Token
     {
         get
         {
+            if (Volatile.Read(ref _state).UncapturedWrites > 0)
+                CaptureUncapturedWritesAsync(async: false).AsTask().GetAwaiter().GetResult();
             var state = Volatile.Read(ref _state);
             if (state.LastWriteAt is not { } lastWrite)
                 return null;
+
+            // A write whose position is unknown (its GTID could not be read): the token can only say "wrote at this time",
+            // which sends the next unit of work's reads to the primary for a window.
+            var complete = state.UncapturedWrites == 0 && !state.UnknownWrite;
             var empty = DataSource.EmptyPosition ?? _restoredFlavor switch
             {
                 ServerFlavor.MySql => MySqlGtidSet.Empty,
                 ServerFlavor.MariaDb => MariaDbGtidPosition.Empty,
                 _ => null,
             };
-            var position = state.Position ?? empty;
+            var position = complete ? state.Position ?? empty : empty;
             if (position is null || empty is null)
                 return null;
 
@@ -90,16 +101,56 @@ public sealed class RoutingSession : IDisposable
 
     internal State Snapshot => Volatile.Read(ref _state);
 
-    /// <summary>Merges a write's captured position (atomic: concurrent commands of one session may all write).</summary>
-    internal void RecordWrite(GtidPosition? captured)
+    /// <summary>A write whose position is unknown (it failed part-way, or GTIDs are off): reads go to the primary for a window.</summary>
+    internal void RecordWrite(GtidPosition? captured) => RecordWrite(captured, unknown: captured is null, uncapturedChange: 0);
+
+    /// <summary>
+    /// <paramref name="owner"/> ran a write on the primary and will read its position later (when a read needs it, when the
+    /// token is read, or when it closes); until then this session's reads go to the primary.
+    /// </summary>
+    internal void BeginUncapturedWrite(ReplicaRoutingConnection owner)
+    {
+        lock (_uncaptured)
+            _uncaptured.Add(owner);
+        RecordWrite(null, unknown: false, uncapturedChange: 1);
+    }
+
+    /// <summary>
+    /// The position of <paramref name="owner"/>'s writes was read (<paramref name="captured"/>; null when they generated none),
+    /// or could not be (<paramref name="unknown"/>).
+    /// </summary>
+    internal void EndUncapturedWrite(ReplicaRoutingConnection owner, GtidPosition? captured, bool unknown)
+    {
+        lock (_uncaptured)
+            _uncaptured.Remove(owner);
+        RecordWrite(captured, unknown, uncapturedChange: -1);
+    }
+
+    /// <summary>Has every open connection that wrote for this session read the position of its writes.</summary>
+    internal async ValueTask CaptureUncapturedWritesAsync(bool async)
+    {
+        ReplicaRoutingConnection[] owners;
+        lock (_uncaptured)
+            owners = [.. _uncaptured];
+        foreach (var owner in owners)
+            await owner.CaptureUncapturedWritesAsync(async, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Merges a write's outcome (atomic: concurrent commands of one session may all write).</summary>
+    private void RecordWrite(GtidPosition? captured, bool unknown, int uncapturedChange)
     {
         var now = _timeProvider.GetUtcNow();
         while (true)
         {
             var current = Volatile.Read(ref _state);
-            var next = captured is null
-                ? current with { LastWriteAt = now, UnknownWrite = true }
-                : current with { LastWriteAt = now, Position = current.Position is null ? captured : current.Position.Merge(captured), PositionVerified = current.PositionVerified || current.Position is null };
+            var next = current with
+            {
+                LastWriteAt = now,
+                Position = captured is null ? current.Position : current.Position is null ? captured : current.Position.Merge(captured),
+                PositionVerified = captured is null ? current.PositionVerified : current.PositionVerified || current.Position is null,
+                UnknownWrite = current.UnknownWrite || unknown,
+                UncapturedWrites = current.UncapturedWrites + uncapturedChange,
+            };
             if (Interlocked.CompareExchange(ref _state, next, current) == current)
                 return;
         }
@@ -127,7 +178,8 @@ public sealed class RoutingSession : IDisposable
     /// <param name="LastWriteAt">Time of the last write (or of the restored token).</param>
     /// <param name="PositionVerified">True when the position came from this process's own captures or was checked on the primary.</param>
     /// <param name="UnknownWrite">A write happened whose position is unknown: read from the primary for a window.</param>
-    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite)
+    /// <param name="UncapturedWrites">Open connections that wrote and have not read their position yet: read from the primary.</param>
+    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite, int UncapturedWrites = 0)
     {
         public static readonly State Empty = new(null, null, false, false);
     }

@@ -176,8 +176,8 @@ public sealed class RoutingSessionTests : IDisposable
         using var session = dataSource.BeginSession();
         using var connection = dataSource.OpenConnection();
 
-        connection.OnCaptured("");
-        connection.OnCaptured(null);
+        Capture(connection, session, "");
+        Capture(connection, session, null);
 
         Assert.True(session.Snapshot.UnknownWrite);
         Assert.Null(session.Position);
@@ -189,10 +189,47 @@ public sealed class RoutingSessionTests : IDisposable
     {
         using var session = _dataSource.BeginSession();
         using var connection = _dataSource.OpenConnection();
-        connection.OnCaptured("0-1-9");
-        connection.OnCaptured("");
+        Capture(connection, session, "0-1-9");
+        Capture(connection, session, "");
         Assert.False(session.Snapshot.UnknownWrite);
         Assert.Equal(MariaDbGtidPosition.Parse("0-1-9"), session.Position);
+        Assert.Equal(0, session.Snapshot.UncapturedWrites);
+    }
+
+    [Fact]
+    public void Reading_the_token_first_reads_the_position_a_connection_still_owes()
+    {
+        using var session = _dataSource.BeginSession();
+        using var connection = _dataSource.OpenConnection();
+        Capture(connection, session, "0-1-9");
+
+        connection.OnPrimaryWrite(session, _dataSource.Configuration.Primary);
+        Assert.Equal(1, session.Snapshot.UncapturedWrites);
+
+        // The connection has no physical connection here, so the read fails: the write counts as unknown and the token says
+        // only when the session wrote (the next unit of work reads the primary for a window), never a position without it.
+        var token = session.Token!;
+        Assert.True(token.Position.IsEmpty);
+        Assert.Equal(0, session.Snapshot.UncapturedWrites);
+        Assert.True(session.Snapshot.UnknownWrite);
+    }
+
+    [Fact]
+    public void A_position_that_could_not_be_read_is_an_unknown_write()
+    {
+        using var session = _dataSource.BeginSession();
+        using var connection = _dataSource.OpenConnection();
+        session.BeginUncapturedWrite(connection);
+        connection.OnCaptured(session, read: false, null);
+        Assert.True(session.Snapshot.UnknownWrite);
+        Assert.Equal(0, session.Snapshot.UncapturedWrites);
+    }
+
+    /// <summary>What a connection does with the writes it ran: owes their position, then reads it.</summary>
+    private static void Capture(ReplicaRoutingConnection connection, RoutingSession session, string? gtid)
+    {
+        session.BeginUncapturedWrite(connection);
+        connection.OnCaptured(session, read: true, gtid);
     }
 
     private sealed class EventIdCollector(List<int> ids) : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
