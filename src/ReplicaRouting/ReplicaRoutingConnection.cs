@@ -25,6 +25,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private bool _previousOnPrimary;
     private RoutingNode? _uncapturedWriteNode;   // the primary whose session ran writes whose GTID has not been read yet
     private RoutingSession? _uncapturedSession;  // the session those writes belong to
+    private int _openReaders;   // readers of ours not closed yet: like MySqlConnector, nothing else may run meanwhile
+    private int _openings;      // how many times this connection was opened: a reader closed after its connection was closed counts for nothing
     private System.Transactions.Transaction? _enlisted;   // the ambient transaction the primary's connection joined
     private RoutingSession? _enlistedSession;              // the session told when that transaction commits
     private RoutingNode? _pinnedPrimary;   // where primary-pinned state lives (the primary at the time it was created)
@@ -123,7 +125,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// <param name="databaseName">The database to use.</param>
     public override void ChangeDatabase(string databaseName)
     {
-        EnsureOpen();
+        EnsureNotBusy();
         var node = _pinnedPrimary ?? Writer();
         var primary = GetOpenPhysicalAsync(node, asPrimary: true, async: false, CancellationToken.None).GetAwaiter().GetResult();
         primary.ChangeDatabase(databaseName);
@@ -231,7 +233,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// </summary>
     internal async ValueTask<Route> RouteAsync(SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        EnsureNotBusy();
         // Sent to the primary by the caller's own hint: the statement may write (SELECT f_write()), so it is tracked like a write.
         var hintedToPrimary = hint == RoutingHint.ReadFromPrimary || statement.Hint == SqlHint.ReadFromPrimary;
         if (hint == RoutingHint.None && AmbientSession() is { ReadsFromPrimary: true })
@@ -675,6 +677,8 @@ public sealed class ReplicaRoutingConnection : DbConnection
 
         Unpin();
         _previousNode = null;
+        _openReaders = 0;
+        _openings++;
         _enlisted = null;
         _enlistedSession = null;
         _state = ConnectionState.Closed;
@@ -898,6 +902,31 @@ public sealed class ReplicaRoutingConnection : DbConnection
     {
         _physical[node.Index]?.Dispose();
         _physical[node.Index] = null;
+    }
+
+    /// <summary>A reader of this connection was opened; give what it returns to <see cref="ReaderClosed"/>.</summary>
+    internal int ReaderOpened()
+    {
+        Interlocked.Increment(ref _openReaders);
+        return _openings;
+    }
+
+    /// <summary>A reader opened while the connection was in its <paramref name="opening"/>-th opening was closed.</summary>
+    internal void ReaderClosed(int opening)
+    {
+        if (opening == _openings)
+            Interlocked.Decrement(ref _openReaders);
+    }
+
+    /// <summary>
+    /// Open, and no reader open: MySqlConnector refuses a second command on a connection while a reader is open, and so does
+    /// a routed connection, wherever the two would run (else whether it works would depend on the replicas' health).
+    /// </summary>
+    private void EnsureNotBusy()
+    {
+        EnsureOpen();
+        if (Volatile.Read(ref _openReaders) > 0)
+            throw new InvalidOperationException("This MySqlConnection is already in use. See https://mysqlconnector.net/conn-reuse");
     }
 
     private void EnsureOpen()

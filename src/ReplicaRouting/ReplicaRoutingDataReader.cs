@@ -22,6 +22,7 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
     private MySqlBatch? _owned;               // the batch that carried a wait, disposed at close
     private IRoutedStatement? _statement;     // with _bound: the statement run as written, and what it gets back at close
     private MySqlCommand? _bound;
+    private readonly int _opening;   // which opening of the connection this reader belongs to
     private bool _rowRead;
     private bool _exhausted;   // no more result sets the caller may see
     private bool _closed;
@@ -33,6 +34,7 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         _connection = connection;
         _closeConnection = closeConnection;
         _emulated = emulated;
+        _opening = connection.ReaderOpened();
     }
 
     /// <inheritdoc />
@@ -257,6 +259,7 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
             _statement = null;
             _bound = null;
             _node.CommandEnded();
+            _connection.ReaderClosed(_opening);
         }
 
         if (_closeConnection)
