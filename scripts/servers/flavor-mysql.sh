@@ -270,7 +270,9 @@ mysql_server_args() {
     # The event scheduler thread (ON by default) makes every shutdown wait ~5-8 s for it: tests
     # that stop primaries would crawl. MariaDB has it OFF by default too.
     --event-scheduler=OFF
-    --innodb-buffer-pool-size=64M --max-connections=300)
+    --innodb-buffer-pool-size=64M --max-connections=300
+    # MySqlBulkCopy/MySqlBulkLoader send LOAD DATA LOCAL INFILE (off by default since MySQL 8; MariaDB has it on).
+    --local-infile=ON)
   # Not persisted: given at every start. super_read_only also stops SUPER users (rr_admin) by accident.
   [[ $n == 1 ]] || SARGS+=(--read-only=ON --super-read-only=ON)
   # Failover set: semi-sync on EVERY node and on both sides, 2 s timeout, wait-no-replica=OFF (see
