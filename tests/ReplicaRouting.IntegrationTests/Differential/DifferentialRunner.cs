@@ -23,6 +23,7 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using MySqlConnector;
 using ReplicaRouting.IntegrationTests.Infrastructure;
 
@@ -146,7 +147,7 @@ public sealed record Script(string Name, IReadOnlyList<string> Setup, IReadOnlyL
     [
         "DROP PROCEDURE IF EXISTS {t}_p",
         "DROP PROCEDURE IF EXISTS {t}_q",
-        "DROP FUNCTION IF EXISTS {t}_f",
+        AsAdmin + "DROP FUNCTION IF EXISTS {t}_f",
         "DROP TABLE IF EXISTS {t}_ai",
         "DROP TABLE IF EXISTS {t}",
     ];
@@ -197,20 +198,27 @@ public sealed class DifferentialRunner(TopologyFixture topology)
         await connection.OpenAsync();
         await DropAsync(connection, prefix);
         foreach (var statement in script.Setup)
-        {
-            // Stored functions that write need SUPER to be created with binary logging on (log_bin_trust_function_creators is
-            // left alone): the admin user creates them, SQL SECURITY INVOKER, so they run with the application user's rights.
-            if (statement.StartsWith(Script.AsAdmin, StringComparison.Ordinal))
-            {
-                await using var admin = await topology.OpenAdminAsync(topology.Config.PrimaryEndpoint);
-                await using var adminCommand = new MySqlCommand(statement[Script.AsAdmin.Length..].Replace("{t}", prefix, StringComparison.Ordinal), admin);
-                await adminCommand.ExecuteNonQueryAsync();
-                continue;
-            }
+            await ExecuteSetupAsync(connection, statement, prefix);
+    }
 
-            await using var command = new MySqlCommand(statement.Replace("{t}", prefix, StringComparison.Ordinal), connection);
-            await command.ExecuteNonQueryAsync();
+    /// <summary>
+    /// Runs one setup or teardown statement. Stored functions that write need SUPER to be created with binary logging on
+    /// (log_bin_trust_function_creators is left alone): the admin user creates them, SQL SECURITY INVOKER, so they run with the
+    /// application user's rights (on a read-only replica they fail like the user would), and drops them (MySQL wants
+    /// SYSTEM_USER to drop an object whose definer has it).
+    /// </summary>
+    private async Task ExecuteSetupAsync(MySqlConnection connection, string statement, string prefix)
+    {
+        if (statement.StartsWith(Script.AsAdmin, StringComparison.Ordinal))
+        {
+            await using var admin = await topology.OpenAdminAsync(topology.Config.PrimaryEndpoint);
+            await using var adminCommand = new MySqlCommand(statement[Script.AsAdmin.Length..].Replace("{t}", prefix, StringComparison.Ordinal), admin);
+            await adminCommand.ExecuteNonQueryAsync();
+            return;
         }
+
+        await using var command = new MySqlCommand(statement.Replace("{t}", prefix, StringComparison.Ordinal), connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     public async Task TeardownAsync(string prefix)
@@ -220,13 +228,10 @@ public sealed class DifferentialRunner(TopologyFixture topology)
         await DropAsync(connection, prefix);
     }
 
-    private static async Task DropAsync(MySqlConnection connection, string prefix)
+    private async Task DropAsync(MySqlConnection connection, string prefix)
     {
         foreach (var statement in Script.Teardown)
-        {
-            await using var command = new MySqlCommand(statement.Replace("{t}", prefix, StringComparison.Ordinal), connection);
-            await command.ExecuteNonQueryAsync();
-        }
+            await ExecuteSetupAsync(connection, statement, prefix);
     }
 
     /// <summary>Runs the script on a plain MySqlConnection to the primary: the oracle.</summary>
@@ -600,7 +605,7 @@ public sealed class DifferentialRunner(TopologyFixture topology)
 }
 
 /// <summary>How observations are written down: one line per fact, the same way on both sides.</summary>
-public static class Observations
+public static partial class Observations
 {
     private const string DataMark = "data ";
 
@@ -621,12 +626,16 @@ public static class Observations
         var text = new StringBuilder("! ").Append(ex.GetType().Name);
         if (ex is MySqlException mysql)
             text.Append(CultureInfo.InvariantCulture, $" number={mysql.Number} code={mysql.ErrorCode} sqlstate={mysql.SqlState ?? "null"}");
-        var message = ex.Message.ReplaceLineEndings(" ");
+        // Per-run object names are normalised before the message is cut, so both sides' prefixes compare equal.
+        var message = RunName().Replace(ex.Message.ReplaceLineEndings(" "), "{t}");
         text.Append(" msg=\"").Append(message.Length > 40 ? message[..40] : message).Append('"');
         if (ex.InnerException is { } inner)
             text.Append(" inner=").Append(inner.GetType().Name);
         return text.ToString();
     }
+
+    [GeneratedRegex("diff_[0-9a-f]{10}")]
+    private static partial Regex RunName();
 
     private static string Try(Func<object?> probe)
     {

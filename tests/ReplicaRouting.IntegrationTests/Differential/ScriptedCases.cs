@@ -201,14 +201,14 @@ public static class ScriptedCases
             FreshRead("SELECT COUNT(*) FROM {t}", Exec.Scalar),
         ]),
 
-        new("function_that_writes_with_read_from_primary_hint", [.. Table, Script.AsAdmin + "CREATE FUNCTION {t}_f(p_tag VARCHAR(20)) RETURNS INT MODIFIES SQL DATA SQL SECURITY INVOKER BEGIN INSERT INTO {t} (id, tag) VALUES (200, p_tag); RETURN 1; END"],
+        new("function_that_writes_with_read_from_primary_hint", [.. Table, Script.AsAdmin + "CREATE FUNCTION {t}_f(p_tag VARCHAR(20)) RETURNS INT DETERMINISTIC MODIFIES SQL DATA SQL SECURITY INVOKER BEGIN INSERT INTO {t} (id, tag) VALUES (200, p_tag); RETURN 1; END"],
         [
             new Sql("SELECT {t}_f('h')", Exec.Scalar) { Hint = RoutingHint.ReadFromPrimary },
             FreshRead("SELECT COUNT(*) FROM {t} WHERE tag = 'h'", Exec.Scalar),
             FreshRead("SELECT id, tag FROM {t} ORDER BY id", Exec.Reader, async: true),
         ]),
 
-        new("function_that_writes_without_hint", [.. Table, Script.AsAdmin + "CREATE FUNCTION {t}_f(p_tag VARCHAR(20)) RETURNS INT MODIFIES SQL DATA SQL SECURITY INVOKER BEGIN INSERT INTO {t} (id, tag) VALUES (200, p_tag); RETURN 1; END"],
+        new("function_that_writes_without_hint", [.. Table, Script.AsAdmin + "CREATE FUNCTION {t}_f(p_tag VARCHAR(20)) RETURNS INT DETERMINISTIC MODIFIES SQL DATA SQL SECURITY INVOKER BEGIN INSERT INTO {t} (id, tag) VALUES (200, p_tag); RETURN 1; END"],
         [
             new Sql("SELECT {t}_f('h')", Exec.Scalar),
             FreshRead("SELECT COUNT(*) FROM {t} WHERE tag = 'h'", Exec.Scalar),
