@@ -248,7 +248,7 @@ public static class ScriptedCases
             new Batch(["INSERT INTO {t} (id, tag) VALUES (20, 'b20')", "SELECT ROW_COUNT()"]),
             new Batch(["UPDATE {t} SET n = n + 1 WHERE id <= 3", "UPDATE {t} SET n = n + 1 WHERE id = 1"], Exec.NonQuery) { Async = true },
             new Batch(["SELECT COUNT(*) FROM {t} WHERE id <= 3", "SELECT tag FROM {t} WHERE id = 1"], Exec.Scalar),
-            new Batch(["SELECT id, tag FROM {t} WHERE id <= 3 ORDER BY id", "SELECT SUM(n) FROM {t} WHERE id <= 3"]) { Async = true },
+            new Batch(["SELECT id, tag FROM {t} WHERE id <= 3 ORDER BY id", "SELECT SUM(n) FROM {t} WHERE id <= 3"]) { Async = true, MayBeStale = true },
         ]),
 
         new("read_only_transaction", Table,
@@ -296,7 +296,7 @@ public static class ScriptedCases
             Read("SELECT id, tag FROM {t} WHERE id <= 3 ORDER BY id; SELECT COUNT(*) FROM {t} WHERE id <= 3", Exec.ReaderSingleResult, async: true),
             Read("SELECT id, tag FROM {t} WHERE id <= 3 ORDER BY id; SELECT COUNT(*) FROM {t} WHERE id <= 3", Exec.Reader),
             Read("SELECT id FROM {t} WHERE id < 0", Exec.Reader, async: true),
-            new Sql("SELECT tag FROM {t} WHERE id = @id", Exec.Scalar) { Parameters = [new Param("@id", 50)] },
+            new Sql("SELECT tag FROM {t} WHERE id = @id", Exec.Scalar) { Parameters = [new Param("@id", 50)], MayBeStale = true },
         ]),
     ];
 
