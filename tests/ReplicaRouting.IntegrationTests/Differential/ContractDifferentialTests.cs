@@ -182,9 +182,9 @@ public abstract class ContractDifferentialTests(TopologyFixture topology, ITestO
 
         var plainLines = new List<string>();
         var prefix = DifferentialRunner.NewPrefix();
-        await _runner.SetupAsync(script, prefix);
         try
         {
+            await _runner.SetupAsync(script, prefix);
             var plain = new MySqlConnection(topology.Config.ConnectionString(topology.Config.PrimaryEndpoint, DifferentialRunner.ConnectionOptions));
             await Run(s_probes[probe], plain, prefix, plainLines);
         }
@@ -195,10 +195,10 @@ public abstract class ContractDifferentialTests(TopologyFixture topology, ITestO
 
         var routedLines = new List<string>();
         prefix = DifferentialRunner.NewPrefix();
-        await _runner.SetupAsync(script, prefix);
-        await topology.WaitForReplicasAsync();
         try
         {
+            await _runner.SetupAsync(script, prefix);
+            await topology.WaitForReplicasAsync();
             await using var dataSource = topology.CreateDataSource(o => o.Consistency = ReadConsistency.ReadYourWrites, DifferentialRunner.ConnectionOptions);
             using var session = dataSource.BeginSession();
             var routed = dataSource.CreateConnection();

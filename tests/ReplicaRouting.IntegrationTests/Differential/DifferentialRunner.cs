@@ -238,9 +238,9 @@ public sealed class DifferentialRunner(TopologyFixture topology)
     public async Task<RunObservation> RunPlainAsync(Script script)
     {
         var prefix = NewPrefix();
-        await SetupAsync(script, prefix);
         try
         {
+            await SetupAsync(script, prefix);
             await using var connection = new MySqlConnection(topology.Config.ConnectionString(topology.Config.PrimaryEndpoint, ConnectionOptions));
             await connection.OpenAsync();
             return await RunStepsAsync(connection, script, prefix);
@@ -259,11 +259,11 @@ public sealed class DifferentialRunner(TopologyFixture topology)
     public async Task<RunObservation> RunRoutedAsync(Script script, DifferentialConfiguration configuration)
     {
         var prefix = NewPrefix();
-        await SetupAsync(script, prefix);
-        await topology.WaitForReplicasAsync();   // the script starts from state every replica has
         IAsyncDisposable? lag = null;
         try
         {
+            await SetupAsync(script, prefix);
+            await topology.WaitForReplicasAsync();   // the script starts from state every replica has
             string? token = null;
             if (configuration == DifferentialConfiguration.RestoredToken)
             {
