@@ -28,6 +28,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     private ReplicaRoutingConnection? _connection;
     private ReplicaRoutingTransaction? _transaction;
     private MySqlCommand? _running;   // the borrowed command while this one runs as written: what Cancel() cancels
+    private ReplicaRoutingDataReader? _reader;   // the last reader this command returned: while it is open, text and connection stay
 
     /// <summary>Creates a command with no text and no connection.</summary>
     public ReplicaRoutingCommand()
@@ -52,7 +53,11 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     public override string CommandText
     {
         get => _commandText;
-        set => _commandText = value ?? "";
+        set
+        {
+            ThrowIfReaderOpen(nameof(CommandText));
+            _commandText = value ?? "";
+        }
     }
 
     /// <summary>Gets or sets the time in seconds to wait for the command to run; 0 waits without limit.</summary>
@@ -90,7 +95,11 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     public new ReplicaRoutingConnection? Connection
     {
         get => _connection;
-        set => _connection = value;
+        set
+        {
+            ThrowIfReaderOpen(nameof(Connection));
+            _connection = value;
+        }
     }
 
     /// <summary>Gets or sets the transaction the command runs in.</summary>
@@ -107,7 +116,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     protected override DbConnection? DbConnection
     {
         get => _connection;
-        set => _connection = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingCommand));
+        set => Connection = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingCommand));
     }
 
     /// <inheritdoc />
@@ -141,6 +150,8 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     {
         if (_connection is not { State: ConnectionState.Open })
             throw new InvalidOperationException("The connection must be open to prepare a command.");
+        if (string.IsNullOrWhiteSpace(_commandText))
+            throw new InvalidOperationException("CommandText must be specified");   // MySqlCommand's check and message
         _prepareRequested = true;
     }
 
@@ -171,14 +182,22 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
     public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) =>
-        (ReplicaRoutingDataReader)RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+        _reader = (ReplicaRoutingDataReader)RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
-    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).AsTask();
+    // This async layer replaces the AsTask() allocation it used to have (the returned Task is its state machine).
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        _reader = (ReplicaRoutingDataReader)await RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>MySqlCommand's rule: a command whose reader is open keeps its text and connection.</summary>
+    private void ThrowIfReaderOpen(string property)
+    {
+        if (_reader is { IsClosed: false })
+            throw new InvalidOperationException($"Cannot set ReplicaRoutingCommand.{property} when there is an open DataReader for this command; it must be closed first.");
+    }
 
     int IRoutedStatement.Timeout => CommandTimeout;
 

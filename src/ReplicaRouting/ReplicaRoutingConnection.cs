@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Diagnostics.CodeAnalysis;
 using MySqlConnector;
 using Polly.CircuitBreaker;
 using ReplicaRouting.Internal;
@@ -12,11 +11,13 @@ namespace ReplicaRouting;
 /// connection: one is taken from a node's pool the first time a command is routed there, and all are returned
 /// when this connection closes. Like any <see cref="DbConnection"/>, it is not safe for concurrent use.
 /// </summary>
-public sealed class ReplicaRoutingConnection : DbConnection
+public sealed partial class ReplicaRoutingConnection : DbConnection
 {
-    private readonly RoutingConfiguration _configuration;
-    private readonly MySqlConnection?[] _physical;   // one slot per node (index 0 = primary), filled lazily
-    private readonly MySqlCommand?[] _commands;      // per node: a MySqlConnector command that commands borrow to run as written
+    // Not readonly: a connection created from a connection string is bound to its data source late (at Open, see
+    // ReplicaRoutingConnection.Provider.cs, Bind), and again after its ConnectionString changes while closed.
+    private RoutingConfiguration _configuration;
+    private MySqlConnection?[] _physical;   // one slot per node (index 0 = primary), filled lazily
+    private MySqlCommand?[] _commands;      // per node: a MySqlConnector command that commands borrow to run as written
     private ConnectionState _state;
     private ConnectionPin _pin;
     private RoutingNode? _readOnlyTransactionNode;
@@ -25,33 +26,10 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _disposed;
 
-    internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource)
-    {
-        DataSourceOwner = dataSource;
-        _configuration = dataSource.Configuration;
-        _physical = new MySqlConnection?[_configuration.Nodes.Length];
-        _commands = new MySqlCommand?[_configuration.Nodes.Length];
-    }
+    internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource) => Bind(dataSource);
 
     /// <summary>Gets where the most recent command on this connection was sent, and why; <see langword="null"/> before the first command.</summary>
     public RoutingDecision? LastRoutingDecision { get; private set; }
-
-    internal ReplicaRoutingDataSource DataSourceOwner { get; }
-
-    /// <summary>Gets the primary's connection string (without password). Setting it is not supported: configure the data source instead.</summary>
-    [AllowNull]
-    public override string ConnectionString
-    {
-        get => DataSourceOwner.ConnectionString;
-        set => throw new NotSupportedException("A ReplicaRoutingConnection gets its servers from its ReplicaRoutingDataSource; configure them with ReplicaRoutingDataSourceBuilder.");
-    }
-
-    /// <inheritdoc />
-    public override string Database => (_physical[0]?.State == ConnectionState.Open ? _physical[0]!.Database : null)
-        ?? new MySqlConnectionStringBuilder(_configuration.Primary.DataSource.ConnectionString).Database;
-
-    /// <summary>Gets the primary's <c>host:port</c>.</summary>
-    public override string DataSource => (DataSourceOwner.Topology.Writer ?? _configuration.Primary).Endpoint;
 
     /// <summary>Gets the primary's server version (opens the primary's physical connection if needed).</summary>
     public override string ServerVersion
@@ -117,9 +95,6 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// <returns>A new command.</returns>
     public new ReplicaRoutingCommand CreateCommand() => new(null, this);
 
-    /// <summary>The primary's <c>Default Command Timeout</c>: what a command reports when it sets none.</summary>
-    internal int DefaultCommandTimeout => _configuration.Primary.DefaultCommandTimeout;
-
     /// <summary>
     /// The node's reusable MySqlConnector command, pointed at <paramref name="physical"/>; a new one while it is lent out
     /// (a reader of another command still open on the node). Give it back with <see cref="ReturnCommand"/>.
@@ -177,6 +152,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             _disposed = true;
         }
 
+        base.Dispose(disposing: true);   // Component's part of Dispose, as MySqlConnection does: raises Disposed
         GC.SuppressFinalize(this);
     }
 
@@ -494,6 +470,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_state == ConnectionState.Open)
             throw new InvalidOperationException("The connection is already open.");
+        BindConnectionString();
         _state = ConnectionState.Open;
         DataSourceOwner.StartMonitoring();
         OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));

@@ -150,6 +150,7 @@ public sealed class ReplicaRoutingParameterCollection : DbParameterCollection, I
     /// <inheritdoc />
     public override void Remove(object value)
     {
+        ArgumentNullException.ThrowIfNull(value);   // as MySqlParameterCollection: null is not "a parameter not in the collection"
         var index = IndexOf(value);
         if (index < 0)
             throw new ArgumentException("The parameter is not in this collection.", nameof(value));
