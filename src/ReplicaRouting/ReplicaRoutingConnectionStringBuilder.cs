@@ -249,7 +249,9 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
             if (RoutingKeys.Canonical(keyword) is { } key)
                 return Routing(key) ?? DefaultText(key);
             var mySqlKey = MySqlKey(keyword) ?? throw Unknown(keyword);
-            return base.TryGetValue(mySqlKey, out var value) ? value : s_mySqlDefaults[mySqlKey];
+            if (!base.TryGetValue(mySqlKey, out var value))
+                return s_mySqlDefaults[mySqlKey];
+            return new MySqlConnectionStringBuilder { [mySqlKey] = value }[mySqlKey];   // typed, as MySqlConnector reads it
         }
 
         set
@@ -352,7 +354,7 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
     /// <summary>This string without its password, unless <c>Persist Security Info</c> is true (what MySqlConnector shows once open).</summary>
     internal string ConnectionStringWithoutPassword()
     {
-        if (base.TryGetValue("Persist Security Info", out var persist) && persist is true)
+        if (PrimaryConnectionString().PersistSecurityInfo)
             return ConnectionString;
         var copy = new ReplicaRoutingConnectionStringBuilder { ConnectionString = ConnectionString };
         copy.Remove("Password");
