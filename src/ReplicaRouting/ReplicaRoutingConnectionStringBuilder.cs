@@ -315,6 +315,15 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
         return options;
     }
 
+    /// <summary>The keys and values in key order: equal for strings that differ only in key order, spelling or spacing.</summary>
+    internal string NormalizedForm()
+    {
+        var sorted = new DbConnectionStringBuilder();
+        foreach (var key in Keys.Cast<string>().Order(StringComparer.OrdinalIgnoreCase))
+            sorted[key] = base[key];
+        return sorted.ConnectionString;
+    }
+
     /// <summary>The primary's MySqlConnector connection string: every key that is not a routing key.</summary>
     internal MySqlConnectionStringBuilder PrimaryConnectionString()
     {

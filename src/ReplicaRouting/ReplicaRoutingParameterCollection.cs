@@ -153,7 +153,7 @@ public sealed class ReplicaRoutingParameterCollection : DbParameterCollection, I
         ArgumentNullException.ThrowIfNull(value);   // as MySqlParameterCollection: null is not "a parameter not in the collection"
         var index = IndexOf(value);
         if (index < 0)
-            throw new ArgumentException("The parameter is not in this collection.", nameof(value));
+            throw new ArgumentOutOfRangeException(nameof(value), "The parameter is not in this collection.");   // MySqlConnector's type
         RemoveAt(index);
     }
 

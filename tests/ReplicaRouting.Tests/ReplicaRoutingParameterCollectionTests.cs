@@ -69,7 +69,7 @@ public sealed class ReplicaRoutingParameterCollectionTests
         parameters.Remove(b);
         parameters.RemoveAt(0);
         Assert.Equal([c], parameters.Cast<MySqlParameter>());
-        Assert.Throws<ArgumentException>(() => parameters.Remove(b));
+        Assert.Throws<ArgumentOutOfRangeException>(() => parameters.Remove(b));   // as MySqlParameterCollection
 
         var replacement = new MySqlParameter("@d", 4);
         parameters["@c"] = replacement;

@@ -27,7 +27,7 @@ internal static class DataSourceCache
 
         // Parsed and checked outside the lock; only the first of two racing threads builds the data source.
         var parsed = new ReplicaRoutingConnectionStringBuilder(connectionString);
-        var normalized = parsed.ConnectionString;
+        var normalized = parsed.NormalizedForm();
         lock (s_lock)
         {
             if (!s_byNormalized.TryGetValue(normalized, out var entry))
