@@ -83,6 +83,9 @@ public sealed partial class ReplicaRoutingConnection
     /// <summary>Gets the primary's configured <c>Server</c>, as MySqlConnection reports it (open or closed).</summary>
     public override string DataSource => ConfiguredPrimary().Server;
 
+    /// <summary>Gets the configured <c>Connection Timeout</c> in seconds, as MySqlConnection reports it.</summary>
+    public override int ConnectionTimeout => (int)Math.Min(int.MaxValue, ConfiguredPrimary().ConnectionTimeout);
+
     /// <summary>The primary's <c>Default Command Timeout</c>: what a command reports when it sets none.</summary>
     internal int DefaultCommandTimeout => _dataSource is not null
         ? _configuration.Primary.DefaultCommandTimeout
@@ -133,6 +136,59 @@ public sealed partial class ReplicaRoutingConnection
     /// <param name="cancellationToken">A token to cancel the operation.</param>
     public override async Task<DataTable> GetSchemaAsync(string collectionName, string?[] restrictionValues, CancellationToken cancellationToken = default) =>
         await (await SchemaConnectionAsync(cancellationToken).ConfigureAwait(false)).GetSchemaAsync(collectionName, restrictionValues, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Lends the primary's physical connection for MySqlConnector-only APIs (<see cref="MySqlBulkCopy"/>,
+    /// <see cref="MySqlBulkLoader"/>). From now until it closes, this connection stays on that primary session (as after a
+    /// <c>SET</c>), so its own reads see what was loaded; disposing the lease records the load as a write in the routing
+    /// session (its GTID, or inside a transaction at COMMIT), so the session's reads elsewhere see it too.
+    /// </summary>
+    /// <returns>The lease; dispose it when the bulk operation is done.</returns>
+    public PrimaryConnectionLease LeasePrimaryConnection() => LeasePrimaryConnectionAsync(async: false, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="LeasePrimaryConnection" />
+    /// <param name="cancellationToken">A token to cancel connecting to the primary.</param>
+    public ValueTask<PrimaryConnectionLease> LeasePrimaryConnectionAsync(CancellationToken cancellationToken = default) =>
+        LeasePrimaryConnectionAsync(async: true, cancellationToken);
+
+    private async ValueTask<PrimaryConnectionLease> LeasePrimaryConnectionAsync(bool async, CancellationToken cancellationToken)
+    {
+        EnsureOpen();
+        var node = _pinnedPrimary ?? Writer();
+        var primary = _pin == ConnectionPin.None
+            ? await GetOpenPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false)
+            : await GetPinnedPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        if (_pin != ConnectionPin.ReadOnlyTransaction)
+            Pin(ConnectionPin.SessionState, node);
+        return new PrimaryConnectionLease(this, primary, _transaction?.Inner);
+    }
+
+    /// <summary>A lease ended: what it wrote counts as a write of this connection, as if it had been routed.</summary>
+    internal async ValueTask EndPrimaryLeaseAsync(MySqlConnection primary, bool async)
+    {
+        if (_transaction is { } transaction)
+        {
+            transaction.Wrote = true;   // its GTID exists at COMMIT, and is captured there
+            return;
+        }
+
+        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite || primary.State != ConnectionState.Open)
+        {
+            OnCaptureMissing();   // a write whose position is unknown: the session reads from the primary for a while
+            return;
+        }
+
+        try
+        {
+            var capture = new MySqlCommand(Dialect.CaptureSql, primary);
+            await using var disposeCapture = capture.ConfigureAwait(false);
+            OnCaptured((async ? await capture.ExecuteScalarAsync().ConfigureAwait(false) : capture.ExecuteScalar()) as string);
+        }
+        catch (MySqlException)
+        {
+            OnCaptureMissing();
+        }
+    }
 
     /// <summary>Uses <paramref name="dataSource"/>'s nodes and configuration from now on (the connection is closed).</summary>
     [MemberNotNull(nameof(_configuration), nameof(_physical), nameof(_commands), nameof(_dataSource))]

@@ -368,7 +368,7 @@ public abstract class ProviderTests(TopologyFixture topology)
     }
 
     [Fact]
-    public async Task Database_and_DataSource_are_MySqlConnections_closed_or_open()
+    public async Task Database_DataSource_and_ConnectionTimeout_are_MySqlConnections_closed_or_open()
     {
         await using var plain = new MySqlConnection(PlainString);
         await using var routed = new ReplicaRoutingConnection(RoutedString());
@@ -384,10 +384,14 @@ public abstract class ProviderTests(TopologyFixture topology)
             Assert.Equal(plain.Database, fromDataSource.Database);
             Assert.Equal(plain.DataSource, fromDataSource.DataSource);
             Assert.Equal(_config.Database, routed.Database);
+            Assert.Equal(plain.ConnectionTimeout, routed.ConnectionTimeout);
+            Assert.Equal(plain.ConnectionTimeout, fromDataSource.ConnectionTimeout);
+            Assert.Equal(5, routed.ConnectionTimeout);   // the test strings' Connection Timeout (DbConnection's default is 15)
             if (round == "closed")
             {
                 Assert.Equal(plainEmpty.Database, empty.Database);
                 Assert.Equal(plainEmpty.DataSource, empty.DataSource);
+                Assert.Equal(plainEmpty.ConnectionTimeout, empty.ConnectionTimeout);
                 await plain.OpenAsync();
                 await routed.OpenAsync();
                 await fromDataSource.OpenAsync();
@@ -397,6 +401,88 @@ public abstract class ProviderTests(TopologyFixture topology)
                 await plain.CloseAsync();
                 await routed.CloseAsync();
                 await fromDataSource.CloseAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_primary_lease_serves_MySqlBulkCopy_and_the_session_then_reads_what_it_loaded()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (routedTable, plainTable) = ("provider_bulk_" + suffix, "provider_bulk_plain_" + suffix);
+        await using (var admin = await topology.OpenAdminAsync(_config.PrimaryEndpoint))
+        {
+            foreach (var name in new[] { routedTable, plainTable })
+                await admin.ExecuteAsync($"CREATE TABLE {_config.Database}.{name} (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)");
+        }
+
+        try
+        {
+            await topology.WaitForReplicasAsync();
+            using var rows = new DataTable();
+            rows.Columns.Add("id", typeof(int));
+            rows.Columns.Add("name", typeof(string));
+            for (var i = 1; i <= 3; i++)
+                rows.Rows.Add(i, "bulk-" + i);
+
+            var routedString = RoutedString("ReadYourWrites", extra: "Causal Read Timeout=0.2;AllowLoadLocalInfile=true");
+            await using (await new ReplicaControl(topology).PauseApplyAsync([.. _config.ReplicaEndpoints]))
+            {
+                await using var writer = new ReplicaRoutingConnection(routedString);
+                await writer.OpenAsync();
+                using var session = writer.DataSourceOwner.BeginSession();
+
+                // MySqlBulkCopy through the lease behaves as on a plain connection (MySQL here refuses LOAD DATA LOCAL: so do both).
+                Exception? plainError = null;
+                Exception? routedError = null;
+                await using (var plain = new MySqlConnection(PlainString + ";AllowLoadLocalInfile=true"))
+                {
+                    await plain.OpenAsync();
+                    plainError = await Record(() => new MySqlBulkCopy(plain) { DestinationTableName = plainTable }.WriteToServerAsync(rows));
+                }
+
+                await using (var lease = await writer.LeasePrimaryConnectionAsync())
+                {
+                    routedError = await Record(() => new MySqlBulkCopy(lease.Connection, lease.Transaction) { DestinationTableName = routedTable }.WriteToServerAsync(rows));
+                    if (routedError is not null)
+                    {
+                        // The server refuses the bulk load: write the rows through the lease with plain MySqlConnector commands.
+                        await lease.Connection.ExecuteAsync($"INSERT INTO {routedTable} (id, name) VALUES (@id, @name)", rows.Rows.Cast<DataRow>().Select(r => new { id = (int)r["id"], name = (string)r["name"] }));
+                    }
+                }
+
+                Assert.Equal(plainError?.GetType(), routedError?.GetType());
+                Assert.Equal((plainError as MySqlException)?.ErrorCode, (routedError as MySqlException)?.ErrorCode);
+                if (topology.Flavor == TopologyConfig.MariaDb)
+                    Assert.Null(routedError);   // local_infile is on there: the real MySqlBulkCopy ran
+
+                // The load is a write of the session: the writer stays on the primary session, and another connection of the
+                // session, whose replicas have not applied the load, reads it from the primary.
+                Assert.NotNull(session.Position);
+                Assert.Equal(3L, await writer.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {routedTable}"));
+                Assert.Equal(RouteTarget.Primary, writer.LastRoutingDecision!.Value.Target);
+                await using var reader = new ReplicaRoutingConnection(routedString);
+                await reader.OpenAsync();
+                Assert.Equal(3L, await reader.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {routedTable}"));
+                Assert.Equal(RouteTarget.Primary, reader.LastRoutingDecision!.Value.Target);
+            }
+        }
+        finally
+        {
+            await using var admin = await topology.OpenAdminAsync(_config.PrimaryEndpoint);
+            await admin.ExecuteAsync($"DROP TABLE IF EXISTS {_config.Database}.{routedTable}, {_config.Database}.{plainTable}");
+        }
+
+        static async Task<Exception?> Record(Func<ValueTask<MySqlBulkCopyResult>> action)
+        {
+            try
+            {
+                await action();
+                return null;
+            }
+            catch (MySqlException ex)
+            {
+                return ex;
             }
         }
     }
