@@ -13,6 +13,7 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     private readonly MySqlBatch _inner = new();
     private ReplicaRoutingConnection? _connection;
     private ReplicaRoutingTransaction? _transaction;
+    private volatile bool _cancelRequested;
     private MySqlBatch? _waiting;   // the batch that runs these commands behind a GTID wait, while it runs
 
     /// <summary>Creates a batch with no connection.</summary>
@@ -70,7 +71,18 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     }
 
     /// <inheritdoc />
-    public override void Cancel() => (Volatile.Read(ref _waiting) ?? _inner).Cancel();
+    public override void Cancel()
+    {
+        if (Volatile.Read(ref _waiting) is { } waiting)
+        {
+            _cancelRequested = true;   // the KILL may reach the wait in front: the commands behind it are killed next
+            waiting.Cancel();
+        }
+        else
+        {
+            _inner.Cancel();
+        }
+    }
 
     /// <inheritdoc />
     public override void Prepare() => _inner.Prepare();
@@ -115,7 +127,13 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
 
     int IRoutedStatement.Timeout => _inner.Timeout;
 
-    void IRoutedStatement.Running(MySqlBatch? batch) => Volatile.Write(ref _waiting, batch);
+    bool IRoutedStatement.CancelRequested => _cancelRequested;
+
+    void IRoutedStatement.Running(MySqlBatch? batch)
+    {
+        _cancelRequested = false;
+        Volatile.Write(ref _waiting, batch);
+    }
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 

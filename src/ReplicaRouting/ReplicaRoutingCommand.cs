@@ -27,7 +27,9 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     private ReplicaRoutingParameterCollection? _parameters;
     private ReplicaRoutingConnection? _connection;
     private ReplicaRoutingTransaction? _transaction;
+    private volatile bool _cancelRequested;   // Cancel() was called while a batch with a wait ran
     private object? _running;   // what Cancel() cancels: the borrowed MySqlCommand (run as written) or the MySqlBatch that carries a wait
+    private ReplicaRoutingDataReader? _reader;   // the last reader this command returned: while it is open, text and connection stay
 
     /// <summary>Creates a command with no text and no connection.</summary>
     public ReplicaRoutingCommand()
@@ -52,7 +54,11 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     public override string CommandText
     {
         get => _commandText;
-        set => _commandText = value ?? "";
+        set
+        {
+            ThrowIfReaderOpen(nameof(CommandText));
+            _commandText = value ?? "";
+        }
     }
 
     /// <summary>Gets or sets the time in seconds to wait for the command to run; 0 waits without limit.</summary>
@@ -60,7 +66,11 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     public override int CommandTimeout
     {
         get => _commandTimeout ?? _connection?.DefaultCommandTimeout ?? RoutingNode.DefaultCommandTimeoutSeconds;
-        set => _commandTimeout = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "CommandTimeout must not be negative.");
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);   // MySqlCommand's check and message
+            _commandTimeout = value;
+        }
     }
 
     /// <inheritdoc />
@@ -90,7 +100,11 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     public new ReplicaRoutingConnection? Connection
     {
         get => _connection;
-        set => _connection = value;
+        set
+        {
+            ThrowIfReaderOpen(nameof(Connection));
+            _connection = value;
+        }
     }
 
     /// <summary>Gets or sets the transaction the command runs in.</summary>
@@ -107,7 +121,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     protected override DbConnection? DbConnection
     {
         get => _connection;
-        set => _connection = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingCommand));
+        set => Connection = RoutedExecution.RequireRouted(value, nameof(ReplicaRoutingCommand));
     }
 
     /// <inheritdoc />
@@ -136,6 +150,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
                 command.Cancel();
                 break;
             case MySqlBatch batch:
+                _cancelRequested = true;   // the KILL may reach the wait in front: the statement behind it is killed next
                 batch.Cancel();
                 break;
         }
@@ -149,6 +164,8 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     {
         if (_connection is not { State: ConnectionState.Open })
             throw new InvalidOperationException("The connection must be open to prepare a command.");
+        if (string.IsNullOrWhiteSpace(_commandText))
+            throw new InvalidOperationException("CommandText must be specified");   // MySqlCommand's check and message
         _prepareRequested = true;
     }
 
@@ -179,18 +196,32 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
     /// <param name="behavior">The reader behaviour.</param>
     /// <returns>The reader.</returns>
     public new ReplicaRoutingDataReader ExecuteReader(CommandBehavior behavior) =>
-        (ReplicaRoutingDataReader)RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
+        _reader = (ReplicaRoutingDataReader)RoutedExecution.ExecuteReaderAsync(this, behavior, async: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <inheritdoc />
     protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => ExecuteReader(behavior);
 
     /// <inheritdoc />
-    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
-        RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).AsTask();
+    // This async layer replaces the AsTask() allocation it used to have (the returned Task is its state machine).
+    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) =>
+        _reader = (ReplicaRoutingDataReader)await RoutedExecution.ExecuteReaderAsync(this, behavior, async: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>MySqlCommand's rule: a command whose reader is open keeps its text and connection.</summary>
+    private void ThrowIfReaderOpen(string property)
+    {
+        if (_reader is { IsClosed: false })
+            throw new InvalidOperationException($"Cannot set ReplicaRoutingCommand.{property} when there is an open DataReader for this command; it must be closed first.");
+    }
 
     int IRoutedStatement.Timeout => CommandTimeout;
 
-    void IRoutedStatement.Running(MySqlBatch? batch) => Volatile.Write(ref _running, batch);
+    bool IRoutedStatement.CancelRequested => _cancelRequested;
+
+    void IRoutedStatement.Running(MySqlBatch? batch)
+    {
+        _cancelRequested = false;
+        Volatile.Write(ref _running, batch);
+    }
 
     ReplicaRoutingTransaction? IRoutedStatement.Transaction => _transaction;
 

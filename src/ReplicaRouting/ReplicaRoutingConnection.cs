@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Diagnostics.CodeAnalysis;
 using MySqlConnector;
 using Polly.CircuitBreaker;
 using ReplicaRouting.Internal;
@@ -12,11 +11,13 @@ namespace ReplicaRouting;
 /// connection: one is taken from a node's pool the first time a command is routed there, and all are returned
 /// when this connection closes. Like any <see cref="DbConnection"/>, it is not safe for concurrent use.
 /// </summary>
-public sealed class ReplicaRoutingConnection : DbConnection
+public sealed partial class ReplicaRoutingConnection : DbConnection
 {
-    private readonly RoutingConfiguration _configuration;
-    private readonly MySqlConnection?[] _physical;   // one slot per node (index 0 = primary), filled lazily
-    private readonly MySqlCommand?[] _commands;      // per node: a MySqlConnector command that commands borrow to run as written
+    // Not readonly: a connection created from a connection string is bound to its data source late (at Open, see
+    // ReplicaRoutingConnection.Provider.cs, Bind), and again after its ConnectionString changes while closed.
+    private RoutingConfiguration _configuration;
+    private MySqlConnection?[] _physical;   // one slot per node (index 0 = primary), filled lazily
+    private MySqlCommand?[] _commands;      // per node: a MySqlConnector command that commands borrow to run as written
     private ConnectionState _state;
     private ConnectionPin _pin;
     private RoutingNode? _readOnlyTransactionNode;
@@ -34,33 +35,10 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _disposed;
 
-    internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource)
-    {
-        DataSourceOwner = dataSource;
-        _configuration = dataSource.Configuration;
-        _physical = new MySqlConnection?[_configuration.Nodes.Length];
-        _commands = new MySqlCommand?[_configuration.Nodes.Length];
-    }
+    internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource) => Bind(dataSource);
 
     /// <summary>Gets where the most recent command on this connection was sent, and why; <see langword="null"/> before the first command.</summary>
     public RoutingDecision? LastRoutingDecision { get; private set; }
-
-    internal ReplicaRoutingDataSource DataSourceOwner { get; }
-
-    /// <summary>Gets the primary's connection string (without password). Setting it is not supported: configure the data source instead.</summary>
-    [AllowNull]
-    public override string ConnectionString
-    {
-        get => DataSourceOwner.ConnectionString;
-        set => throw new NotSupportedException("A ReplicaRoutingConnection gets its servers from its ReplicaRoutingDataSource; configure them with ReplicaRoutingDataSourceBuilder.");
-    }
-
-    /// <inheritdoc />
-    public override string Database => (_physical[0]?.State == ConnectionState.Open ? _physical[0]!.Database : null)
-        ?? new MySqlConnectionStringBuilder(_configuration.Primary.DataSource.ConnectionString).Database;
-
-    /// <summary>Gets the primary's <c>host:port</c>.</summary>
-    public override string DataSource => (DataSourceOwner.Topology.Writer ?? _configuration.Primary).Endpoint;
 
     /// <summary>Gets the primary's server version (opens the primary's physical connection if needed).</summary>
     public override string ServerVersion
@@ -151,9 +129,6 @@ public sealed class ReplicaRoutingConnection : DbConnection
     /// <returns>A new command.</returns>
     public new ReplicaRoutingCommand CreateCommand() => new(null, this);
 
-    /// <summary>The primary's <c>Default Command Timeout</c>: what a command reports when it sets none.</summary>
-    internal int DefaultCommandTimeout => _configuration.Primary.DefaultCommandTimeout;
-
     /// <summary>
     /// The node's reusable MySqlConnector command, pointed at <paramref name="physical"/>; a new one while it is lent out
     /// (a reader of another command still open on the node). Give it back with <see cref="ReturnCommand"/>.
@@ -211,6 +186,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             _disposed = true;
         }
 
+        base.Dispose(disposing: true);   // Component's part of Dispose, as MySqlConnection does: raises Disposed
         GC.SuppressFinalize(this);
     }
 
@@ -326,6 +302,27 @@ public sealed class ReplicaRoutingConnection : DbConnection
     internal bool CanRetryElsewhere(Route route, Exception exception, CancellationToken cancellationToken) =>
         !route.OnPrimary && _pin == ConnectionPin.None && !cancellationToken.IsCancellationRequested
         && (exception is BrokenCircuitException || (exception is MySqlException failure && ServerErrors.IsConnectionFailure(failure)));
+
+    /// <summary>
+    /// True when a replica refused a statement routed as a read because it writes (<c>SELECT f()</c> of a stored function
+    /// that modifies data): outside a read-only transaction, where the refusal is the answer.
+    /// </summary>
+    internal bool RefusedAsWrite(Route route, MySqlException exception, CancellationToken cancellationToken) =>
+        !route.OnPrimary && _pin == ConnectionPin.None && !cancellationToken.IsCancellationRequested && ServerErrors.IsReadOnlyRefusal(exception);
+
+    /// <summary>The statement a replica refused as a write runs on the primary, and counts as a write of the session.</summary>
+    internal async ValueTask<Route> RouteRefusedReadAsync(Route refused, bool async, CancellationToken cancellationToken)
+    {
+        var primary = Writer();
+        var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        Log.ReadRefusedByReplica(_configuration.Logger, refused.Node.Endpoint, primary.Endpoint);
+        if (CurrentSession() is { } session)
+            OnPrimaryWrite(session, primary);
+        Routed(primary, onPrimary: true);
+        LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.RefusedByReplica, primary.Endpoint);
+        Telemetry.CommandRouted(_configuration.ClusterId, RouteTarget.Primary, RoutingReason.RefusedByReplica);
+        return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, refused.Statement);
+    }
 
     /// <summary>The read failed on <paramref name="failed"/>'s replica: the next replica, then the primary (never the same replica again).</summary>
     internal async ValueTask<Route> RouteRetryAsync(Route failed, Exception exception, bool async, CancellationToken cancellationToken)
@@ -559,8 +556,10 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private async ValueTask<bool> VerifyOnPrimaryAsync(RoutingSession session, GtidPosition position, bool async, CancellationToken cancellationToken)
     {
         var writer = Writer();
-        var primary = await GetOpenPhysicalAsync(writer, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
         var cluster = DataSourceOwner.Cluster;
+        if (cluster.Dialect is null || (cluster.KnownPrimaryPosition is not { } known || !position.IsSatisfiedBy(known)))
+            await RefreshPrimaryPositionAsync(writer, async, cancellationToken).ConfigureAwait(false);
+
         if (position.Flavor != Dialect.Flavor)
         {
             Log.TokenWrongFlavor(_configuration.Logger, position.Flavor, Dialect.Flavor);
@@ -568,9 +567,6 @@ public sealed class ReplicaRoutingConnection : DbConnection
             session.DropPosition(position);
             return false;
         }
-
-        if (cluster.KnownPrimaryPosition is not { } known || !position.IsSatisfiedBy(known))
-            await RefreshPrimaryPositionAsync(primary, async, cancellationToken).ConfigureAwait(false);
 
         if (cluster.KnownPrimaryPosition is { } now && position.IsSatisfiedBy(now))
         {
@@ -604,8 +600,12 @@ public sealed class ReplicaRoutingConnection : DbConnection
     private async ValueTask OpenAsyncCore(bool async, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_state == ConnectionState.Open)
-            throw new InvalidOperationException("The connection is already open.");
+        if (_state != ConnectionState.Closed)
+            throw new InvalidOperationException($"Cannot Open when State is {_state}.");
+        BindConnectionString();
+        // The same state changes as MySqlConnector's connection: Closed → Connecting → Open.
+        _state = ConnectionState.Connecting;
+        OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Connecting));
         _state = ConnectionState.Open;
         DataSourceOwner.StartMonitoring();
         if (System.Transactions.Transaction.Current is { } ambient && (_pinnedPrimary ?? Writer()).EnlistsInAmbientTransactions)
@@ -621,7 +621,7 @@ public sealed class ReplicaRoutingConnection : DbConnection
             }
         }
 
-        OnStateChange(new StateChangeEventArgs(ConnectionState.Closed, ConnectionState.Open));
+        OnStateChange(new StateChangeEventArgs(ConnectionState.Connecting, ConnectionState.Open));
     }
 
     private async ValueTask EnlistAsync(System.Transactions.Transaction transaction, bool async, CancellationToken cancellationToken)
@@ -859,9 +859,9 @@ public sealed class ReplicaRoutingConnection : DbConnection
         {
             try
             {
-                await RefreshPrimaryPositionAsync(physical, async, cancellationToken).ConfigureAwait(false);
+                await RefreshPrimaryPositionAsync(node, async, cancellationToken).ConfigureAwait(false);
             }
-            catch (MySqlException)
+            catch (Exception ex) when (ex is MySqlException or PrimaryUnavailableException)
             {
                 cluster.ReleasePrimaryProbe();   // try again on the next connection; the command itself goes on
             }
@@ -888,14 +888,34 @@ public sealed class ReplicaRoutingConnection : DbConnection
         }
     }
 
-    /// <summary>Reads the primary's executed position (one round trip) into what the cluster knows; empty means GTIDs are off.</summary>
-    private async ValueTask RefreshPrimaryPositionAsync(MySqlConnection primary, bool async, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the primary's executed position (one round trip) into what the cluster knows; empty means GTIDs are off. It runs
+    /// on a pooled connection of its own, returned at once: a query on this connection's session would change what the
+    /// caller's next statement observes (<c>ROW_COUNT()</c>, warnings), and a check must not hold a primary connection.
+    /// </summary>
+    private async ValueTask RefreshPrimaryPositionAsync(RoutingNode primary, bool async, CancellationToken cancellationToken)
     {
-        var query = new MySqlCommand(Dialect.PrimaryPositionSql, primary);
-        await using var disposeQuery = query.ConfigureAwait(false);
-        var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
-        if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var position) && !position.IsEmpty)
-            DataSourceOwner.Cluster.ObservePrimaryPosition(position);
+        MySqlConnection connection;
+        try
+        {
+            connection = await OpenFromPoolAsync(primary, async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            DataSourceOwner.Monitor.RequestRefresh();
+            throw new PrimaryUnavailableException($"Could not connect to the primary {primary.Endpoint}: {ex.Message}", ex);
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            var cluster = DataSourceOwner.Cluster;
+            cluster.ObserveServerVersion(connection.ServerVersion);
+            var query = new MySqlCommand(Dialect.PrimaryPositionSql, connection);
+            await using var disposeQuery = query.ConfigureAwait(false);
+            var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
+            if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var position) && !position.IsEmpty)
+                cluster.ObservePrimaryPosition(position);
+        }
     }
 
     private void DiscardPhysical(RoutingNode node)
@@ -933,6 +953,6 @@ public sealed class ReplicaRoutingConnection : DbConnection
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_state != ConnectionState.Open)
-            throw new InvalidOperationException("The connection is not open: call Open() or OpenAsync() first.");
+            throw new InvalidOperationException($"Connection must be Open; current state is {_state}");   // MySqlConnector's words
     }
 }

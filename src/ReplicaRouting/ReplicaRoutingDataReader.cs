@@ -18,22 +18,21 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
     private readonly RoutingNode _node;
     private readonly ReplicaRoutingConnection _connection;
     private readonly bool _closeConnection;   // CommandBehavior.CloseConnection, emulated: closing the reader closes _connection
-    private readonly CommandBehavior _emulated;   // SingleResult/SingleRow, emulated when a wait rode in front (the inner reader would stop at it)
+    private readonly bool _singleResult;      // SingleResult/SingleRow behind a wait: emulated (the inner reader would stop after the wait)
     private MySqlBatch? _owned;               // the batch that carried a wait, disposed at close
     private IRoutedStatement? _statement;     // with _bound: the statement run as written, and what it gets back at close
     private MySqlCommand? _bound;
     private readonly int _opening;   // which opening of the connection this reader belongs to
-    private bool _rowRead;
     private bool _exhausted;   // no more result sets the caller may see
     private bool _closed;
 
-    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection connection, bool closeConnection, CommandBehavior emulated)
+    internal ReplicaRoutingDataReader(MySqlDataReader inner, RoutingNode node, ReplicaRoutingConnection connection, bool closeConnection, bool singleResult)
     {
         _inner = inner;
         _node = node;
         _connection = connection;
         _closeConnection = closeConnection;
-        _emulated = emulated;
+        _singleResult = singleResult;
         _opening = connection.ReaderOpened();
     }
 
@@ -62,13 +61,10 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
     public override object this[string name] => _inner[name];
 
     /// <inheritdoc />
-    public override bool Read() => !NoMoreRows && Counted(_inner.Read());
+    public override bool Read() => !_exhausted && _inner.Read();
 
     /// <inheritdoc />
-    public override Task<bool> ReadAsync(CancellationToken cancellationToken) =>
-        NoMoreRows ? Task.FromResult(false)
-        : (_emulated & CommandBehavior.SingleRow) != 0 ? CountedAsync(_inner.ReadAsync(cancellationToken))
-        : _inner.ReadAsync(cancellationToken);
+    public override Task<bool> ReadAsync(CancellationToken cancellationToken) => _exhausted ? Task.FromResult(false) : _inner.ReadAsync(cancellationToken);
 
     /// <inheritdoc />
     public override bool NextResult() => NextResultAsyncCore(async: false, CancellationToken.None).GetAwaiter().GetResult();
@@ -207,24 +203,18 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
         _bound = bound;
     }
 
-    /// <summary>SingleRow, emulated: one row has been read.</summary>
-    private bool NoMoreRows => _exhausted || (_rowRead && (_emulated & CommandBehavior.SingleRow) != 0);
-
-    private bool Counted(bool hasRow)
-    {
-        _rowRead |= hasRow;
-        return hasRow;
-    }
-
-    private async Task<bool> CountedAsync(Task<bool> read) => Counted(await read.ConfigureAwait(false));
-
     private async ValueTask<bool> NextResultAsyncCore(bool async, CancellationToken cancellationToken)
     {
         if (_exhausted)
             return false;
-        if ((_emulated & (CommandBehavior.SingleResult | CommandBehavior.SingleRow)) != 0)
+        if (_singleResult)
         {
-            _exhausted = true;   // the rest is read at close
+            // The caller sees no more results; the inner reader is moved past them too, so that it reports no current result set.
+            _exhausted = true;
+            while (async ? await _inner.NextResultAsync(cancellationToken).ConfigureAwait(false) : _inner.NextResult())
+            {
+            }
+
             return false;
         }
 

@@ -150,10 +150,8 @@ public sealed class ReplicaRoutingParameterCollection : DbParameterCollection, I
     /// <inheritdoc />
     public override void Remove(object value)
     {
-        var index = IndexOf(value);
-        if (index < 0)
-            throw new ArgumentException("The parameter is not in this collection.", nameof(value));
-        RemoveAt(index);
+        ArgumentNullException.ThrowIfNull(value);   // as MySqlParameterCollection: null is not "a parameter not in the collection"
+        RemoveAt(IndexOf(value));   // not in the collection: RemoveAt(-1) throws what MySqlParameterCollection throws
     }
 
     /// <inheritdoc />
@@ -164,7 +162,7 @@ public sealed class ReplicaRoutingParameterCollection : DbParameterCollection, I
     }
 
     /// <inheritdoc />
-    public override void RemoveAt(string parameterName) => RemoveAt(IndexOfExisting(parameterName));
+    public override void RemoveAt(string parameterName) => RemoveAt(IndexOf(parameterName));   // not found: ArgumentOutOfRangeException, as MySqlConnector
 
     /// <inheritdoc />
     protected override DbParameter GetParameter(int index) => _parameters[index];

@@ -21,6 +21,12 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
 
     internal MySqlTransaction Inner { get; }
 
+    /// <summary>
+    /// Gets MySqlConnector's transaction on the node this transaction runs on, for APIs that take one with the connection of
+    /// <see cref="ReplicaRoutingConnection.GetPrimaryConnection"/> (<see cref="MySqlBulkCopy"/>).
+    /// </summary>
+    public MySqlTransaction MySqlTransaction => Inner;
+
     /// <summary>Gets the connection, or <see langword="null"/> once the transaction has completed.</summary>
     public new ReplicaRoutingConnection? Connection => _connection;
 

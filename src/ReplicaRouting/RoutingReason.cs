@@ -56,4 +56,10 @@ public enum RoutingReason
     /// so it ran on the node that ran the previous statement.
     /// </summary>
     PreviousStatement,
+
+    /// <summary>
+    /// The statement looked like a read, but a replica refused it as a write (a stored function that modifies data): it ran on
+    /// the primary, and counts as a write of the session.
+    /// </summary>
+    RefusedByReplica,
 }

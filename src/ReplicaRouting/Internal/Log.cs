@@ -68,6 +68,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.ReplicaReadFailed, LogLevel.Warning, "A read failed on replica {Node} before returning rows; it is retried on {Next}")]
     public static partial void ReplicaReadFailed(ILogger logger, Exception exception, string node, string next);
 
+    [LoggerMessage(EventIds.ReadRefusedByReplica, LogLevel.Information, "Replica {Node} refused a statement routed as a read because it writes (a stored function that modifies data?); it runs on the primary {Primary} and counts as a write. Hint it with ReadFromPrimary to skip the refusal")]
+    public static partial void ReadRefusedByReplica(ILogger logger, string node, string primary);
+
     [LoggerMessage(EventIds.WriteOutcomeUnknown, LogLevel.Error, "The connection to the primary {Node} broke while a write or COMMIT was in flight: its outcome is unknown and it is not retried")]
     public static partial void WriteOutcomeUnknown(ILogger logger, Exception exception, string node);
 }
@@ -78,6 +81,7 @@ internal static class EventIds
     public const int CommandRouted = 1000;
     public const int NoReplicaAvailable = 1001;
     public const int CausalWaitTimedOut = 1002;
+    public const int ReadRefusedByReplica = 1003;
     public const int GtidCaptureUnavailable = 1200;
     public const int TokenMalformed = 1201;
     public const int TokenForeign = 1202;

@@ -60,6 +60,9 @@ internal interface IRoutedStatement
 
     /// <summary>The batch now running the statement with its wait (null once it is done): what <c>Cancel()</c> must reach.</summary>
     void Running(MySqlBatch? batch);
+
+    /// <summary>True when <c>Cancel()</c> was called while the batch of <see cref="Running"/> ran.</summary>
+    bool CancelRequested { get; }
 }
 
 /// <summary>
@@ -68,8 +71,9 @@ internal interface IRoutedStatement
 /// </summary>
 internal static class RoutedExecution
 {
-    // The reader behaviours that would stop at the wait's hidden result set: emulated by the wrapper instead.
-    private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow;
+    // The reader behaviours that would apply to the wait in front rather than to the statement: the wrapper emulates
+    // CloseConnection and SingleResult, and the statement itself carries SingleRow and SchemaOnly (LimitRows).
+    private const CommandBehavior Emulated = CommandBehavior.CloseConnection | CommandBehavior.SingleResult | CommandBehavior.SingleRow | CommandBehavior.SchemaOnly;
 
     /// <summary>Runs a reader; typed as <see cref="System.Data.Common.DbDataReader"/> so <c>ExecuteDbDataReaderAsync</c> needs no async layer of its own.</summary>
     public static ValueTask<System.Data.Common.DbDataReader> ExecuteReaderAsync(IRoutedStatement statement, CommandBehavior behavior, bool async, CancellationToken cancellationToken) =>
@@ -92,7 +96,7 @@ internal static class RoutedExecution
     private static async ValueTask<T> RunAsync<T, TExecution>(IRoutedStatement statement, TExecution execution, bool async, CancellationToken cancellationToken)
         where TExecution : struct, IExecution<T>
     {
-        var connection = statement.Connection ?? throw new InvalidOperationException("The Connection property must be set to a ReplicaRoutingConnection.");
+        var connection = statement.Connection ?? throw new InvalidOperationException("Connection property must be non-null.");
         var route = await connection.RouteAsync(statement.Classify(), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
         while (true)
         {
@@ -118,6 +122,12 @@ internal static class RoutedExecution
                 if (reader is not null)
                     return await execution.FromReaderAsync(reader, async, cancellationToken).ConfigureAwait(false);
                 route = await connection.RouteAfterWaitTimeoutAsync(route.Node, route.Statement, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MySqlException ex) when (connection.RefusedAsWrite(route, ex, cancellationToken))
+            {
+                // A "read" the replica refused as a write (a stored function that writes): the server ran nothing, so it runs
+                // on the primary, once, and counts as a write of the session.
+                route = await connection.RouteRefusedReadAsync(route, async, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (connection.CanRetryElsewhere(route, ex, cancellationToken))
             {
@@ -172,7 +182,7 @@ internal static class RoutedExecution
                 return await execution.AsWrittenAsync(statement, bound, async, cancellationToken).ConfigureAwait(false);
             var plain = await statement.ExecuteReaderAsWrittenAsync(bound, execution.Behavior & ~CommandBehavior.CloseConnection, async, cancellationToken).ConfigureAwait(false);
             handedToReader = true;
-            var reader = new ReplicaRoutingDataReader(plain, node, connection, closeConnection: (execution.Behavior & CommandBehavior.CloseConnection) != 0, emulated: CommandBehavior.Default);
+            var reader = new ReplicaRoutingDataReader(plain, node, connection, closeConnection: (execution.Behavior & CommandBehavior.CloseConnection) != 0, singleResult: false);
             reader.ReleaseOnClose(statement, bound);
             return await execution.FromReaderAsync(reader, async, cancellationToken).ConfigureAwait(false);
         }
@@ -200,6 +210,7 @@ internal static class RoutedExecution
         node.CommandStarted();
         var started = true;   // false once this node's in-flight count was handed back (a timed-out wait moved to the primary)
         MySqlBatch? batch = null;
+        MySqlDataReader? reader = null;
         try
         {
             var dialect = connection.Dialect;
@@ -212,43 +223,73 @@ internal static class RoutedExecution
             if (batch.Timeout > 0)
                 batch.Timeout += (int)Math.Ceiling(connection.CausalReadTimeout.TotalSeconds);   // the wait must not eat the query's own time
             statement.AddTo(batch.BatchCommands);
+            if ((behavior & (CommandBehavior.SingleRow | CommandBehavior.SchemaOnly)) != 0)
+                LimitRows(batch.BatchCommands, dialect, rowLimit: (behavior & CommandBehavior.SchemaOnly) != 0 ? 0 : 1);
 
             var innerBehavior = behavior & ~Emulated;
             var sentAt = Stopwatch.GetTimestamp();
             using var waitActivity = Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!);
             statement.Running(batch);   // Cancel() reaches the batch
-            var reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+            reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
 
             var reached = await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
+            var cancelled = statement.CancelRequested;
+            if (cancelled)
+            {
+                // Cancel() came while the wait ran: the statement behind it is running now, and is what the caller cancelled.
+                // It is killed too and answers here, as a cancelled statement answers on MySqlConnector, never rerun elsewhere.
+                batch.Cancel();
+            }
+
             Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt));
             waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
 
-            if (!reached)
+            if (!reached && !cancelled)
             {
                 // Timed out (or the replica is broken): the query already ran there, but its answer may be stale.
                 statement.Running(null);
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
-                batch = null;
+                (reader, batch) = (null, null);
                 node.CommandEnded();
                 started = false;
                 return null;
             }
 
-            node.ObserveAppliedPosition(route.WaitFor!);
-            var wrapped = new ReplicaRoutingDataReader(reader, node, connection, closeConnection, behavior & (CommandBehavior.SingleResult | CommandBehavior.SingleRow));
+            if (reached)
+                node.ObserveAppliedPosition(route.WaitFor!);
+            var wrapped = new ReplicaRoutingDataReader(reader, node, connection, closeConnection, singleResult: (behavior & (CommandBehavior.SingleResult | CommandBehavior.SingleRow)) != 0);
             wrapped.DisposeOnClose(statement, batch);
-            batch = null;
             return wrapped;
         }
         catch
         {
+            // The statement failed behind the wait (its error surfaces when the reader moves to it): the reader must be
+            // disposed too, or the node's physical connection stays busy.
             statement.Running(null);
             if (batch is not null)
-                await DisposeAsync(null, batch, async).ConfigureAwait(false);
+                await DisposeAsync(reader, batch, async).ConfigureAwait(false);
             if (started)
                 node.CommandEnded();
             throw;
         }
+    }
+
+    /// <summary>
+    /// SingleRow (one row) and SchemaOnly (no rows) for the statement behind the wait, the way MySqlConnector sends them for its
+    /// first command: <c>sql_select_limit</c> around the statement (MariaDB: <c>SET STATEMENT … FOR</c> on its first statement;
+    /// MySQL: set before and reset after, which is also why such a reader reports 0 records affected there).
+    /// </summary>
+    private static void LimitRows(MySqlBatchCommandCollection commands, ServerDialect dialect, int rowLimit)
+    {
+        var first = commands[1];   // 0 is the wait
+        if (dialect.Flavor == ServerFlavor.MariaDb)
+        {
+            first.CommandText = $"SET STATEMENT sql_select_limit={rowLimit} FOR {first.CommandText}";
+            return;
+        }
+
+        commands.Insert(1, new MySqlBatchCommand($"SET sql_select_limit={rowLimit}"));
+        commands.Add(new MySqlBatchCommand("SET sql_select_limit=default"));
     }
 
     /// <summary>Reads the wait's hidden result set and moves the reader to the statement's first result.</summary>
@@ -276,7 +317,7 @@ internal static class RoutedExecution
     }
 }
 
-/// <summary>One kind of Execute*: how it runs as written, and how it reads its result from our reader (a wait or capture rode along).</summary>
+/// <summary>One kind of Execute*: how it runs as written, and how it reads its result from our reader (a wait rode along).</summary>
 /// <typeparam name="T">What the caller gets.</typeparam>
 internal interface IExecution<T>
 {

@@ -26,9 +26,21 @@ public abstract class DifferentialScriptTests(TopologyFixture topology, ITestOut
         var config = Enum.Parse<DifferentialConfiguration>(configuration);
         var plain = await s_plain.GetOrAdd((topology.Flavor, @case), _ => new Lazy<Task<RunObservation>>(() => _runner.RunPlainAsync(script))).Value;
 
-        var (divergence, _, routed) = await _runner.CompareAsync(script, config, plain);
+        var routed = await _runner.RunRoutedAsync(script, config);
+        var relaxStale = config == DifferentialConfiguration.Eventual;
+        var kept = _runner.KeptSteps(script, config);
+        var divergence = DifferentialRunner.FirstDivergence(script, plain, routed, relaxStale, kept);
 
         output.WriteLine($"{topology.Flavor} {@case} [{configuration}]: routed steps ran at: {string.Join("; ", routed.Decisions)}");
+        foreach (var step in kept)
+        {
+            // A kept difference is asserted, not skipped: when it goes away, the case must say so.
+            var keptDifference = script.Kept.First(k => k.Step - 1 == step);
+            var differs = DifferentialRunner.Differs(script, plain, routed, step, relaxStale);
+            Assert.True(differs || keptDifference.Intermittent, $"[{topology.Flavor}] '{@case}' [{configuration}] step {step + 1} no longer differs; remove the kept difference: {keptDifference.Reason}");
+            output.WriteLine($"kept difference at step {step + 1} ({(differs ? "observed" : "not observed this run")}): {keptDifference.Reason}");
+        }
+
         if (divergence is not null)
         {
             var message = $"[{topology.Flavor}] " + divergence.Format(script, configuration);
