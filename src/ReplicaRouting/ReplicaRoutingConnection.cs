@@ -23,7 +23,6 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private RoutingNode? _readOnlyTransactionNode;
     private bool _readOnlyTransactionOnPrimary;
     private RoutingNode? _previousNode;          // where the previous statement ran: ROW_COUNT(), SHOW WARNINGS … run there too
-    private bool _previousOnPrimary;
     private RoutingNode? _uncapturedWriteNode;   // the primary whose session ran writes whose GTID has not been read yet
     private RoutingSession? _uncapturedSession;  // the session those writes belong to
     private int _openReaders;   // readers of ours not closed yet: like MySqlConnector, nothing else may run meanwhile
@@ -223,7 +222,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
             ? await EvaluateRequirementAsync(session, async, cancellationToken).ConfigureAwait(false)
             : SessionRequirement.None;
-        var previousOnReplica = _previousNode is { } previous && !_previousOnPrimary && _physical[previous.Index] is { State: ConnectionState.Open };
+        var previousOnReplica = _previousNode is { } previous && LastRoutingDecision?.Target == RouteTarget.Replica && _physical[previous.Index] is { State: ConnectionState.Open };
         var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement, previousOnReplica));
 
         RoutingNode node;
@@ -274,8 +273,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
         ApplySessionEffects(statement, node, onPrimary);
         var routedTo = onPrimary ? RouteTarget.Primary : RouteTarget.Replica;
-        Routed(node, onPrimary);
-        LastRoutingDecision = new RoutingDecision(routedTo, reason, node.Endpoint);
+        Routed(node, onPrimary, reason);
         Log.CommandRouted(_configuration.Logger, statement.Kind, routedTo, node.Endpoint, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, routedTo, reason);
         if (reason is RoutingReason.NoReplicaAvailable or RoutingReason.NoReplicaFreshEnough)
@@ -289,8 +287,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
         var primary = Writer();
         var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
-        Routed(primary, onPrimary: true);
-        LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalWaitTimedOut, primary.Endpoint);
+        Routed(primary, onPrimary: true, RoutingReason.CausalWaitTimedOut);
         Telemetry.PrimaryFallback(_configuration.ClusterId, RoutingReason.CausalWaitTimedOut);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
     }
@@ -318,8 +315,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         Log.ReadRefusedByReplica(_configuration.Logger, refused.Node.Endpoint, primary.Endpoint);
         if (CurrentSession() is { } session)
             OnPrimaryWrite(session, primary);
-        Routed(primary, onPrimary: true);
-        LastRoutingDecision = new RoutingDecision(RouteTarget.Primary, RoutingReason.RefusedByReplica, primary.Endpoint);
+        Routed(primary, onPrimary: true, RoutingReason.RefusedByReplica);
         Telemetry.CommandRouted(_configuration.ClusterId, RouteTarget.Primary, RoutingReason.RefusedByReplica);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, refused.Statement);
     }
@@ -334,8 +330,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var (node, connection, needsWait, onPrimary) = await GetReplicaAsync(failed.WaitFor, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
         Log.ReplicaReadFailed(_configuration.Logger, exception, replica.Endpoint, node.Endpoint);
         var reason = onPrimary ? RoutingReason.NoReplicaAvailable : LastRoutingDecision?.Reason ?? RoutingReason.Read;
-        Routed(node, onPrimary);
-        LastRoutingDecision = new RoutingDecision(onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason, node.Endpoint);
+        Routed(node, onPrimary, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason);
         if (onPrimary)
             Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
@@ -385,10 +380,10 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         : null;
 
     /// <summary>Where this connection's statement ran: a statement that reports on the previous one runs there too.</summary>
-    private void Routed(RoutingNode node, bool onPrimary)
+    private void Routed(RoutingNode node, bool onPrimary, RoutingReason reason)
     {
         _previousNode = node;
-        _previousOnPrimary = onPrimary;
+        LastRoutingDecision = new RoutingDecision(onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason, node.Endpoint);
     }
 
     /// <summary>
@@ -643,7 +638,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         Pin(ConnectionPin.SessionState, node);
         if (CurrentSession() is { } session)
             OnPrimaryWrite(session, node);
-        Routed(node, onPrimary: true);
+        Routed(node, onPrimary: true, RoutingReason.SessionState);
         return primary;
     }
 

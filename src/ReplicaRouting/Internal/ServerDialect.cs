@@ -3,23 +3,20 @@ namespace ReplicaRouting.Internal;
 /// <summary>The SQL that differs between MySQL and MariaDB, in one place. GTIDs always travel as parameters.</summary>
 internal sealed class ServerDialect
 {
-    /// <summary>Column name of the hidden capture result set; distinctive so a user's column never matches it.</summary>
-    public const string CaptureColumn = "__ReplicaRouting_gtid";
-
     public const string GtidParameter = "@__ReplicaRouting_gtid";
     public const string TimeoutParameter = "@__ReplicaRouting_timeout";
 
     public static readonly ServerDialect MySql = new(
         ServerFlavor.MySql,
         // MySQL has no per-session "my last GTID" variable: the executed set right after the commit is a safe superset.
-        captureSql: $"SELECT @@global.gtid_executed AS {CaptureColumn}",
+        captureSql: "SELECT @@global.gtid_executed",
         waitSql: $"SELECT WAIT_FOR_EXECUTED_GTID_SET({GtidParameter}, {TimeoutParameter})",
         waitReached: 0,
         primaryPositionSql: "SELECT @@global.gtid_executed");
 
     public static readonly ServerDialect MariaDb = new(
         ServerFlavor.MariaDb,
-        captureSql: $"SELECT @@last_gtid AS {CaptureColumn}",
+        captureSql: "SELECT @@last_gtid",
         waitSql: $"SELECT MASTER_GTID_WAIT({GtidParameter}, {TimeoutParameter})",
         waitReached: 0,
         primaryPositionSql: "SELECT @@gtid_binlog_pos");
@@ -35,7 +32,10 @@ internal sealed class ServerDialect
 
     public ServerFlavor Flavor { get; }
 
-    /// <summary>Appended to a write (same round trip): one row, one column named <see cref="CaptureColumn"/>.</summary>
+    /// <summary>
+    /// The GTID of this session's writes (MySQL: the executed set, a safe superset), read on the primary session that ran them,
+    /// between statements (see <c>ReplicaRoutingConnection.CaptureUncapturedWritesAsync</c>).
+    /// </summary>
     public string CaptureSql { get; }
 
     /// <summary>Prepended to a causal read (same round trip); never sent to a primary (MariaDB answers -1 there).</summary>
