@@ -5,11 +5,16 @@ using ReplicaRouting.Benchmarks;
 using ReplicaRouting.Benchmarks.EndToEnd;
 using ReplicaRouting.Benchmarks.HotPath;
 
-// ./build.sh bench [--quick] [--flavor mariadb|mysql] [--only hot|e2e|throughput|allocations]
+// ./build.sh bench [--quick] [--flavor mariadb|mysql] [--only hot|e2e|throughput|allocations] [--pairs name,name]
 // stdout: one BENCH line per hot-path benchmark and per pair; everything else goes to stderr.
 var quick = args.Contains("--quick");
 var flavor = Option("--flavor") ?? "mariadb";
 var only = Option("--only");
+var pairs = Option("--pairs") is { } names
+    ? Pair.All.Where(p => names.Split(',').Contains(p.Name)).ToArray()   // a subset of the end-to-end pairs, in their run order
+    : Pair.All;
+if (pairs.Length == 0)
+    return Fail($"--pairs names none of: {string.Join(", ", Pair.All.Select(p => p.Name))}.");
 if (flavor is not ("mariadb" or "mysql"))
     return Fail($"--flavor must be mariadb or mysql, not '{flavor}'.");
 
@@ -45,7 +50,7 @@ if (only is null or "e2e" or "throughput" or "allocations")
         // the other and waits on each Task synchronously, which on this machine moves both the time and the bytes (a blocked wait
         // allocates, a spin does not) by more than the difference being measured. Its figures are printed alongside.
         Console.Error.WriteLine("Concurrency 1 (interleaved ratios)...");
-        foreach (var pair in Pair.All)
+        foreach (var pair in pairs)
         {
             var latency = await LatencyChecker.RunAsync(flavor, pair, TimeSpan.FromSeconds(quick ? 3 : 15), quick ? 10_000 : 100_000);
             var routed = measured[pair.Routed];
@@ -65,7 +70,7 @@ if (only is null or "e2e" or "throughput" or "allocations")
         var phase = TimeSpan.FromMilliseconds(quick ? 300 : 1000);
         foreach (var concurrency in new[] { 8, 64 })
         {
-            foreach (var pair in Pair.All.Where(p => p.Concurrent))
+            foreach (var pair in pairs.Where(p => p.Concurrent))
             {
                 Console.Error.WriteLine($"Throughput {pair.Name} at concurrency {concurrency}...");
                 var result = await ThroughputChecker.RunAsync(flavor, pair, concurrency, rounds, phase);
@@ -81,7 +86,7 @@ if (only is null or "e2e" or "throughput" or "allocations")
 if (only is "allocations")
 {
     // Diagnostics, not part of `bench`: which types the routed side allocates more of, per operation (sampled).
-    foreach (var pair in Pair.All)
+    foreach (var pair in pairs)
     {
         Console.Error.WriteLine($"Allocation sources, {pair.Name} (routed minus plain, bytes per operation, sampled):");
         foreach (var (type, routed, raw) in (await AllocationSampler.CompareAsync(flavor, pair, quick ? 20_000 : 100_000)).Take(12))

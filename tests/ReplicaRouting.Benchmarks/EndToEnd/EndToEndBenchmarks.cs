@@ -58,11 +58,23 @@ public class EndToEndBenchmarks
     public Task<long> RawInsert() => Lane.RawInsert();
 
     [Benchmark]
-    public Task<long> RoutedInsertCapture() => Lane.RoutedInsertCapture();
+    public Task<long> RoutedInsert() => Lane.RoutedInsert();
 
     [Benchmark]
-    public Task<long> RoutedInsertNoCapture() => Lane.RoutedInsertNoCapture();
+    public Task<long> RoutedInsertEventual() => Lane.RoutedInsertEventual();
 
     [Benchmark]
-    public Task<long> RawInsertWithCaptureStatement() => Lane.RawInsertWithCaptureStatement();
+    public Task<long> RawUnitOfWork() => Lane.RawUnitOfWork();
+
+    [Benchmark]
+    public Task<long> RoutedUnitOfWork() => Lane.RoutedUnitOfWork();
+
+    [Benchmark]
+    public Task<long> RawUnitOfWorkWithCapture() => Lane.RawUnitOfWorkWithCapture();
+
+    [Benchmark]
+    public Task<long> RawSingleWrite() => Lane.RawSingleWrite();
+
+    [Benchmark]
+    public Task<long> RoutedSingleWrite() => Lane.RoutedSingleWrite();
 }

@@ -47,8 +47,11 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
 
     public async Task<long> RawInsert() => await InsertAsync(_rawPrimary ??= await OpenAsync(bench.RawPrimary));
 
-    /// <summary>Read-your-writes: the GTID capture rides along in the same round trip.</summary>
-    public async Task<long> RoutedInsertCapture()
+    /// <summary>
+    /// Read-your-writes on a connection the application holds: the insert runs as written; its GTID is owed, read only
+    /// when something needs it (a read elsewhere, the session's token, close), so it costs nothing here.
+    /// </summary>
+    public async Task<long> RoutedInsert()
     {
         var connection = _routedWriter ??= await OpenAsync(bench.Routed);
         var value = await InsertAsync(connection);
@@ -56,35 +59,35 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
         return value;
     }
 
-    /// <summary>
-    /// The floor under the capture: plain MySqlConnector sending the insert and the capture statement as one batch (what the
-    /// routed capture sends) and reading the GTID. No ReplicaRouting code runs.
-    /// </summary>
-    public async Task<long> RawInsertWithCaptureStatement()
-    {
-        var primary = _rawPrimary ??= await OpenAsync(bench.RawPrimary);
-        await using var batch = primary.CreateBatch();
-        var insert = batch.CreateBatchCommand();
-        insert.CommandText = InsertRow;
-        AddInsertParameters(insert.CreateParameter, insert.Parameters);
-        batch.BatchCommands.Add(insert);
-        var capture = batch.CreateBatchCommand();
-        capture.CommandText = bench.CaptureSql;
-        batch.BatchCommands.Add(capture);
-        await using var reader = await batch.ExecuteReaderAsync();
-        if (!await reader.ReadAsync() || reader.GetString(0).Length == 0)   // the insert has no result set: the first one is the capture's
-            throw new InvalidOperationException("The capture statement returned no GTID.");
-        return reader.RecordsAffected;
-    }
-
-    /// <summary>Eventual consistency: the insert runs as written.</summary>
-    public async Task<long> RoutedInsertNoCapture()
+    /// <summary>Eventual consistency: the insert runs as written and nothing is ever captured.</summary>
+    public async Task<long> RoutedInsertEventual()
     {
         var connection = _eventual ??= await OpenAsync(bench.Eventual);
         var value = await InsertAsync(connection);
         Expect(connection, RoutingReason.Write);
         return value;
     }
+
+    /// <summary>
+    /// A unit of work as applications write it (a request, a Dapper repository method): open, <see cref="Workbench.UnitOfWorkWrites"/>
+    /// inserts, close. The routed connection reads the GTID once, at close, on the primary session that wrote.
+    /// </summary>
+    public Task<long> RoutedUnitOfWork() => RoutedWritesAsync(Workbench.UnitOfWorkWrites);
+
+    /// <summary>The same unit of work with plain MySqlConnector.</summary>
+    public Task<long> RawUnitOfWork() => RawWritesAsync(Workbench.UnitOfWorkWrites, capture: false);
+
+    /// <summary>
+    /// The floor under the routed unit of work: plain MySqlConnector doing the same inserts and then the capture statement
+    /// itself, in its own round trip before close, as the routed connection does. No ReplicaRouting code runs.
+    /// </summary>
+    public Task<long> RawUnitOfWorkWithCapture() => RawWritesAsync(Workbench.UnitOfWorkWrites, capture: true);
+
+    /// <summary>The smallest unit of work, a single write (open, insert, close): the capture's round trip is not shared.</summary>
+    public Task<long> RoutedSingleWrite() => RoutedWritesAsync(1);
+
+    /// <summary>The same single write with plain MySqlConnector.</summary>
+    public Task<long> RawSingleWrite() => RawWritesAsync(1, capture: false);
 
     /// <summary>A read of a session with a position the replica is known to have: no wait is sent.</summary>
     public async Task<long> RoutedCausalKnown()
@@ -166,6 +169,36 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
     private static async Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource) => await dataSource.OpenConnectionAsync();
 
     private static async Task<ReplicaRoutingConnection> OpenAsync(ReplicaRoutingDataSource dataSource) => await dataSource.OpenConnectionAsync();
+
+    private async Task<long> RoutedWritesAsync(int writes)
+    {
+        long affected = 0;
+        await using (var connection = await OpenAsync(bench.Routed))
+        {
+            for (var i = 0; i < writes; i++)
+                affected += await InsertAsync(connection);
+            Expect(connection, RoutingReason.Write);
+        }
+
+        return affected;
+    }
+
+    private async Task<long> RawWritesAsync(int writes, bool capture)
+    {
+        long affected = 0;
+        await using var connection = await OpenAsync(bench.RawPrimary);
+        for (var i = 0; i < writes; i++)
+            affected += await InsertAsync(connection);
+        if (capture)
+        {
+            await using var read = connection.CreateCommand();
+            read.CommandText = bench.CaptureSql;
+            if (await read.ExecuteScalarAsync() is not string { Length: > 0 })
+                throw new InvalidOperationException("The capture statement returned no GTID.");
+        }
+
+        return affected;
+    }
 
     private static async Task<long> Select1Async(DbConnection connection)
     {

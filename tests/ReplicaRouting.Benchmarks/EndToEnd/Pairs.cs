@@ -14,16 +14,19 @@ internal sealed record Pair(string Name, string Routed, string Raw, bool Concurr
         new("pk_read", nameof(Lane.RoutedPkRead), nameof(Lane.RawPkRead), Concurrent: true),
         new("causal_read_caught_up", nameof(Lane.RoutedCausalKnown), nameof(Lane.RawPkRead), Concurrent: true),
         new("causal_read_wait_vs_two_round_trips", nameof(Lane.RoutedCausalWait), nameof(Lane.RawWaitThenRead), Concurrent: false),
-        new("insert_capture", nameof(Lane.RoutedInsertCapture), nameof(Lane.RawInsert), Concurrent: true),
-        new("insert_no_capture", nameof(Lane.RoutedInsertNoCapture), nameof(Lane.RawInsert), Concurrent: true),
+        new("insert", nameof(Lane.RoutedInsert), nameof(Lane.RawInsert), Concurrent: true),
+        new("insert_eventual", nameof(Lane.RoutedInsertEventual), nameof(Lane.RawInsert), Concurrent: true),
 
-        // Not a routed pair: both sides are plain MySqlConnector. The "routed" side sends the insert plus the capture
-        // statement as one batch, so the ratio is the floor under insert_capture on this server: what the second statement
-        // costs with no ReplicaRouting code running.
-        new("floor_plain_insert_plus_capture_statement", nameof(Lane.RawInsertWithCaptureStatement), nameof(Lane.RawInsert), Concurrent: true),
+        // Units of work (open, writes, close): where read-your-writes pays for the GTID, once per unit.
+        new("unit_of_work", nameof(Lane.RoutedUnitOfWork), nameof(Lane.RawUnitOfWork), Concurrent: true),
+        new("single_write", nameof(Lane.RoutedSingleWrite), nameof(Lane.RawSingleWrite), Concurrent: true),
 
-        // The routed capture against that floor, interleaved in one pair: what ReplicaRouting adds to the two statements.
-        new("insert_capture_vs_floor", nameof(Lane.RoutedInsertCapture), nameof(Lane.RawInsertWithCaptureStatement), Concurrent: true),
+        // Not a routed pair: both sides are plain MySqlConnector. The first adds the capture statement to the unit of work,
+        // so the ratio is the floor under unit_of_work on this server: what reading the GTID costs with no ReplicaRouting code.
+        new("floor_unit_of_work_plus_capture_statement", nameof(Lane.RawUnitOfWorkWithCapture), nameof(Lane.RawUnitOfWork), Concurrent: true),
+
+        // The routed unit of work against that floor, interleaved in one pair: what ReplicaRouting adds to the statements.
+        new("unit_of_work_vs_floor", nameof(Lane.RoutedUnitOfWork), nameof(Lane.RawUnitOfWorkWithCapture), Concurrent: true),
     ];
 
     public static Func<Lane, Task<long>> Operation(string name) => name switch
@@ -36,9 +39,13 @@ internal sealed record Pair(string Name, string Routed, string Raw, bool Concurr
         nameof(Lane.RoutedCausalWait) => lane => lane.RoutedCausalWait(),
         nameof(Lane.RawWaitThenRead) => lane => lane.RawWaitThenRead(),
         nameof(Lane.RawInsert) => lane => lane.RawInsert(),
-        nameof(Lane.RoutedInsertCapture) => lane => lane.RoutedInsertCapture(),
-        nameof(Lane.RoutedInsertNoCapture) => lane => lane.RoutedInsertNoCapture(),
-        nameof(Lane.RawInsertWithCaptureStatement) => lane => lane.RawInsertWithCaptureStatement(),
+        nameof(Lane.RoutedInsert) => lane => lane.RoutedInsert(),
+        nameof(Lane.RoutedInsertEventual) => lane => lane.RoutedInsertEventual(),
+        nameof(Lane.RoutedUnitOfWork) => lane => lane.RoutedUnitOfWork(),
+        nameof(Lane.RawUnitOfWork) => lane => lane.RawUnitOfWork(),
+        nameof(Lane.RawUnitOfWorkWithCapture) => lane => lane.RawUnitOfWorkWithCapture(),
+        nameof(Lane.RoutedSingleWrite) => lane => lane.RoutedSingleWrite(),
+        nameof(Lane.RawSingleWrite) => lane => lane.RawSingleWrite(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "No such operation."),
     };
 

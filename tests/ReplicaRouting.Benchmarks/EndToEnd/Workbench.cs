@@ -15,6 +15,9 @@ internal sealed class Workbench : IAsyncDisposable
     public const string Table = "rr_bench";
     public const int Rows = 1000;
 
+    /// <summary>The inserts of one unit of work (open, writes, close) in the unit-of-work pairs.</summary>
+    public const int UnitOfWorkWrites = 4;
+
     private Workbench(BenchTopology topology)
     {
         Topology = topology;
@@ -40,7 +43,7 @@ internal sealed class Workbench : IAsyncDisposable
 
     public MySqlDataSource RawReplica { get; }
 
-    /// <summary>The default configuration (read-your-writes, GTID waits): plain reads and captured writes.</summary>
+    /// <summary>The default configuration (read-your-writes, GTID waits): plain reads, writes captured once per unit of work.</summary>
     public ReplicaRoutingDataSource Routed { get; }
 
     /// <summary>No read-your-writes: writes run as written, without a capture.</summary>
@@ -59,7 +62,7 @@ internal sealed class Workbench : IAsyncDisposable
     /// <summary>The plain form of the GTID wait, sent in its own round trip before the read.</summary>
     public string WaitSql { get; }
 
-    /// <summary>The statement the routed capture appends to a write (the same text, so the server does the same work).</summary>
+    /// <summary>The statement the routed connection reads its writes' GTID with (the same text, so the server does the same work).</summary>
     public string CaptureSql { get; }
 
     public static Workbench Create(string flavor) => new(BenchTopology.Load(flavor));
