@@ -86,6 +86,14 @@ public static class ShopApp
 
         app.MapGet("/orders/{id:long}/partner", async (long id, IHttpClientFactory clients) =>
         {
+            if (string.IsNullOrEmpty(configuration["Shop:PartnerUrl"]))
+            {
+                return Results.Problem(
+                    title: "The partner service is not configured",
+                    detail: "Set Shop:PartnerUrl to the base address of a second shop instance (same database and key ring) to ask it for this order.",
+                    statusCode: StatusCodes.Status404NotFound);
+            }
+
             using var answer = await clients.CreateClient("partner").GetAsync($"/api/orders/{id}");
             return Results.Json(new { partnerSeesOrder = answer.IsSuccessStatusCode, partnerRoute = answer.Headers.TryGetValues(RouteHeader, out var route) ? route.First() : null });
         });

@@ -12,8 +12,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.TokenOversized, LogLevel.Information, "Ignored a consistency token from the {Source}: {Length} characters, over the limit of {MaxLength}")]
     public static partial void TokenOversized(ILogger logger, string source, int length, int maxLength);
 
-    [LoggerMessage(EventIds.TokenRepeated, LogLevel.Information, "Ignored the consistency token header: it was sent {Count} times")]
-    public static partial void TokenRepeated(ILogger logger, int count);
+    [LoggerMessage(EventIds.TokenRepeated, LogLevel.Information,
+        "Ignored the consistency token {Source}: it was sent {Count} times; {HeldBack} earlier requests with a repeated {Source} were not logged (at most one line a minute)")]
+    public static partial void TokenRepeated(ILogger logger, string source, int count, long heldBack);
 
     [LoggerMessage(EventIds.TokenSentTimeOnly, LogLevel.Debug, "A protected consistency token would be {Length} characters, over the limit of {MaxLength}; sent a time-only token instead")]
     public static partial void TokenSentTimeOnly(ILogger logger, int length, int maxLength);

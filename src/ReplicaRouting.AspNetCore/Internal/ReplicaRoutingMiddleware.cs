@@ -20,11 +20,17 @@ internal sealed class ReplicaRoutingMiddleware
         self.WriteToken(context, session, restored);
     };
 
+    /// <summary>How often a repeated header or cookie is logged at most: a client can repeat it on every request.</summary>
+    internal static readonly TimeSpan RepeatedTokenLogInterval = TimeSpan.FromMinutes(1);
+
     private readonly RequestDelegate _next;
     private readonly ReplicaRoutingDataSource _dataSource;
     private readonly ConsistencyTokenProtector _protector;
     private readonly ReplicaRoutingHttpOptions _options;
+    private readonly ConsistencyTokenCookie _cookie;
     private readonly ILogger _logger;
+    private readonly LogLimiter _repeatedHeaderLog;
+    private readonly LogLimiter _repeatedCookieLog;
 
     /// <summary>Built with the pipeline, when the host starts: after start-up validation of the options.</summary>
     public ReplicaRoutingMiddleware(RequestDelegate next, IServiceProvider services)
@@ -33,7 +39,11 @@ internal sealed class ReplicaRoutingMiddleware
         _dataSource = services.GetRequiredService<ReplicaRoutingDataSource>();
         _protector = ConsistencyTokenProtector.Get(services);
         _options = _protector.Options;
+        _cookie = new ConsistencyTokenCookie(_options, _protector.Lifetime);
         _logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("ReplicaRouting.AspNetCore");
+        var timeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _repeatedHeaderLog = new LogLimiter(timeProvider, RepeatedTokenLogInterval);
+        _repeatedCookieLog = new LogLimiter(timeProvider, RepeatedTokenLogInterval);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -47,22 +57,31 @@ internal sealed class ReplicaRoutingMiddleware
         await _next(context).ConfigureAwait(false);
     }
 
-    /// <summary>The unprotected token text of the request, or null: the header wins over the cookie.</summary>
+    /// <summary>The unprotected token text of the request, or null: the header wins over the cookie, and either one sent twice is ignored.</summary>
     private string? ReadToken(HttpRequest request)
     {
         var header = request.Headers[_options.HeaderName];
         if (header.Count > 1)
-        {
-            Log.TokenRepeated(_logger, header.Count);
-            Telemetry.TokenIgnored(_dataSource.ClusterId, "repeated");
-            return null;
-        }
+            return Repeated(_repeatedHeaderLog, "header", header.Count);
 
         if (header.Count == 1 && !string.IsNullOrEmpty(header[0]))
             return _protector.Unprotect(header[0]!, "header");
 
-        if (_options.UseCookie && request.Cookies[_options.CookieName] is { Length: > 0 } cookie)
+        if (!_options.UseCookie)
+            return null;
+        var cookies = _cookie.Count(request);
+        if (cookies > 1)
+            return Repeated(_repeatedCookieLog, "cookie", cookies);   // one of them was planted: trust none
+        if (cookies == 1 && request.Cookies[_options.CookieName] is { Length: > 0 } cookie)
             return _protector.Unprotect(cookie, "cookie");
+        return null;
+    }
+
+    private string? Repeated(LogLimiter log, string source, int count)
+    {
+        if (log.TryEnter(out var heldBack))
+            Log.TokenRepeated(_logger, source, count, heldBack);
+        Telemetry.TokenIgnored(_dataSource.ClusterId, "repeated");
         return null;
     }
 
@@ -74,16 +93,6 @@ internal sealed class ReplicaRoutingMiddleware
         var text = _protector.Protect(token);
         context.Response.Headers[_options.HeaderName] = text;
         if (_options.UseCookie)
-        {
-            context.Response.Cookies.Append(_options.CookieName, text, new CookieOptions
-            {
-                HttpOnly = true,
-                SameSite = SameSiteMode.Lax,
-                Secure = context.Request.IsHttps,
-                Path = "/",
-                MaxAge = _protector.Lifetime,
-                IsEssential = true,   // needed for the site to show users their own writes, not tracking
-            });
-        }
+            _cookie.Append(context, text);
     }
 }

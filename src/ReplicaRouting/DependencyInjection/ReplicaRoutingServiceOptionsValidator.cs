@@ -14,6 +14,9 @@ internal sealed class ReplicaRoutingServiceOptionsValidator(string sectionPath) 
     private static readonly SearchValues<char> s_tokenChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
+    private static readonly SearchValues<char> s_domainChars =
+        SearchValues.Create(".-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     public ValidateOptionsResult Validate(string? name, ReplicaRoutingServiceOptions options)
     {
         var failures = new List<string>();
@@ -40,6 +43,21 @@ internal sealed class ReplicaRoutingServiceOptionsValidator(string sectionPath) 
             failures.Add($"{httpKey}{nameof(http.HeaderName)} '{http.HeaderName}' must be a non-empty HTTP header name (letters, digits and !#$%&'*+-.^_`|~).");
         if (!IsToken(http.CookieName))
             failures.Add($"{httpKey}{nameof(http.CookieName)} '{http.CookieName}' must be a non-empty cookie name (letters, digits and !#$%&'*+-.^_`|~).");
+        if (http.CookiePath is not ['/', ..] || http.CookiePath.AsSpan().ContainsAnyInRange('\0', ' ') || http.CookiePath.AsSpan().ContainsAny(';', ','))
+            failures.Add($"{httpKey}{nameof(http.CookiePath)} '{http.CookiePath}' must be a URL path starting with '/' (no ';', ',' or whitespace).");
+        if (!string.IsNullOrEmpty(http.CookieDomain) && http.CookieDomain.AsSpan().ContainsAnyExcept(s_domainChars))
+            failures.Add($"{httpKey}{nameof(http.CookieDomain)} '{http.CookieDomain}' must be a host name (letters, digits, '.' and '-').");
+        if (!Enum.IsDefined(http.CookieSameSite))
+            failures.Add($"{httpKey}{nameof(http.CookieSameSite)} must be Lax, Strict or None (it is {(int)http.CookieSameSite}).");
+        if (http.IsHostCookie)
+        {
+            // Browsers silently drop a __Host- cookie that has a Domain or another Path: refuse the setting instead.
+            if (!string.IsNullOrEmpty(http.CookieDomain))
+                failures.Add($"{httpKey}{nameof(http.CookieDomain)} must be empty with the cookie name '{http.CookieName}': a {ReplicaRoutingHttpOptions.HostPrefix} cookie is host-only.");
+            if (http.CookiePath != "/")
+                failures.Add($"{httpKey}{nameof(http.CookiePath)} must be '/' with the cookie name '{http.CookieName}': a {ReplicaRoutingHttpOptions.HostPrefix} cookie covers the whole host.");
+        }
+
         if (http.MaxTokenLength is < ReplicaRoutingHttpOptions.MinMaxTokenLength or > ReplicaRoutingHttpOptions.MaxMaxTokenLength)
         {
             failures.Add($"{httpKey}{nameof(http.MaxTokenLength)} must be between {ReplicaRoutingHttpOptions.MinMaxTokenLength} and " +

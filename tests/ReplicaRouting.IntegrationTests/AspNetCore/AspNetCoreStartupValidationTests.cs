@@ -21,7 +21,25 @@ public sealed class AspNetCoreStartupValidationTests
     [InlineData("Http:HeaderName", "X Token", "ReplicaRouting:Http:HeaderName 'X Token' must be")]
     [InlineData("Http:CookieName", "", "ReplicaRouting:Http:CookieName '' must be")]
     [InlineData("Http:MaxTokenLength", "10", "ReplicaRouting:Http:MaxTokenLength must be between")]
-    public async Task An_invalid_setting_fails_start_up_naming_its_key(string key, string value, string expected)
+    public Task An_invalid_setting_fails_start_up_naming_its_key(string key, string value, string expected) =>
+        AssertStartFailsAsync(new() { [$"ReplicaRouting:{key}"] = value }, expected);
+
+    [Theory]
+    [InlineData("Http:CookiePath", "shop", "ReplicaRouting:Http:CookiePath 'shop' must be a URL path starting with '/'")]
+    [InlineData("Http:CookiePath", "/a;Domain=evil.example", "ReplicaRouting:Http:CookiePath '/a;Domain=evil.example' must be a URL path")]
+    [InlineData("Http:CookieDomain", "shop.example; Secure", "ReplicaRouting:Http:CookieDomain 'shop.example; Secure' must be a host name")]
+    public Task An_invalid_cookie_scope_fails_start_up_naming_its_key(string key, string value, string expected) =>
+        AssertStartFailsAsync(new() { [$"ReplicaRouting:{key}"] = value }, expected);
+
+    // Browsers drop a __Host- cookie that has a Domain or another Path than '/' (the prefix is matched ignoring case).
+    [Theory]
+    [InlineData("__Host-rr-consistency", "Http:CookieDomain", "shop.example", "ReplicaRouting:Http:CookieDomain must be empty with the cookie name '__Host-rr-consistency'")]
+    [InlineData("__Host-rr-consistency", "Http:CookiePath", "/shop", "ReplicaRouting:Http:CookiePath must be '/' with the cookie name '__Host-rr-consistency'")]
+    [InlineData("__host-token", "Http:CookiePath", "/shop", "ReplicaRouting:Http:CookiePath must be '/' with the cookie name '__host-token'")]
+    public Task A_Host_prefixed_cookie_name_with_a_domain_or_a_path_fails_start_up_naming_the_key(string cookieName, string key, string value, string expected) =>
+        AssertStartFailsAsync(new() { ["ReplicaRouting:Http:CookieName"] = cookieName, [$"ReplicaRouting:{key}"] = value }, expected);
+
+    private static async Task AssertStartFailsAsync(Dictionary<string, string?> settings, string expected)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -30,8 +48,8 @@ public sealed class AspNetCoreStartupValidationTests
             ["ReplicaRouting:Primary"] = Valid,
             ["ReplicaRouting:Replicas:0"] = Valid,
             ["ReplicaRouting:Replicas:1"] = Valid,
-            [$"ReplicaRouting:{key}"] = value,
         });
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddDataProtection();
         builder.Services.AddReplicaRouting(builder.Configuration.GetSection("ReplicaRouting"));
         await using var app = builder.Build();

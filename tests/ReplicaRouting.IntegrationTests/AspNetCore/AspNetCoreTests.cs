@@ -191,6 +191,85 @@ public abstract class AspNetCoreTests(TopologyFixture topology, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_token_cookie_sent_twice_is_refused_like_a_repeated_header_and_logged_once_per_interval()
+    {
+        await using var app = await StartAsync();
+        var (own, ownPosition) = await WriteAsync(app, "rr-consistency", user: 1);
+        var (planted, _) = await WriteAsync(app, "rr-consistency", user: 2);   // a valid token too: e.g. set by a sibling subdomain
+
+        // Alone, the user's cookie is restored (and so proves that the probe sees a restored token).
+        Assert.Equal(ownPosition, await RestoredPositionAsync(app, $"rr-consistency={own}"));
+
+        string[][] repeated =
+        [
+            [$"rr-consistency={own}; rr-consistency={planted}"],
+            [$"rr-consistency={planted}; rr-consistency={own}"],   // the last one used to win
+            [$"rr-consistency={own}", $"rr-consistency={planted}"],   // two Cookie header lines
+            [$"rr-consistency={own}; RR-Consistency={planted}"],   // ASP.NET Core compares cookie names ignoring case
+            [$"a=1, rr-consistency={planted}; rr-consistency={own}"],   // ',' separates cookies for ASP.NET Core too
+            [$"rr-consistency={own}; rr-consistency={own}"],   // twice the same: refused as well, like the header
+        ];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var linesBefore = app.Log.Entries.Count(e => e.EventId == 2003);
+        foreach (var cookies in repeated)
+            Assert.True(await RestoredPositionAsync(app, cookies) == "", $"a token was applied from: {string.Join(" | ", cookies)}");
+
+        var lines = app.Log.Entries.Count(e => e.EventId == 2003) - linesBefore;
+        var intervals = (int)(System.Diagnostics.Stopwatch.GetElapsedTime(started) / ReplicaRoutingMiddleware.RepeatedTokenLogInterval);
+        Assert.InRange(lines, 1, 1 + intervals);   // one line, not one per request (another only if a whole interval passed)
+        Assert.Contains(app.Log.Entries, e => e.EventId == 2003 && e.Message.Contains("cookie", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_Host_prefixed_cookie_is_written_secure_host_only_at_the_root_and_read_back()
+    {
+        const string name = "__Host-rr-consistency";
+        await using var app = await StartAsync(new TestWebApp.Settings { Http = http => http.CookieName = name });
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
+        using var post = await client.PostAsync(new Uri("/session?user=1", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+
+        // What a browser requires of a __Host- cookie, even on this plain-HTTP test server (the browser is the test here).
+        var cookie = post.Headers.GetValues("Set-Cookie").Single();
+        var attributes = cookie.Split(';', StringSplitOptions.TrimEntries);
+        Assert.StartsWith(name + "=", attributes[0], StringComparison.Ordinal);
+        Assert.Contains("secure", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("path=/", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain(attributes, a => a.StartsWith("domain", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("httponly", attributes, StringComparer.OrdinalIgnoreCase);
+        var token = attributes[0][(name.Length + 1)..];
+        Assert.Equal(post.Headers.GetValues("X-Consistency-Token").Single(), token);
+
+        // Sent back under its name the token is restored; under another name it is not this application's cookie.
+        var position = await RestoredPositionAsync(app, $"{name}={token}");
+        Assert.NotEqual("", position);
+        Assert.Equal("", await RestoredPositionAsync(app, $"rr-consistency={token}"));
+        Assert.Equal("", await RestoredPositionAsync(app, $"{name}={token}; {name}={token}"));
+    }
+
+    [Fact]
+    public async Task Cookie_scope_settings_shape_the_set_cookie_header()
+    {
+        await using var app = await StartAsync(new TestWebApp.Settings
+        {
+            Http = http =>
+            {
+                http.CookiePath = "/session";
+                http.CookieDomain = "shop.example";
+                http.CookieSameSite = CookieSameSite.None;
+            },
+        });
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
+        using var post = await client.PostAsync(new Uri("/session?user=1", UriKind.Relative), null);
+        var attributes = post.Headers.GetValues("Set-Cookie").Single().Split(';', StringSplitOptions.TrimEntries);
+        Assert.StartsWith("rr-consistency=", attributes[0], StringComparison.Ordinal);
+        Assert.Contains("path=/session", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("domain=shop.example", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("samesite=none", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("secure", attributes, StringComparer.OrdinalIgnoreCase);   // browsers drop SameSite=None without it
+    }
+
+    [Fact]
     public async Task Http_client_propagation_lets_service_b_see_service_a_write_under_lag()
     {
         await using var serviceB = await StartAsync();
@@ -251,6 +330,55 @@ public abstract class AspNetCoreTests(TopologyFixture topology, ITestOutputHelpe
         await OrderStory.CreateOrdersTableAsync(topology.Config.AdminConnectionString(topology.Config.PrimaryEndpoint));
         await topology.WaitForReplicasAsync();
         return await TestWebApp.StartAsync(topology, _keyRing, settings);
+    }
+
+    /// <summary>A write by <paramref name="user"/>: the protected token of its cookie and the position a request restores from it.</summary>
+    private static async Task<(string Token, string Position)> WriteAsync(TestWebApp app, string cookieName, int user)
+    {
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
+        using var post = await client.PostAsync(new Uri($"/session?user={user}", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        var cookie = post.Headers.GetValues("Set-Cookie").Single();
+        Assert.StartsWith(cookieName + "=", cookie, StringComparison.Ordinal);
+        var token = cookie[(cookieName.Length + 1)..cookie.IndexOf(';', StringComparison.Ordinal)];
+        var position = await RestoredPositionAsync(app, $"{cookieName}={token}");
+        Assert.NotEqual("", position);
+        return (token, position);
+    }
+
+    /// <summary>
+    /// POST /session with exactly these <c>Cookie</c> header lines, over a raw socket (HttpClient would join them into one
+    /// line): the position the request's session was restored with, "" when no token was applied.
+    /// </summary>
+    private static async Task<string> RestoredPositionAsync(TestWebApp app, params string[] cookieLines)
+    {
+        var address = app.BaseAddress;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        await using var stream = tcp.GetStream();
+        var request = $"POST /session?user=9 HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Length: 0\r\nConnection: close\r\n"
+            + string.Concat(cookieLines.Select(line => $"Cookie: {line}\r\n")) + "\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        var response = await reader.ReadToEndAsync();
+
+        var headEnd = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var head = response[..headEnd];
+        var body = response[(headEnd + 4)..];
+        Assert.True(head.StartsWith("HTTP/1.1 200", StringComparison.Ordinal), head);
+        if (!head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase))
+            return body;
+
+        var text = new System.Text.StringBuilder();
+        for (var at = 0; ;)
+        {
+            var lineEnd = body.IndexOf("\r\n", at, StringComparison.Ordinal);
+            var size = Convert.ToInt32(body[at..lineEnd], 16);
+            if (size == 0)
+                return text.ToString();
+            text.Append(body, lineEnd + 2, size);
+            at = lineEnd + 2 + size + 2;
+        }
     }
 
     private static HttpClient NewBrowser(TestWebApp app) =>

@@ -42,6 +42,9 @@ public sealed class TestWebApp : IAsyncDisposable
 
         public TimeSpan CausalReadTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+        /// <summary>Anything else about how the token travels (cookie name and scope), applied last.</summary>
+        public Action<ReplicaRoutingHttpOptions>? Http { get; init; }
+
         /// <summary>A downstream service that GET /a/orders/{id} calls with a propagating client, and /a/orders-plain/{id} without.</summary>
         public Uri? Downstream { get; init; }
     }
@@ -62,6 +65,7 @@ public sealed class TestWebApp : IAsyncDisposable
             o.Routing.Consistency = ReadConsistency.ReadYourWrites;
             o.Routing.CausalReadTimeout = settings.CausalReadTimeout;
             o.Http.UseCookie = settings.UseCookie;
+            settings.Http?.Invoke(o.Http);
         });
         builder.Services.AddSingleton(new ConcurrentDictionary<RoutingSession, int>());
         if (settings.Downstream is { } downstream)
