@@ -594,7 +594,11 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             return false;
         }
 
-        await cluster.PrimaryPositionRefresh.RunAsync((async, token) => RefreshPrimaryPositionAsync(writer, async, token), async, cancellationToken).ConfigureAwait(false);
+        await cluster.PrimaryPositionRefresh.RunAsync(
+            () => cluster.KnownPrimaryPosition is { } seen && position.IsSatisfiedBy(seen) || cluster.RejectedPositions.Contains(position),
+            (async, token) => RefreshPrimaryPositionAsync(writer, async, token),
+            async,
+            cancellationToken).ConfigureAwait(false);
 
         if (position.Flavor != Dialect.Flavor)
         {
@@ -608,6 +612,13 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             session.MarkPositionVerified(position);
             return true;
+        }
+
+        if (cluster.RejectedPositions.Contains(position))
+        {
+            Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");   // found missing (and logged) by the check this one shared
+            session.DropPosition(position);
+            return false;
         }
 
         cluster.RejectedPositions.Add(position);

@@ -16,17 +16,21 @@ internal sealed class SingleFlight
     public long Runs => Interlocked.Read(ref _started);
 
     /// <summary>
-    /// Returns once a run that started after this call began has succeeded; throws what that run threw. The caller that
-    /// finds no run in flight runs <paramref name="operation"/> itself (in its own sync or async mode); the others wait for it.
+    /// Returns once a run that started after this call began has succeeded, or once <paramref name="answered"/> says an
+    /// earlier run settled the question anyway; throws what that run threw. The caller that finds no run in flight runs
+    /// <paramref name="operation"/> itself (in its own sync or async mode); the others wait for it.
     /// </summary>
-    public async ValueTask RunAsync(Func<bool, CancellationToken, ValueTask> operation, bool async, CancellationToken cancellationToken)
+    public async ValueTask RunAsync(Func<bool> answered, Func<bool, CancellationToken, ValueTask> operation, bool async, CancellationToken cancellationToken)
     {
         long needed;
         lock (_gate)
             needed = _started + 1;   // the first run to start from now on
 
-        while (true)
+        for (var first = true; ; first = false)
         {
+            if (!first && answered())
+                return;   // the run this caller waited for answered it (a burst of one replayed token costs one run)
+
             TaskCompletionSource? lead = null;
             Task running;
             long generation;
