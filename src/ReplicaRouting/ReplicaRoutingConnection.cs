@@ -594,9 +594,20 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             return false;
         }
 
+        // The check that reads the position also records a miss before anyone waiting for it looks again: a burst of one
+        // replayed token then costs one read, not one per request.
+        var missedHere = false;
         await cluster.PrimaryPositionRefresh.RunAsync(
             () => cluster.KnownPrimaryPosition is { } seen && position.IsSatisfiedBy(seen) || cluster.RejectedPositions.Contains(position),
-            (async, token) => RefreshPrimaryPositionAsync(writer, async, token),
+            async (async, token) =>
+            {
+                await RefreshPrimaryPositionAsync(writer, async, token).ConfigureAwait(false);
+                if (position.Flavor == Dialect.Flavor && !(cluster.KnownPrimaryPosition is { } read && position.IsSatisfiedBy(read)))
+                {
+                    cluster.RejectedPositions.Add(position);
+                    missedHere = true;
+                }
+            },
             async,
             cancellationToken).ConfigureAwait(false);
 
@@ -614,15 +625,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             return true;
         }
 
-        if (cluster.RejectedPositions.Contains(position))
+        if (!cluster.RejectedPositions.Contains(position))
         {
-            Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");   // found missing (and logged) by the check this one shared
-            session.DropPosition(position);
-            return false;
+            cluster.RejectedPositions.Add(position);   // checked by a read run for another position
+            missedHere = true;
         }
 
-        cluster.RejectedPositions.Add(position);
-        Log.TokenPositionNotOnPrimary(_configuration.Logger, writer.Endpoint);
+        if (missedHere)
+            Log.TokenPositionNotOnPrimary(_configuration.Logger, writer.Endpoint);   // once per check; replays are reported as 1206
         Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");
         session.DropPosition(position);
         return false;
