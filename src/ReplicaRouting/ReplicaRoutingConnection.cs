@@ -32,6 +32,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private RoutingNode? _pinnedPrimary;   // where primary-pinned state lives (the primary at the time it was created)
     private ReplicaRoutingTransaction? _transaction;
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
+    private bool _holdsPrimaryFallback;         // holds one of MaxConcurrentPrimaryFallbacks until it closes
     private bool _disposed;
 
     internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource) => Bind(dataSource);
@@ -202,6 +203,9 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
     internal string ClusterId => _configuration.ClusterId;
 
+    /// <summary>The data source's caps on causal waits and primary fallbacks.</summary>
+    internal LoadShedding Shedding => DataSourceOwner.Shedding;
+
     /// <summary>
     /// Chooses the node for one command (or batch, or transaction start), applies the statement's session effects,
     /// and says what must ride along in its round trip (a GTID wait or capture).
@@ -285,11 +289,33 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     internal async ValueTask<Route> RouteAfterWaitTimeoutAsync(RoutingNode replica, SqlClassification statement, bool async, CancellationToken cancellationToken)
     {
         Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
+        return await RouteCausalFallbackAsync(statement, RoutingReason.CausalWaitTimedOut, async, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A causal read found MaxConcurrentCausalWaits waits running: it does not wait, it reads the primary.</summary>
+    internal ValueTask<Route> RouteAfterShedWaitAsync(SqlClassification statement, bool async, CancellationToken cancellationToken) =>
+        RouteCausalFallbackAsync(statement, RoutingReason.CausalWaitShed, async, cancellationToken);
+
+    private async ValueTask<Route> RouteCausalFallbackAsync(SqlClassification statement, RoutingReason reason, bool async, CancellationToken cancellationToken)
+    {
         var primary = Writer();
+        BeginPrimaryFallback(primary);
         var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
-        Routed(primary, onPrimary: true, RoutingReason.CausalWaitTimedOut);
-        Telemetry.PrimaryFallback(_configuration.ClusterId, RoutingReason.CausalWaitTimedOut);
+        Routed(primary, onPrimary: true, reason);
+        Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
+    }
+
+    /// <summary>
+    /// A causal read gives up on the replicas and reads the primary: within MaxConcurrentPrimaryFallbacks connections (one slot
+    /// held until this connection closes, as its primary connection is), unless this connection holds a primary connection already.
+    /// </summary>
+    private void BeginPrimaryFallback(RoutingNode primary)
+    {
+        if (_holdsPrimaryFallback || _physical[primary.Index] is { State: ConnectionState.Open })
+            return;
+        DataSourceOwner.Shedding.BeginPrimaryFallback(primary);
+        _holdsPrimaryFallback = true;
     }
 
     /// <summary>
@@ -545,15 +571,45 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     }
 
     /// <summary>
-    /// A restored position must exist on the current primary, or every read would wait out the timeout for it.
-    /// Checked once per session, in one round trip at most (none when this process has already seen the primary there).
+    /// A restored position must exist on the current primary, or every read would wait out the timeout for it. Checked once
+    /// per session: without a query when this process has seen the primary there, or already found it missing within the
+    /// last interval; else by one read of the primary's position, shared with the checks that arrive meanwhile.
     /// </summary>
     private async ValueTask<bool> VerifyOnPrimaryAsync(RoutingSession session, GtidPosition position, bool async, CancellationToken cancellationToken)
     {
         var writer = Writer();
         var cluster = DataSourceOwner.Cluster;
-        if (cluster.Dialect is null || (cluster.KnownPrimaryPosition is not { } known || !position.IsSatisfiedBy(known)))
-            await RefreshPrimaryPositionAsync(writer, async, cancellationToken).ConfigureAwait(false);
+        if (cluster.Dialect is not null && cluster.KnownPrimaryPosition is { } known && position.IsSatisfiedBy(known))
+        {
+            session.MarkPositionVerified(position);
+            return true;
+        }
+
+        if (cluster.Dialect is not null && cluster.RejectedPositions.Contains(position))
+        {
+            if (cluster.RejectedReport.ShouldReport(out var count))
+                Log.TokenPositionStillNotOnPrimary(_configuration.Logger, count, cluster.RejectedPositions.Interval);
+            Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");
+            session.DropPosition(position);
+            return false;
+        }
+
+        // The check that reads the position also records a miss before anyone waiting for it looks again: a burst of one
+        // replayed token then costs one read, not one per request.
+        var missedHere = false;
+        await cluster.PrimaryPositionRefresh.RunAsync(
+            () => cluster.KnownPrimaryPosition is { } seen && position.IsSatisfiedBy(seen) || cluster.RejectedPositions.Contains(position),
+            async (async, token) =>
+            {
+                await RefreshPrimaryPositionAsync(writer, async, token).ConfigureAwait(false);
+                if (position.Flavor == Dialect.Flavor && !(cluster.KnownPrimaryPosition is { } read && position.IsSatisfiedBy(read)))
+                {
+                    cluster.RejectedPositions.Add(position);
+                    missedHere = true;
+                }
+            },
+            async,
+            cancellationToken).ConfigureAwait(false);
 
         if (position.Flavor != Dialect.Flavor)
         {
@@ -569,7 +625,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             return true;
         }
 
-        Log.TokenPositionNotOnPrimary(_configuration.Logger, writer.Endpoint);
+        if (!cluster.RejectedPositions.Contains(position))
+        {
+            cluster.RejectedPositions.Add(position);   // checked by a read run for another position
+            missedHere = true;
+        }
+
+        if (missedHere)
+            Log.TokenPositionNotOnPrimary(_configuration.Logger, writer.Endpoint);   // once per check; replays are reported as 1206
         Telemetry.TokenIgnored(_configuration.ClusterId, "not_on_primary");
         session.DropPosition(position);
         return false;
@@ -668,6 +731,12 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
                 await physical.DisposeAsync().ConfigureAwait(false);
             else
                 physical.Dispose();
+        }
+
+        if (_holdsPrimaryFallback)
+        {
+            _holdsPrimaryFallback = false;
+            DataSourceOwner.Shedding.EndPrimaryFallback();
         }
 
         Unpin();
@@ -783,6 +852,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
         var primary = Writer();
         Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
+        if (required is not null)
+            BeginPrimaryFallback(primary);
         return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true);
     }
 

@@ -40,6 +40,8 @@ namespace ReplicaRouting;
 /// <item><term>Heartbeat Table</term><description>table name (<see cref="ReplicaRoutingOptions.HeartbeatTable"/>)</description></item>
 /// <item><term>Write Heartbeat</term><description>true/false (<see cref="ReplicaRoutingOptions.WriteHeartbeat"/>)</description></item>
 /// <item><term>Heartbeat Interval</term><description>seconds (<see cref="ReplicaRoutingOptions.HeartbeatInterval"/>)</description></item>
+/// <item><term>Max Concurrent Causal Waits</term><description>a whole number (<see cref="ReplicaRoutingOptions.MaxConcurrentCausalWaits"/>)</description></item>
+/// <item><term>Max Concurrent Primary Fallbacks</term><description>a whole number (<see cref="ReplicaRoutingOptions.MaxConcurrentPrimaryFallbacks"/>)</description></item>
 /// </list>
 /// Every other key is MySqlConnector's (see <see cref="MySqlConnectionStringBuilder"/>) and is stored under MySqlConnector's
 /// name for it (<c>Host</c> becomes <c>Server</c>).
@@ -233,6 +235,22 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
         set => this[RoutingKeys.HeartbeatInterval] = value;
     }
 
+    /// <summary>Gets or sets <see cref="ReplicaRoutingOptions.MaxConcurrentCausalWaits"/> (key <c>Max Concurrent Causal Waits</c>).</summary>
+    /// <value>The default value is <see langword="null"/> (half the replicas' pools).</value>
+    public int? MaxConcurrentCausalWaits
+    {
+        get => Options.MaxConcurrentCausalWaits;
+        set => this[RoutingKeys.MaxConcurrentCausalWaits] = value;
+    }
+
+    /// <summary>Gets or sets <see cref="ReplicaRoutingOptions.MaxConcurrentPrimaryFallbacks"/> (key <c>Max Concurrent Primary Fallbacks</c>).</summary>
+    /// <value>The default value is <see langword="null"/> (a quarter of the primary's pool).</value>
+    public int? MaxConcurrentPrimaryFallbacks
+    {
+        get => Options.MaxConcurrentPrimaryFallbacks;
+        set => this[RoutingKeys.MaxConcurrentPrimaryFallbacks] = value;
+    }
+
     /// <summary>
     /// Gets or sets a key's value. A routing key reads back in its normalized text form (<c>0.5</c>, <c>ReadYourWrites</c>),
     /// a MySqlConnector key as <see cref="MySqlConnectionStringBuilder"/> returns it; an unset key reads as its default.
@@ -391,6 +409,7 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
     {
         RoutingKeys.Replicas => "",
         RoutingKeys.ClusterId or RoutingKeys.HeartbeatTable => "",
+        RoutingKeys.MaxConcurrentCausalWaits or RoutingKeys.MaxConcurrentPrimaryFallbacks => "",   // derived from the pools
         _ => DefaultOf(key),
     };
 

@@ -15,7 +15,8 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     internal ReplicaRoutingDataSource(RoutingConfiguration configuration)
     {
         Configuration = configuration;
-        Cluster = new ClusterState(configuration.ClusterId);
+        Cluster = new ClusterState(configuration.ClusterId, configuration.TimeProvider);
+        Shedding = new LoadShedding(configuration);
         Monitor = new TopologyMonitor(configuration, Cluster);
 
         // Expose the primary's string without its password, as the string that "identifies" this source.
@@ -29,6 +30,8 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     internal ClusterState Cluster { get; }
 
     internal TopologyMonitor Monitor { get; }
+
+    internal LoadShedding Shedding { get; }
 
     internal string ClusterId => Cluster.ClusterId;
 

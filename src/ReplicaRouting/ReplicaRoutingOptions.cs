@@ -23,6 +23,25 @@ public sealed class ReplicaRoutingOptions
     public TimeSpan CausalReadTimeout { get; set; } = RoutingDefaults.CausalReadTimeout;
 
     /// <summary>
+    /// Gets or sets how many causal reads may wait on replicas for a GTID position at once (each holds a replica connection
+    /// for up to <see cref="CausalReadTimeout"/>). A causal read beyond the cap does not wait: it reads the primary, as a
+    /// primary fallback (see <see cref="MaxConcurrentPrimaryFallbacks"/>).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: half the replicas' connection pools (the sum of their <c>Maximum Pool Size</c>, 100 each by default).</value>
+    [Range(1, RoutingDefaults.MaxConcurrencyLimit)]
+    public int? MaxConcurrentCausalWaits { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many connections may read the primary at once because a causal read gave up on the replicas (its wait
+    /// timed out or was shed, or no replica was available). Each such connection holds a primary connection until it closes.
+    /// A causal read beyond the cap is not sent: it fails at once with <see cref="ReplicaRoutingOverloadedException"/>, so a
+    /// flood of reads that need a position the replicas lack cannot take the primary's pool from writes. Writes are never capped.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: a quarter of the primary's connection pool (its <c>Maximum Pool Size</c>, 100 by default).</value>
+    [Range(1, RoutingDefaults.MaxConcurrencyLimit)]
+    public int? MaxConcurrentPrimaryFallbacks { get; set; }
+
+    /// <summary>
     /// Gets or sets how long after a session's last write its reads go to the primary under
     /// <see cref="ReadYourWritesStrategy.PrimaryAfterWrite"/>, and under <see cref="ReadYourWritesStrategy.WaitForGtid"/>
     /// when a write's GTID could not be captured.

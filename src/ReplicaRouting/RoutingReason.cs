@@ -62,4 +62,10 @@ public enum RoutingReason
     /// the primary, and counts as a write of the session.
     /// </summary>
     RefusedByReplica,
+
+    /// <summary>
+    /// The read needed a GTID wait on a replica, but <see cref="ReplicaRoutingOptions.MaxConcurrentCausalWaits"/> waits were
+    /// already running, so it ran on the primary (load shedding).
+    /// </summary>
+    CausalWaitShed,
 }

@@ -28,6 +28,8 @@ public class ReplicaRoutingConnectionStringBuilderTests
         { "Topology Probe Timeout", "2", o => o.TopologyProbeTimeout, TimeSpan.FromSeconds(2) },
         { "Heartbeat Table", "percona.heartbeat", o => o.HeartbeatTable, "percona.heartbeat" },
         { "Heartbeat Interval", "0.1", o => o.HeartbeatInterval, TimeSpan.FromMilliseconds(100) },
+        { "Max Concurrent Causal Waits", "40", o => o.MaxConcurrentCausalWaits, 40 },
+        { "MaxConcurrentPrimaryFallbacks", "4", o => o.MaxConcurrentPrimaryFallbacks, 4 },
     };
 
     [Theory]

@@ -11,9 +11,23 @@ internal sealed class ClusterState
     private int _captureWarningLogged;
     private int _primaryPositionProbed;
 
-    public ClusterState(string clusterId) => ClusterId = clusterId;
+    public ClusterState(string clusterId, TimeProvider timeProvider)
+    {
+        ClusterId = clusterId;
+        RejectedPositions = new RejectedPositions(timeProvider, RoutingDefaults.RejectedPositionMemory, RoutingDefaults.RejectedPositionCapacity);
+        RejectedReport = new ReportLimiter(timeProvider, RoutingDefaults.RejectedPositionMemory);
+    }
 
     public string ClusterId { get; }
+
+    /// <summary>Reads of the primary's position to check restored tokens: one at a time, shared by the checks waiting for it.</summary>
+    public SingleFlight PrimaryPositionRefresh { get; } = new();
+
+    /// <summary>Positions the primary was found to lack, so a replayed token is not checked again on every request.</summary>
+    public RejectedPositions RejectedPositions { get; }
+
+    /// <summary>When to log that remembered positions were ignored again (once per interval, with a count).</summary>
+    public ReportLimiter RejectedReport { get; }
 
     /// <summary>The flavor's SQL, known once any node has been connected to.</summary>
     public ServerDialect? Dialect => Volatile.Read(ref _dialect);

@@ -32,6 +32,15 @@ internal static partial class Log
     [LoggerMessage(EventIds.TokenPositionNotOnPrimary, LogLevel.Warning, "Dropped a session position the primary {Node} does not have (lost in a failover, or forged); reads no longer wait for it")]
     public static partial void TokenPositionNotOnPrimary(ILogger logger, string node);
 
+    [LoggerMessage(EventIds.TokenPositionStillNotOnPrimary, LogLevel.Information, "Ignored {Count} session positions the primary does not have, already checked in the last {Interval} (a replayed token from before a failover, or forged): reads do not wait for them and no token is sent back")]
+    public static partial void TokenPositionStillNotOnPrimary(ILogger logger, int count, TimeSpan interval);
+
+    [LoggerMessage(EventIds.CausalWaitShed, LogLevel.Warning, "{Count} causal reads did not wait on a replica: MaxConcurrentCausalWaits ({Limit}) waits were running; they read the primary instead")]
+    public static partial void CausalWaitShed(ILogger logger, int count, int limit);
+
+    [LoggerMessage(EventIds.PrimaryFallbackShed, LogLevel.Warning, "{Count} causal reads were refused: no replica could serve them and MaxConcurrentPrimaryFallbacks ({Limit}) connections already read the primary {Node} for such reads")]
+    public static partial void PrimaryFallbackShed(ILogger logger, int count, int limit, string node);
+
     [LoggerMessage(EventIds.ReplicaConnectFailed, LogLevel.Warning, "Could not connect to replica {Node}; it is skipped for {Backoff}")]
     public static partial void ReplicaConnectFailed(ILogger logger, Exception exception, string node, TimeSpan backoff);
 
@@ -82,12 +91,15 @@ internal static class EventIds
     public const int NoReplicaAvailable = 1001;
     public const int CausalWaitTimedOut = 1002;
     public const int ReadRefusedByReplica = 1003;
+    public const int CausalWaitShed = 1004;
+    public const int PrimaryFallbackShed = 1005;
     public const int GtidCaptureUnavailable = 1200;
     public const int TokenMalformed = 1201;
     public const int TokenForeign = 1202;
     public const int TokenWrongFlavor = 1203;
     public const int TokenExpired = 1204;
     public const int TokenPositionNotOnPrimary = 1205;
+    public const int TokenPositionStillNotOnPrimary = 1206;
     public const int ReplicaConnectFailed = 1100;
     public const int NodeChanged = 1101;
     public const int PrimaryChanged = 1102;

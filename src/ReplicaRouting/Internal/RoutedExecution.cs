@@ -113,12 +113,28 @@ internal static class RoutedExecution
                             cancellationToken).ConfigureAwait(false);
                 }
 
-                var reader = !throughBreaker
-                    ? await ExecuteBatchAsync(connection, statement, route, execution.Behavior, async, cancellationToken).ConfigureAwait(false)
-                    : await route.Node.Breaker.ExecuteAsync(
-                        static (state, token) => ExecuteBatchAsync(state.connection, state.statement, state.route, state.Behavior, state.async, token),
-                        (connection, statement, route, execution.Behavior, async),
-                        cancellationToken).ConfigureAwait(false);
+                // A wait holds a replica connection up to the causal read timeout: beyond the cap, the read goes to the primary.
+                if (!connection.Shedding.TryBeginCausalWait())
+                {
+                    route = await connection.RouteAfterShedWaitAsync(route.Statement, async, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                ReplicaRoutingDataReader? reader;
+                try
+                {
+                    reader = !throughBreaker
+                        ? await ExecuteBatchAsync(connection, statement, route, execution.Behavior, async, cancellationToken).ConfigureAwait(false)
+                        : await route.Node.Breaker.ExecuteAsync(
+                            static (state, token) => ExecuteBatchAsync(state.connection, state.statement, state.route, state.Behavior, state.async, token),
+                            (connection, statement, route, execution.Behavior, async),
+                            cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    connection.Shedding.EndCausalWait();
+                }
+
                 if (reader is not null)
                     return await execution.FromReaderAsync(reader, async, cancellationToken).ConfigureAwait(false);
                 route = await connection.RouteAfterWaitTimeoutAsync(route.Node, route.Statement, async, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,8 @@ internal sealed class RoutingConfiguration
         Nodes = nodes;
         Primary = nodes[0];
         Replicas = nodes[1..];
+        MaxConcurrentCausalWaits = options.MaxConcurrentCausalWaits ?? Math.Max(1, Replicas.Sum(r => MaximumPoolSize(r)) / 2);
+        MaxConcurrentPrimaryFallbacks = options.MaxConcurrentPrimaryFallbacks ?? Math.Max(1, MaximumPoolSize(Primary) / 4);
         Logger = loggerFactory.CreateLogger("ReplicaRouting");
         TimeProvider = timeProvider;
     }
@@ -65,6 +67,12 @@ internal sealed class RoutingConfiguration
     public TimeSpan HeartbeatInterval { get; }
 
     public ReplicaSelector Selector { get; }
+
+    /// <summary>The cap on concurrent causal waits: the option, or half the replicas' pools.</summary>
+    public int MaxConcurrentCausalWaits { get; }
+
+    /// <summary>The cap on concurrent primary fallbacks of causal reads: the option, or a quarter of the primary's pool.</summary>
+    public int MaxConcurrentPrimaryFallbacks { get; }
 
     /// <summary>All nodes: index 0 is the configured primary.</summary>
     public RoutingNode[] Nodes { get; }
@@ -124,7 +132,14 @@ internal sealed class RoutingConfiguration
             yield return (nameof(options.WriteHeartbeat), $"{prefix}{nameof(options.WriteHeartbeat)} needs {prefix}{nameof(options.HeartbeatTable)}: the table to write.", false);
         if (OutOfRange(options.HeartbeatInterval, TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1), prefix, nameof(options.HeartbeatInterval)) is { } beat)
             yield return (nameof(options.HeartbeatInterval), beat, true);
+        if (options.MaxConcurrentCausalWaits is < 1 or > RoutingDefaults.MaxConcurrencyLimit)
+            yield return (nameof(options.MaxConcurrentCausalWaits), CountOutOfRange(options.MaxConcurrentCausalWaits.Value, prefix, nameof(options.MaxConcurrentCausalWaits)), true);
+        if (options.MaxConcurrentPrimaryFallbacks is < 1 or > RoutingDefaults.MaxConcurrencyLimit)
+            yield return (nameof(options.MaxConcurrentPrimaryFallbacks), CountOutOfRange(options.MaxConcurrentPrimaryFallbacks.Value, prefix, nameof(options.MaxConcurrentPrimaryFallbacks)), true);
     }
+
+    private static int MaximumPoolSize(RoutingNode node) =>
+        (int)Math.Min(RoutingDefaults.MaxConcurrencyLimit, new MySqlConnector.MySqlConnectionStringBuilder(node.DataSource.ConnectionString).MaximumPoolSize);
 
     /// <summary>A bare identifier or schema.identifier: it is written into SQL, so nothing that could quote or escape.</summary>
     private static bool IsTableName(string name)
@@ -132,6 +147,9 @@ internal sealed class RoutingConfiguration
         var parts = name.Split('.');
         return parts.Length <= 2 && parts.All(p => p.Length is > 0 and <= 64 && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$'));
     }
+
+    private static string CountOutOfRange(int value, string prefix, string name) =>
+        $"{prefix}{name} must be between 1 and {RoutingDefaults.MaxConcurrencyLimit}, or unset for the default (it is {value}).";
 
     private static string? OutOfRange(TimeSpan value, TimeSpan min, TimeSpan max, string prefix, string name) =>
         value < min || value > max ? $"{prefix}{name} must be between {min} and {max} (it is {value})." : null;

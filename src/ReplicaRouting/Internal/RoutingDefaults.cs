@@ -22,4 +22,13 @@ internal static class RoutingDefaults
     public static readonly TimeSpan TopologyProbeInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan TopologyProbeTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The largest MaxConcurrentCausalWaits / MaxConcurrentPrimaryFallbacks (MySqlConnector's pools hold at most this many too).</summary>
+    public const int MaxConcurrencyLimit = 100_000;
+
+    /// <summary>How long a position the primary lacks is remembered (at least; at most twice this), and how often that is logged.</summary>
+    public static readonly TimeSpan RejectedPositionMemory = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many rejected positions one memory bucket holds (two buckets; 16 bytes each).</summary>
+    public const int RejectedPositionCapacity = 4096;
 }

@@ -26,6 +26,8 @@ internal static class RoutingKeys
     public const string HeartbeatTable = "Heartbeat Table";
     public const string WriteHeartbeat = "Write Heartbeat";
     public const string HeartbeatInterval = "Heartbeat Interval";
+    public const string MaxConcurrentCausalWaits = "Max Concurrent Causal Waits";
+    public const string MaxConcurrentPrimaryFallbacks = "Max Concurrent Primary Fallbacks";
 
     private enum Form : byte
     {
@@ -36,6 +38,7 @@ internal static class RoutingKeys
         Consistency,
         Strategy,
         Selection,
+        Count,
     }
 
     /// <summary>Canonical key → (form, the options property it sets, or null for <see cref="Replicas"/>).</summary>
@@ -58,6 +61,8 @@ internal static class RoutingKeys
         [HeartbeatTable] = (Form.Text, nameof(ReplicaRoutingOptions.HeartbeatTable)),
         [WriteHeartbeat] = (Form.Boolean, nameof(ReplicaRoutingOptions.WriteHeartbeat)),
         [HeartbeatInterval] = (Form.Seconds, nameof(ReplicaRoutingOptions.HeartbeatInterval)),
+        [MaxConcurrentCausalWaits] = (Form.Count, nameof(ReplicaRoutingOptions.MaxConcurrentCausalWaits)),
+        [MaxConcurrentPrimaryFallbacks] = (Form.Count, nameof(ReplicaRoutingOptions.MaxConcurrentPrimaryFallbacks)),
     };
 
     /// <summary>Each key also answers to its name without spaces (<c>ReadConsistency</c>), as MySqlConnector's keys do.</summary>
@@ -89,6 +94,7 @@ internal static class RoutingKeys
             Form.Consistency => EnumName<ReplicaRouting.ReadConsistency>(key, text),
             Form.Strategy => EnumName<ReadYourWritesStrategy>(key, text),
             Form.Selection => EnumName<ReplicaSelectionPolicy>(key, text),
+            Form.Count => ParseCount(key, text).ToString(CultureInfo.InvariantCulture),
             _ => throw new InvalidOperationException(),
         };
 
@@ -129,6 +135,8 @@ internal static class RoutingKeys
             case HeartbeatTable: options.HeartbeatTable = value; break;
             case WriteHeartbeat: options.WriteHeartbeat = bool.Parse(value); break;
             case HeartbeatInterval: options.HeartbeatInterval = ToTimeSpan(value); break;
+            case MaxConcurrentCausalWaits: options.MaxConcurrentCausalWaits = int.Parse(value, CultureInfo.InvariantCulture); break;
+            case MaxConcurrentPrimaryFallbacks: options.MaxConcurrentPrimaryFallbacks = int.Parse(value, CultureInfo.InvariantCulture); break;
         }
     }
 
@@ -159,6 +167,11 @@ internal static class RoutingKeys
             throw Invalid(key, $"is out of range (it is {text} seconds)");
         }
     }
+
+    private static int ParseCount(string key, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            ? count
+            : throw Invalid(key, $"must be a whole number such as 25 (it is '{text}')");
 
     /// <summary>The spellings MySqlConnector accepts for its own boolean keys.</summary>
     private static bool ParseBoolean(string key, string text) => text.ToUpperInvariant() switch

@@ -28,6 +28,15 @@ internal static class Telemetry
     private static readonly Counter<long> s_primaryFallbacks = s_meter.CreateCounter<long>(
         "replicarouting.primary_fallbacks", "{read}", "Reads that could have used a replica but ran on the primary, by reason.");
 
+    private static readonly UpDownCounter<int> s_causalWaitsActive = s_meter.CreateUpDownCounter<int>(
+        "replicarouting.causal_waits.active", "{wait}", "Causal reads waiting on a replica for a GTID position now (capped by MaxConcurrentCausalWaits).");
+
+    private static readonly UpDownCounter<int> s_primaryFallbacksActive = s_meter.CreateUpDownCounter<int>(
+        "replicarouting.primary_fallbacks.active", "{connection}", "Connections holding a primary connection for a causal read that gave up on the replicas (capped by MaxConcurrentPrimaryFallbacks).");
+
+    private static readonly Counter<long> s_shed = s_meter.CreateCounter<long>(
+        "replicarouting.shed", "{read}", "Causal reads shed by a limit, by kind (causal_wait: sent to the primary instead of waiting; primary_fallback: not sent).");
+
     private static readonly Counter<long> s_gtidCaptures = s_meter.CreateCounter<long>(
         "replicarouting.gtid_captures", "{write}", "Writes whose GTID was captured, by outcome (captured, nothing_written, unknown).");
 
@@ -66,6 +75,13 @@ internal static class Telemetry
 
     public static void PrimaryFallback(string cluster, RoutingReason reason) =>
         s_primaryFallbacks.Add(1, Cluster(cluster), new("replicarouting.reason", s_reasons[(int)reason]));
+
+    public static void CausalWaitsActive(string cluster, int change) => s_causalWaitsActive.Add(change, Cluster(cluster));
+
+    public static void PrimaryFallbacksActive(string cluster, int change) => s_primaryFallbacksActive.Add(change, Cluster(cluster));
+
+    /// <summary>A causal read shed by a limit: <paramref name="kind"/> is <c>causal_wait</c> or <c>primary_fallback</c>.</summary>
+    public static void Shed(string cluster, string kind) => s_shed.Add(1, Cluster(cluster), new("replicarouting.kind", kind));
 
     public static void GtidCapture(string cluster, string outcome) =>
         s_gtidCaptures.Add(1, Cluster(cluster), new("replicarouting.outcome", outcome));

@@ -150,6 +150,7 @@ public sealed class RoutingSession : IDisposable
                 PositionVerified = captured is null ? current.PositionVerified : current.PositionVerified || current.Position is null,
                 UnknownWrite = current.UnknownWrite || unknown,
                 UncapturedWrites = current.UncapturedWrites + uncapturedChange,
+                OwnWrites = true,
             };
             if (Interlocked.CompareExchange(ref _state, next, current) == current)
                 return;
@@ -159,8 +160,13 @@ public sealed class RoutingSession : IDisposable
     /// <summary>The current primary holds this session's position: no need to ask again.</summary>
     internal void MarkPositionVerified(GtidPosition verified) => Update(s => s.Position == verified ? s with { PositionVerified = true } : s);
 
-    /// <summary>Forgets a position the current primary does not have (lost in a failover, or forged): waiting for it would only time out.</summary>
-    internal void DropPosition(GtidPosition dropped) => Update(s => s.Position == dropped ? s with { Position = null, PositionVerified = false } : s);
+    /// <summary>
+    /// Forgets a position the current primary does not have (lost in a failover, or forged): waiting for it would only time out.
+    /// A session that has not written itself then has nothing to carry on: no token at all, rather than a "wrote at this time"
+    /// token that would send the next unit of work's reads to the primary.
+    /// </summary>
+    internal void DropPosition(GtidPosition dropped) =>
+        Update(s => s.Position != dropped ? s : s.OwnWrites ? s with { Position = null, PositionVerified = false } : State.Empty);
 
     private void Update(Func<State, State> change)
     {
@@ -179,7 +185,8 @@ public sealed class RoutingSession : IDisposable
     /// <param name="PositionVerified">True when the position came from this process's own captures or was checked on the primary.</param>
     /// <param name="UnknownWrite">A write happened whose position is unknown: read from the primary for a window.</param>
     /// <param name="UncapturedWrites">Open connections that wrote and have not read their position yet: read from the primary.</param>
-    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite, int UncapturedWrites = 0)
+    /// <param name="OwnWrites">This unit of work wrote (rather than only restoring a token).</param>
+    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite, int UncapturedWrites = 0, bool OwnWrites = false)
     {
         public static readonly State Empty = new(null, null, false, false);
     }
