@@ -29,8 +29,8 @@ internal sealed class ReplicaRoutingMiddleware
     private readonly ReplicaRoutingHttpOptions _options;
     private readonly ConsistencyTokenCookie _cookie;
     private readonly ILogger _logger;
-    private readonly LogLimiter _repeatedHeaderLog;
-    private readonly LogLimiter _repeatedCookieLog;
+    private readonly ReportLimiter _repeatedHeaderLog;
+    private readonly ReportLimiter _repeatedCookieLog;
 
     /// <summary>Built with the pipeline, when the host starts: after start-up validation of the options.</summary>
     public ReplicaRoutingMiddleware(RequestDelegate next, IServiceProvider services)
@@ -42,8 +42,8 @@ internal sealed class ReplicaRoutingMiddleware
         _cookie = new ConsistencyTokenCookie(_options, _protector.Lifetime);
         _logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger("ReplicaRouting.AspNetCore");
         var timeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
-        _repeatedHeaderLog = new LogLimiter(timeProvider, RepeatedTokenLogInterval);
-        _repeatedCookieLog = new LogLimiter(timeProvider, RepeatedTokenLogInterval);
+        _repeatedHeaderLog = new ReportLimiter(timeProvider, RepeatedTokenLogInterval);
+        _repeatedCookieLog = new ReportLimiter(timeProvider, RepeatedTokenLogInterval);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -77,10 +77,10 @@ internal sealed class ReplicaRoutingMiddleware
         return null;
     }
 
-    private string? Repeated(LogLimiter log, string source, int count)
+    private string? Repeated(ReportLimiter log, string source, int count)
     {
-        if (log.TryEnter(out var heldBack))
-            Log.TokenRepeated(_logger, source, count, heldBack);
+        if (log.ShouldReport(out var requests))
+            Log.TokenRepeated(_logger, source, count, heldBack: requests - 1);
         Telemetry.TokenIgnored(_dataSource.ClusterId, "repeated");
         return null;
     }
