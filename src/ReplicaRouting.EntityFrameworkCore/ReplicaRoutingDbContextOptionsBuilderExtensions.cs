@@ -14,14 +14,15 @@ public static class ReplicaRoutingDbContextOptionsBuilderExtensions
     /// Call it after <c>UseMySql(serverVersion)</c>; the connection or connection string given there is not used.
     /// </summary>
     /// <param name="optionsBuilder">The options builder.</param>
-    /// <param name="dataSource">The data source; its connection strings must contain <c>AllowUserVariables=True;UseAffectedRows=False</c>.</param>
+    /// <param name="dataSource">
+    /// The data source. Its connection strings need not contain Pomelo's <c>AllowUserVariables=True;UseAffectedRows=False</c>:
+    /// EF's connections use pools with them (see docs/efcore.md), while plain ADO.NET connections keep what was configured.
+    /// </param>
     /// <returns>The same builder, for chaining.</returns>
     public static DbContextOptionsBuilder UseReplicaRouting(this DbContextOptionsBuilder optionsBuilder, ReplicaRoutingDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(optionsBuilder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        RoutedDataSource.Of(dataSource);   // fails here, at configuration, when a connection string lacks Pomelo's options
-
         var extension = optionsBuilder.Options.FindExtension<ReplicaRoutingOptionsExtension>() ?? new ReplicaRoutingOptionsExtension();
         ((IDbContextOptionsBuilderInfrastructure)optionsBuilder).AddOrUpdateExtension(extension.WithDataSource(dataSource));
         return optionsBuilder;

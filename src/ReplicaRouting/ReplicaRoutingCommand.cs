@@ -58,8 +58,16 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
         {
             ThrowIfReaderOpen(nameof(CommandText));
             _commandText = value ?? "";
+            RoutedTextStart = 0;
         }
     }
+
+    /// <summary>
+    /// Where the part of the text that decides routing starts (0: all of it); the whole text runs. Set by the EF Core
+    /// integration past Pomelo's leading <c>SET AUTOCOMMIT = 1;</c>, which restores what every pooled connection already has
+    /// and so must not pin the connection to the primary. Reset when the text changes.
+    /// </summary>
+    internal int RoutedTextStart { get; set; }
 
     /// <summary>Gets or sets the time in seconds to wait for the command to run; 0 waits without limit.</summary>
     /// <value>By default, the <c>Default Command Timeout</c> of the connection string (30 seconds unless set).</value>
@@ -313,7 +321,7 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
 
     SqlClassification IRoutedStatement.Classify() => _commandType switch
     {
-        CommandType.Text => SqlClassifier.Classify(_commandText),
+        CommandType.Text => SqlClassifier.Classify(_commandText.AsSpan(RoutedTextStart)),
         _ => SqlClassification.Routine,   // a stored procedure
     };
 }

@@ -20,6 +20,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private MySqlCommand?[] _commands;      // per node: a MySqlConnector command that commands borrow to run as written
     private ConnectionState _state;
     private ConnectionPin _pin;
+    private bool _pinEndsWithTransaction;   // the open API transaction pinned a free connection
+    private bool _holdsSessionState;        // session state was created on the primary since the connection was last free
     private RoutingNode? _readOnlyTransactionNode;
     private bool _readOnlyTransactionOnPrimary;
     private RoutingNode? _previousNode;          // where the previous statement ran: ROW_COUNT(), SHOW WARNINGS … run there too
@@ -189,6 +191,12 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         base.Dispose(disposing: true);   // Component's part of Dispose, as MySqlConnection does: raises Disposed
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>
+    /// Set by the EF Core integration on the connections it creates: physical connections come from the nodes' pools for EF
+    /// (<see cref="RoutingNode.EntityFrameworkDataSource"/>), with the options Pomelo's SQL needs.
+    /// </summary>
+    internal bool UsesEntityFrameworkPools { get; set; }
 
     /// <summary>The endpoint that holds this connection's primary-pinned state (its transaction), or null.</summary>
     internal string? PinnedPrimaryEndpoint => _pinnedPrimary?.Endpoint;
@@ -651,8 +659,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         if (_transaction != transaction)
             return;
         _transaction = null;
-        if (_pin == ConnectionPin.ReadOnlyTransaction)
+
+        // Its end is known exactly (unlike SQL-text transactions): a connection it pinned is free again, and the writes it
+        // committed are captured before a read leaves the primary, as an autocommit write's are.
+        if (_pin == ConnectionPin.ReadOnlyTransaction || (_pin == ConnectionPin.Transaction && _pinEndsWithTransaction && !_holdsSessionState))
             Unpin();
+        else if (_pin == ConnectionPin.Transaction && _pinEndsWithTransaction)
+            _pin = ConnectionPin.SessionState;   // a temporary table, user variable, lock … outlives the transaction
+        _pinEndsWithTransaction = false;
     }
 
     private async ValueTask OpenAsyncCore(bool async, CancellationToken cancellationToken)
@@ -760,7 +774,9 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var start = isReadOnly
             ? new SqlClassification(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction, SqlHint.None)
             : new SqlClassification(StatementKind.TransactionControl, SessionEffects.PinsToPrimary, SqlHint.None);
+        var wasFree = _pin == ConnectionPin.None;
         var (node, connection, _, _, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
+        _pinEndsWithTransaction = wasFree && _pin == ConnectionPin.Transaction && _enlisted is null;
         try
         {
             var inner = async
@@ -802,6 +818,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
     private void Pin(ConnectionPin pin, RoutingNode primary)
     {
+        _holdsSessionState |= pin == ConnectionPin.SessionState;
+
         // The first primary pin sticks; a later one does not change the reason.
         if (_pin is ConnectionPin.None)
         {
@@ -813,6 +831,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private void Unpin()
     {
         _pin = ConnectionPin.None;
+        _pinEndsWithTransaction = false;
+        _holdsSessionState = false;
         _readOnlyTransactionNode = null;
         _pinnedPrimary = null;
     }
@@ -901,11 +921,11 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             try
             {
-                physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);
+                physical = await OpenFromPoolAsync(node, UsesEntityFrameworkPools, async, cancellationToken).ConfigureAwait(false);
             }
             catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
             {
-                physical = await OpenFromPoolAsync(node, async, cancellationToken).ConfigureAwait(false);   // the monitor swapped the pool meanwhile
+                physical = await OpenFromPoolAsync(node, UsesEntityFrameworkPools, async, cancellationToken).ConfigureAwait(false);   // the monitor swapped the pool meanwhile
             }
         }
         catch (MySqlException ex) when (asPrimary && ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
@@ -936,9 +956,9 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return physical;
     }
 
-    private static async ValueTask<MySqlConnection> OpenFromPoolAsync(RoutingNode node, bool async, CancellationToken cancellationToken)
+    private static async ValueTask<MySqlConnection> OpenFromPoolAsync(RoutingNode node, bool entityFramework, bool async, CancellationToken cancellationToken)
     {
-        var physical = node.DataSource.CreateConnection();
+        var physical = (entityFramework ? node.EntityFrameworkDataSource : node.DataSource).CreateConnection();
         try
         {
             if (async)
@@ -964,7 +984,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         MySqlConnection connection;
         try
         {
-            connection = await OpenFromPoolAsync(primary, async, cancellationToken).ConfigureAwait(false);
+            connection = await OpenFromPoolAsync(primary, entityFramework: false, async, cancellationToken).ConfigureAwait(false);
         }
         catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
         {

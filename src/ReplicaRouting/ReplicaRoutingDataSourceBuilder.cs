@@ -113,7 +113,13 @@ public sealed class ReplicaRoutingDataSourceBuilder
         parsed.AutoEnlist = false;   // enlisting follows the routed connection, not each physical one (RoutingNode.EnlistsInAmbientTransactions)
         var loggerFactory = _loggerFactory;
         MySqlDataSource CreatePool() => new MySqlDataSourceBuilder(parsed.ConnectionString).UseLoggerFactory(loggerFactory).Build();
-        return new RoutingNode(index, role, CreatePool(), $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration, CreatePool)
+
+        // EF Core contexts (Pomelo) need user variables and found rows: a pool of their own when the string lacks them.
+        var entityFramework = new MySqlConnectionStringBuilder(parsed.ConnectionString) { AllowUserVariables = true, UseAffectedRows = false };
+        Func<MySqlDataSource>? createEntityFrameworkPool = parsed.AllowUserVariables && !parsed.UseAffectedRows
+            ? null
+            : () => new MySqlDataSourceBuilder(entityFramework.ConnectionString).UseLoggerFactory(loggerFactory).Build();
+        return new RoutingNode(index, role, CreatePool(), $"{parsed.Server}:{parsed.Port}", _timeProvider, breakDuration, CreatePool, createEntityFrameworkPool)
         {
             EnlistsInAmbientTransactions = autoEnlist,
         };

@@ -9,7 +9,7 @@ public enum RoutingReason
     /// <summary>The data source is configured with <see cref="ReadConsistency.Primary"/>.</summary>
     ConsistencyPrimary,
 
-    /// <summary>The statement writes data or schema.</summary>
+    /// <summary>The statement writes data or schema (whatever else holds: a transaction, session state, a hint, the consistency level).</summary>
     Write,
 
     /// <summary>The statement was not understood, so it went to the primary (safe by default).</summary>
@@ -24,10 +24,10 @@ public enum RoutingReason
     /// <summary>The statement is transaction control (<c>COMMIT</c>, <c>ROLLBACK</c>, <c>SAVEPOINT</c> …).</summary>
     TransactionControl,
 
-    /// <summary>A transaction is open on the primary: everything stays on the primary.</summary>
+    /// <summary>A transaction is open on the primary: every statement other than a write stays on the primary.</summary>
     Transaction,
 
-    /// <summary>The connection holds session state (temporary table, user variable, session <c>SET</c>, named lock …) that only its primary session has.</summary>
+    /// <summary>The connection holds session state (temporary table, user variable, session <c>SET</c>, named lock …) that only its primary session has; writes say <see cref="Write"/>.</summary>
     SessionState,
 
     /// <summary>An explicitly read-only transaction runs on one replica until it ends.</summary>

@@ -74,7 +74,7 @@ public abstract class RoutedConnectionTests(TopologyFixture topology) : IDisposa
     }
 
     [Fact]
-    public async Task Api_transaction_keeps_reads_on_the_primary_and_pins_after_commit()
+    public async Task Api_transaction_keeps_reads_on_the_primary_until_it_ends()
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         await using (var transaction = await connection.BeginTransactionAsync())
@@ -86,11 +86,19 @@ public abstract class RoutedConnectionTests(TopologyFixture topology) : IDisposa
             await transaction.CommitAsync();
         }
 
-        // The pin lasts until the connection closes.
-        Assert.Equal(topology.PrimaryServerId, await connection.ExecuteScalarAsync<long>("SELECT @@server_id"));
-        await connection.CloseAsync();
-        await connection.OpenAsync();
+        // The pin ends with the transaction (its end is known exactly): reads leave the primary again.
         Assert.True(topology.IsReplica(await connection.ExecuteScalarAsync<long>("SELECT @@server_id")));
+
+        // Session state created inside the transaction outlives it, and so does its pin.
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await connection.ExecuteAsync("CREATE TEMPORARY TABLE tx_scratch (id INT)", transaction: transaction);
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(topology.PrimaryServerId, await connection.ExecuteScalarAsync<long>("SELECT @@server_id"));
+        Assert.Equal(RoutingReason.SessionState, connection.LastRoutingDecision!.Value.Reason);
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM tx_scratch"));
     }
 
     [Fact]

@@ -7,8 +7,8 @@ namespace ReplicaRouting.EntityFrameworkCore.Internal;
 
 /// <summary>
 /// What EF needs to know about one <see cref="ReplicaRoutingDataSource"/>, worked out once per data source (contexts are
-/// created per request): its connection strings checked for Pomelo's mandatory options, the primary's plain connection
-/// string for database creation, and the primary's server version.
+/// created per request): the primary's plain connection string for database creation, and the primary's server version.
+/// Pomelo's mandatory options need no checking: EF's connections take the nodes' pools for EF, which have them.
 /// </summary>
 internal sealed class RoutedDataSource
 {
@@ -19,19 +19,6 @@ internal sealed class RoutedDataSource
 
     private RoutedDataSource(ReplicaRoutingDataSource dataSource)
     {
-        // Pomelo's SQL needs user variables and found-rows semantics (optimistic concurrency counts matched rows). A data
-        // source's connection strings cannot be changed afterwards, so a missing option is an error naming the node.
-        foreach (var node in dataSource.Configuration.Nodes)
-        {
-            var builder = new MySqlConnectionStringBuilder(node.DataSource.ConnectionString);
-            if (!builder.AllowUserVariables || builder.UseAffectedRows)
-            {
-                throw new InvalidOperationException(
-                    $"ReplicaRouting.EntityFrameworkCore: the connection string of the {node.Role.ToString().ToLowerInvariant()} {node.Endpoint} " +
-                    "must contain \"AllowUserVariables=True;UseAffectedRows=False\" (Pomelo requires them); add them to every connection string given to ReplicaRoutingDataSourceBuilder.");
-            }
-        }
-
         DataSource = dataSource;
         DatabaseName = new MySqlConnectionStringBuilder(dataSource.Configuration.Primary.DataSource.ConnectionString).Database;
     }
@@ -46,7 +33,7 @@ internal sealed class RoutedDataSource
     {
         get
         {
-            var primary = new MySqlConnectionStringBuilder((DataSource.Topology.Writer ?? DataSource.Configuration.Primary).DataSource.ConnectionString)
+            var primary = new MySqlConnectionStringBuilder((DataSource.Topology.Writer ?? DataSource.Configuration.Primary).EntityFrameworkDataSource.ConnectionString)
             {
                 Database = string.Empty,   // CREATE/DROP DATABASE connect without one
                 Pooling = false,

@@ -1,6 +1,7 @@
 // Replacing Pomelo services is what a provider add-on does: it builds on Pomelo's pubternal types (pinned to 9.0.x).
 #pragma warning disable EF1001
 
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -31,6 +32,14 @@ internal sealed class RoutedMySqlRelationalConnection : MySqlRelationalConnectio
     {
         _validator = validator;
         _routed = routed;
+    }
+
+    /// <summary>A routed connection whose physical connections have Pomelo's options, whatever the data source's strings say.</summary>
+    protected override DbConnection CreateDbConnection()
+    {
+        var connection = _routed.DataSource.CreateConnection();
+        connection.UsesEntityFrameworkPools = true;
+        return connection;
     }
 
     /// <summary>A connection to the primary server without a database (CREATE/DROP DATABASE, existence checks).</summary>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using ReplicaRouting.Internal;
 
@@ -10,7 +11,7 @@ namespace ReplicaRouting.EntityFrameworkCore.Internal;
 /// goes to the primary; user queries keep the classifier's verdict, plus the <c>ReadFromAnyReplica()</c> tag.
 /// Stateless: one instance serves every context of every service provider.
 /// </summary>
-internal sealed class RoutingCommandInterceptor : DbCommandInterceptor
+internal sealed partial class RoutingCommandInterceptor : DbCommandInterceptor
 {
     public static readonly RoutingCommandInterceptor Instance = new();
 
@@ -43,12 +44,20 @@ internal sealed class RoutingCommandInterceptor : DbCommandInterceptor
                 break;
 
             default:
+                // Pomelo's guard before a write outside a transaction restores what every pooled connection has: it must not
+                // pin the connection to the primary (it is pinned already when the application turned autocommit off).
+                if (source == CommandSource.SaveChanges && EnsureAutocommit().Match(command.CommandText) is { Success: true } prefix)
+                    command.RoutedTextStart = prefix.Length;
+
                 // SaveChanges, ExecuteUpdate, ExecuteDelete, Migrations, ValueGenerator, Scaffolding and Unknown (EF's own
                 // database-creator queries): the primary. Writes already go there; only what would look like a read to the
                 // classifier (the history table, information_schema) needs the hint, so write reasons stay exact.
-                if (SqlClassifier.Classify(command.CommandText).IsReplicaEligible)
+                if (SqlClassifier.Classify(command.CommandText.AsSpan(command.RoutedTextStart)).IsReplicaEligible)
                     command.RoutingHint = RoutingHint.ReadFromPrimary;
                 break;
         }
     }
+
+    [GeneratedRegex(@"\A\s*SET\s+AUTOCOMMIT\s*=\s*1\s*;", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex EnsureAutocommit();
 }

@@ -49,7 +49,7 @@ internal sealed record ProbeResult
 }
 
 /// <summary>
-/// Probes one server over its own unpooled connection (kept open between probes): one round trip reads read_only, the
+/// Probes one server over its own unpooled connection without a database (kept open between probes): one round trip reads read_only, the
 /// GTID position, semi-sync state, replication status and, when configured, the heartbeat. Used by one monitor loop at a time.
 /// </summary>
 internal sealed class NodeProbe : IAsyncDisposable
@@ -66,21 +66,27 @@ internal sealed class NodeProbe : IAsyncDisposable
     {
         Node = node;
         _heartbeatTable = heartbeatTable;
+        var builder = new MySqlConnectionStringBuilder(node.DataSource.ConnectionString);
+        var database = builder.Database;
+
+        // Without a database: a probe reads only server state, and must work before the application's database exists
+        // (EnsureCreated, migrations) and while it is dropped. The heartbeat table is named in the configured database instead.
+        builder.Database = "";
+        builder.Pooling = false;
+        builder.ConnectionTimeout = (uint)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
+        _connectionString = builder.ConnectionString;
+        if (heartbeatTable is not null && !heartbeatTable.Contains('.', StringComparison.Ordinal) && database.Length > 0)
+            heartbeatTable = $"`{database.Replace("`", "``", StringComparison.Ordinal)}`.{heartbeatTable}";
 
         // Lag in microseconds: the server's UTC clock minus the newest heartbeat it has applied (whichever primary wrote it).
         var heartbeatSql = heartbeatTable is null ? "" : $"SELECT TIMESTAMPDIFF(MICROSECOND, MAX(ts), UTC_TIMESTAMP(6)) FROM {heartbeatTable}";
         _mariaDbSql = MariaDbProbeSql(heartbeatSql);
         _mySqlSql = MySqlProbeSql(heartbeatSql);
-        _connectionString = new MySqlConnectionStringBuilder(node.DataSource.ConnectionString)
-        {
-            Pooling = false,
-            ConnectionTimeout = (uint)Math.Max(1, Math.Ceiling(timeout.TotalSeconds)),
-        }.ConnectionString;
     }
 
     public RoutingNode Node { get; }
 
-    /// <summary>True when the last probe found no heartbeat table (not created yet, or not replicated yet): the monitor logs it once.</summary>
+    /// <summary>True when the last probe found no heartbeat table (not created yet, not replicated yet, or its database does not exist): the monitor logs it once.</summary>
     public bool HeartbeatMissing => _heartbeatMissing;
 
     public async Task<ProbeResult> ProbeAsync(ClusterState cluster, TimeSpan timeout, CancellationToken cancellationToken)
@@ -172,7 +178,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             _heartbeatMissing = false;
             return hasRow && !reader.IsDBNull(0) ? TimeSpan.FromMicroseconds(Math.Max(0, reader.GetInt64(0))) : null;
         }
-        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.NoSuchTable or MySqlErrorCode.BadFieldError)
+        catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.NoSuchTable or MySqlErrorCode.BadFieldError or MySqlErrorCode.UnknownDatabase or MySqlErrorCode.NoDatabaseSelected)
         {
             _heartbeatMissing = true;
             return null;

@@ -27,12 +27,17 @@ internal static class Router
 {
     public static (RouteTarget Target, RoutingReason Reason) Decide(in RoutingFacts facts) => facts switch
     {
+        // Inside a read-only transaction every statement must run where the transaction is.
+        { Pin: ConnectionPin.ReadOnlyTransaction } => (RouteTarget.Replica, RoutingReason.ReadOnlyTransaction),
+
+        // A write goes to the primary whatever else holds (a pin, a hint, the consistency level): it is reported as a write,
+        // so logs and the commands metric count writes as writes (a batch that starts a read-only transaction excepted).
+        { Statement: { Kind: StatementKind.Write, Effects: var e } } when (e & SessionEffects.BeginsReadOnlyTransaction) == 0
+            => (RouteTarget.Primary, RoutingReason.Write),
+
         // State the primary session holds wins over everything else.
         { Pin: ConnectionPin.Transaction } => (RouteTarget.Primary, RoutingReason.Transaction),
         { Pin: ConnectionPin.SessionState } => (RouteTarget.Primary, RoutingReason.SessionState),
-
-        // Inside a read-only transaction every statement must run where the transaction is.
-        { Pin: ConnectionPin.ReadOnlyTransaction } => (RouteTarget.Replica, RoutingReason.ReadOnlyTransaction),
 
         // ROW_COUNT(), FOUND_ROWS(), SHOW WARNINGS … report on the previous statement: they run where it ran (a write wins).
         { Statement: { Effects: var e, Kind: < StatementKind.Write } } when (e & SessionEffects.ReadsPreviousStatement) != 0
@@ -57,16 +62,11 @@ internal static class Router
         _ => (RouteTarget.Primary, PrimaryReason(facts.Statement.Kind)),
     };
 
-    private static RoutingReason PinReason(StatementKind kind) => kind switch
-    {
-        StatementKind.TransactionControl => RoutingReason.Transaction,
-        StatementKind.Write => RoutingReason.Write,   // a write that also leaves state behind (CALL, SET …; INSERT) is still a write
-        _ => RoutingReason.SessionState,
-    };
+    private static RoutingReason PinReason(StatementKind kind) =>
+        kind == StatementKind.TransactionControl ? RoutingReason.Transaction : RoutingReason.SessionState;
 
     private static RoutingReason PrimaryReason(StatementKind kind) => kind switch
     {
-        StatementKind.Write => RoutingReason.Write,
         StatementKind.LockingRead => RoutingReason.LockingRead,
         StatementKind.SideEffectFunction => RoutingReason.SideEffectFunction,
         StatementKind.SessionState => RoutingReason.SessionState,

@@ -16,16 +16,25 @@ internal sealed class RoutingNode : IDisposable
     private GtidPosition? _appliedPosition;
     private long _causalWaits;
     private readonly Func<MySqlDataSource> _createPool;
+    private readonly Func<MySqlDataSource>? _createEntityFrameworkPool;
     private NodeStatus _status;
     private MySqlDataSource _dataSource;
+    private MySqlDataSource? _entityFrameworkDataSource;
 
-    /// <summary>Creates a node; <paramref name="createPool"/> builds a fresh pool for <see cref="ResetPoolAsync"/> (by default one from the same connection string).</summary>
-    public RoutingNode(int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider, TimeSpan? breakDuration = null, Func<MySqlDataSource>? createPool = null)
+    /// <summary>
+    /// Creates a node; <paramref name="createPool"/> builds a fresh pool for <see cref="ResetPoolAsync"/> (by default one from
+    /// the same connection string), <paramref name="createEntityFrameworkPool"/> the pool of <see cref="EntityFrameworkDataSource"/>
+    /// (null: the node's own pool serves EF too).
+    /// </summary>
+    public RoutingNode(
+        int index, RouteTarget role, MySqlDataSource dataSource, string endpoint, TimeProvider timeProvider, TimeSpan? breakDuration = null,
+        Func<MySqlDataSource>? createPool = null, Func<MySqlDataSource>? createEntityFrameworkPool = null)
     {
         Index = index;
         Role = role;
         _dataSource = dataSource;
         _createPool = createPool ?? (() => new MySqlDataSource(dataSource.ConnectionString));
+        _createEntityFrameworkPool = createEntityFrameworkPool;
         Endpoint = endpoint;
         DefaultCommandTimeout = (int)Math.Min(int.MaxValue / 1000, new MySqlConnectionStringBuilder(dataSource.ConnectionString).DefaultCommandTimeout);   // MySqlConnector's own cap
         _timeProvider = timeProvider;
@@ -66,6 +75,31 @@ internal sealed class RoutingNode : IDisposable
 
     /// <summary>The MySqlConnector pool for this node (replaced by <see cref="ResetPoolAsync"/>).</summary>
     public MySqlDataSource DataSource => Volatile.Read(ref _dataSource);
+
+    /// <summary>
+    /// The pool EF Core contexts use on this node: the node's connection string with <c>AllowUserVariables=True</c> and
+    /// <c>UseAffectedRows=False</c>, which Pomelo's SQL needs. It is <see cref="DataSource"/> itself when the string says so
+    /// already; otherwise a second pool, built on first use, so plain ADO.NET connections of the same data source keep the
+    /// options they were configured with (an undefined <c>@name</c> stays an error for them).
+    /// </summary>
+    public MySqlDataSource EntityFrameworkDataSource
+    {
+        get
+        {
+            if (_createEntityFrameworkPool is null)
+                return DataSource;
+            if (Volatile.Read(ref _entityFrameworkDataSource) is { } existing)
+                return existing;
+            var created = _createEntityFrameworkPool();
+            if (Interlocked.CompareExchange(ref _entityFrameworkDataSource, created, null) is { } winner)
+            {
+                created.Dispose();
+                return winner;
+            }
+
+            return created;
+        }
+    }
 
     /// <summary>MySqlConnector's <c>Default Command Timeout</c> when nothing sets it.</summary>
     public const int DefaultCommandTimeoutSeconds = 30;
@@ -173,9 +207,15 @@ internal sealed class RoutingNode : IDisposable
     {
         var old = Interlocked.Exchange(ref _dataSource, _createPool());
         await old.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _entityFrameworkDataSource, null) is { } oldEntityFramework)
+            await oldEntityFramework.DisposeAsync().ConfigureAwait(false);   // the next EF connection builds a fresh one
     }
 
-    public void Dispose() => DataSource.Dispose();
+    public void Dispose()
+    {
+        DataSource.Dispose();
+        Volatile.Read(ref _entityFrameworkDataSource)?.Dispose();
+    }
 
     public override string ToString() => $"{Status.Role} {Endpoint}";
 }

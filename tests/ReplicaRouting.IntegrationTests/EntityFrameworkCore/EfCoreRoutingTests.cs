@@ -352,16 +352,6 @@ public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
         Assert.NotSame(first.Database.GetDbConnection(), second.Database.GetDbConnection());
     }
 
-    [Fact]
-    public async Task A_data_source_without_pomelos_connection_options_is_refused_with_a_clear_error()
-    {
-        await EnsureSchemaAsync();
-        var dataSource = topology.CreateDataSource();
-        _dataSources.Add(dataSource);
-        var error = Assert.Throws<InvalidOperationException>(() => new DbContextOptionsBuilder<EfShop>().UseReplicaRouting(dataSource));
-        Assert.Contains("AllowUserVariables=True;UseAffectedRows=False", error.Message, StringComparison.Ordinal);
-    }
-
     private static RoutingDecision Decision(DbContext db) =>
         ((ReplicaRoutingConnection)db.Database.GetDbConnection()).LastRoutingDecision ?? throw new InvalidOperationException("No command ran yet.");
 

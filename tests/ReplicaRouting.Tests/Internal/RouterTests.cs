@@ -30,7 +30,11 @@ public class RouterTests
         // hints
         { Read, NoEffect, SqlHint.ReadFromPrimary, RoutingHint.None, ConnectionPin.None, Eventual, RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint },
         { Read, NoEffect, SqlHint.None, RoutingHint.ReadFromPrimary, ConnectionPin.None, Eventual, RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint },
-        { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.ReadFromPrimary, ConnectionPin.None, Eventual, RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint },
+        { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.ReadFromPrimary, ConnectionPin.None, Eventual, RouteTarget.Primary, RoutingReason.Write },
+        // a write is a write, pinned or not (EF's SaveChanges in its transaction, after SET AUTOCOMMIT = 1)
+        { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.Transaction, Eventual, RouteTarget.Primary, RoutingReason.Write },
+        { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.SessionState, Eventual, RouteTarget.Primary, RoutingReason.Write },
+        { StatementKind.Write, Pins, SqlHint.None, RoutingHint.None, ConnectionPin.None, Eventual, RouteTarget.Primary, RoutingReason.Write },
         // pins win over everything
         { Read, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.Transaction, Eventual, RouteTarget.Primary, RoutingReason.Transaction },
         { Read, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.SessionState, Eventual, RouteTarget.Primary, RoutingReason.SessionState },
@@ -44,7 +48,7 @@ public class RouterTests
         { StatementKind.SessionState, Pins, SqlHint.None, RoutingHint.None, ConnectionPin.ReadOnlyTransaction, Eventual, RouteTarget.Replica, RoutingReason.ReadOnlyTransaction },
         // no split
         { Read, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.None, Primary, RouteTarget.Primary, RoutingReason.ConsistencyPrimary },
-        { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.None, Primary, RouteTarget.Primary, RoutingReason.ConsistencyPrimary },
+        { StatementKind.Write, NoEffect, SqlHint.None, RoutingHint.None, ConnectionPin.None, Primary, RouteTarget.Primary, RoutingReason.Write },
     };
 
     // read-your-writes: session requirement, statement kind, hint → target, reason
