@@ -26,8 +26,14 @@ internal static class SqlClassifier
     /// <summary>The staleness hint before its duration: <c>ReplicaRouting:AllowStale=500ms</c>, <c>…=2s</c>.</summary>
     private const string AllowStalePrefix = "REPLICAROUTING:ALLOWSTALE=";
 
-    /// <summary>Classifies a command text; all statements of a multi-statement text are combined.</summary>
-    public static SqlClassification Classify(ReadOnlySpan<char> sql) => Classify(sql, SkimMinLength);
+    /// <summary>Classifies a command text knowing nothing of the servers (<see cref="SqlContext.Unknown"/>).</summary>
+    public static SqlClassification Classify(ReadOnlySpan<char> sql) => Classify(sql, SqlContext.Unknown);
+
+    /// <summary>
+    /// Classifies a command text as the servers of <paramref name="context"/> read it; all statements of a
+    /// multi-statement text are combined.
+    /// </summary>
+    public static SqlClassification Classify(ReadOnlySpan<char> sql, SqlContext context) => Classify(sql, SkimMinLength);
 
     /// <summary>
     /// <see cref="Classify(ReadOnlySpan{char})"/> lexing every token of every statement, without the skim: the reference
@@ -74,6 +80,65 @@ internal static class SqlClassifier
 
         var lookahead = lexer;
         return lexer.TrySkimStatement(first, ClassifyLeading(ref lookahead, first, depth: 0).IsQuery, out var complete) && complete;
+    }
+
+    /// <summary>
+    /// Whether a stored routine's body may modify data: a writing statement, a side-effect function, a user variable
+    /// assigned; adds the routines it calls (schema empty when unqualified) to <paramref name="calls"/>. Not a hot path.
+    /// </summary>
+    internal static bool RoutineBodyWrites(ReadOnlySpan<char> body, List<(string Schema, string Name)> calls)
+    {
+        var lexer = new Lexer(body, backslashEscapes: true);
+        var writes = false;
+        Token previous = Token.Neutral, beforePrevious = Token.Neutral, qualifier = Token.Neutral;
+        while (true)
+        {
+            var token = lexer.Next();
+            if (token.Kind == TokenKind.End)
+                break;
+
+            switch (token.Kind)
+            {
+                case TokenKind.Word when token.Keyword == Keyword.Replace:
+                    var ahead = lexer;
+                    writes |= ahead.Next().Kind != TokenKind.OpenParen;   // REPLACE(str, …) is a string function
+                    break;
+                case TokenKind.Word:
+                    // UPDATE also ends FOR UPDATE: a locking read, which belongs on the primary too.
+                    writes |= token.Keyword is Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Load
+                        or Keyword.Create or Keyword.Drop or Keyword.Alter or Keyword.Rename or Keyword.Truncate
+                        or Keyword.Grant or Keyword.Revoke or Keyword.Call or Keyword.Flush or Keyword.Purge
+                        or Keyword.Kill or Keyword.Lock or Keyword.Handler;
+                    break;
+                case TokenKind.Assign:
+                    writes = true;   // @v := …
+                    break;
+                case TokenKind.UserVariable when previous.Keyword is Keyword.Set or Keyword.Into:
+                    writes = true;   // SET @v = …, … INTO @v
+                    break;
+                case TokenKind.Dot:
+                    qualifier = previous;
+                    break;
+                case TokenKind.OpenParen when previous.Kind is TokenKind.Word or TokenKind.Identifier:
+                    if (IsSideEffectFunction(previous.Keyword))
+                        writes = true;
+                    else
+                        calls.Add((beforePrevious.Kind == TokenKind.Dot ? NameOf(body, qualifier).ToString() : "", NameOf(body, previous).ToString()));
+                    break;
+            }
+
+            beforePrevious = previous;
+            previous = token;
+        }
+
+        return writes;
+    }
+
+    /// <summary>A name token's text: a quoted identifier without its backticks.</summary>
+    private static ReadOnlySpan<char> NameOf(ReadOnlySpan<char> sql, Token token)
+    {
+        var text = sql.Slice(token.Start, token.Length);
+        return text.Length >= 2 && text[0] == '`' && text[^1] == '`' ? text[1..^1] : text;
     }
 
     private static Verdict ClassifyText(
