@@ -74,6 +74,8 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         var from = Setting("RR_CLASSDIFF_FROM", 0);
         var count = Setting("RR_CLASSDIFF_COUNT", DefaultCount);
         var workers = Math.Max(1, Setting("RR_CLASSDIFF_WORKERS", DefaultWorkers));
+        if (MariaDb)
+            workers = Math.Min(workers, topology.Config.ReplicaEndpoints.Count);   // MariaDB's lock probe sees every session's locks: one worker per replica
         var classifier = await ClassifierUnderTest.CreateAsync(topology);
 
         // Statements are independent (each runs alone on a reset session), so workers split the indexes among themselves,
@@ -99,7 +101,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         var repros = await MinimiseAsync(failures, classifier, oracle);
         var message = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"[{topology.Flavor}] {failures.Count} statements the classifier sends to a replica are not reads on the server ")
-            .Append(CultureInfo.InvariantCulture, $"(seed {seed}); {repros.Count} distinct minimised repros of the first {Math.Min(failures.Count, MaxMinimised)}:")
+            .Append(CultureInfo.InvariantCulture, $"(seed {seed}); {repros.Count} distinct minimised repros (the first failure of each outcome and shape, then the earliest):")
             .AppendLine();
         foreach (var line in repros)
             message.AppendLine(line);
@@ -129,6 +131,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                 if (outcome >= ServerOutcome.SetUserVariables)
                 {
                     figures.WrongBy[(int)outcome]++;
+                    figures.WrongByShape[(int)shape]++;
                     failures.Add(new Failure(index, sql, shape, verdict, outcome, error));
                 }
                 else if (outcome == ServerOutcome.Read)
@@ -159,7 +162,9 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var repros = new List<string>();
-        foreach (var failure in failures.Take(MaxMinimised))
+        // The first failure of each kind (outcome and generated shape) first, so that the list shows the variety.
+        var firsts = failures.GroupBy(failure => (failure.Outcome, failure.Shape)).Select(group => group.First()).ToList();
+        foreach (var failure in firsts.Concat(failures.Except(firsts)).Take(MaxMinimised))
         {
             // A GTID of the replica's own is a write that landed: never run it again.
             var minimal = failure.Outcome == ServerOutcome.MovedGtid
@@ -197,6 +202,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         public readonly long[] ByShape = new long[Enum.GetValues<Shape>().Length];
         public readonly long[] ByOutcome = new long[Enum.GetValues<ServerOutcome>().Length];
         public readonly long[] WrongBy = new long[Enum.GetValues<ServerOutcome>().Length];
+        public readonly long[] WrongByShape = new long[Enum.GetValues<Shape>().Length];
 
         public long Wrong => WrongBy.Sum();
 
@@ -212,7 +218,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                 ConfirmedReads = a.ConfirmedReads + b.ConfirmedReads,
                 ReadsSentToPrimary = a.ReadsSentToPrimary + b.ReadsSentToPrimary,
             };
-            foreach (var (into, x, y) in new[] { (sum.ByShape, a.ByShape, b.ByShape), (sum.ByOutcome, a.ByOutcome, b.ByOutcome), (sum.WrongBy, a.WrongBy, b.WrongBy) })
+            foreach (var (into, x, y) in new[] { (sum.ByShape, a.ByShape, b.ByShape), (sum.ByOutcome, a.ByOutcome, b.ByOutcome), (sum.WrongBy, a.WrongBy, b.WrongBy), (sum.WrongByShape, a.WrongByShape, b.WrongByShape) })
             {
                 for (var i = 0; i < into.Length; i++)
                     into[i] = x[i] + y[i];
@@ -224,13 +230,14 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         public override string ToString()
         {
             var shapes = string.Join(", ", Enum.GetValues<Shape>().Select(s => $"{s} {ByShape[(int)s]:N0}"));
+            var wrongShapes = string.Join(", ", Enum.GetValues<Shape>().Select(s => $"{s} {WrongByShape[(int)s]:N0}"));
             var outcomes = string.Join(", ", Enum.GetValues<ServerOutcome>().Select(o => $"{o} {ByOutcome[(int)o]:N0}"));
             var share = ConfirmedReads + ReadsSentToPrimary == 0 ? 0 : 100.0 * ReadsSentToPrimary / (ConfirmedReads + ReadsSentToPrimary);
             return string.Create(CultureInfo.InvariantCulture,
                 $"  generated {Generated:N0} ({shapes}){Environment.NewLine}" +
                 $"  read verdicts executed on a replica {ReadVerdicts:N0}; wrong {Wrong:N0}: refused as write {WrongBy[(int)ServerOutcome.RefusedAsWrite]:N0}, " +
                 $"took locks {WrongBy[(int)ServerOutcome.TookLocks]:N0}, set user variables {WrongBy[(int)ServerOutcome.SetUserVariables]:N0}, " +
-                $"moved the replica's GTID {WrongBy[(int)ServerOutcome.MovedGtid]:N0}{Environment.NewLine}" +
+                $"moved the replica's GTID {WrongBy[(int)ServerOutcome.MovedGtid]:N0}; by generated shape: {wrongShapes}{Environment.NewLine}" +
                 $"  write verdicts executed on a replica {WriteVerdicts:N0}; pure reads among them (reads sent to the primary) {ReadsSentToPrimary:N0}, " +
                 $"{share:F2}% of the statements the server ran as pure reads{Environment.NewLine}" +
                 $"  server outcomes of everything executed: {outcomes} (syntax errors {SyntaxErrors:N0})");

@@ -1,25 +1,26 @@
+using MySqlConnector;
+using ReplicaRouting.IntegrationTests.Infrastructure;
 using ReplicaRouting.Internal;
 
 namespace ReplicaRouting.IntegrationTests.Classification;
 
 /// <summary>
-/// The classifier as the routed connection calls it, behind one method: what the test checks is the verdict the library
-/// would route on, with whatever the library knows about the servers.
+/// The classifier as the routed connection calls it, behind one method: the verdict the library would route on, with
+/// what the library learns about the servers (flavor and version, the primary's stored routines as the application user
+/// sees them).
 /// </summary>
-internal sealed class ClassifierUnderTest
+internal sealed class ClassifierUnderTest(SqlContext context)
 {
-    private ClassifierUnderTest()
+    /// <summary>Learns about <paramref name="topology"/> what a data source learns before classifying.</summary>
+    public static async Task<ClassifierUnderTest> CreateAsync(TopologyFixture topology)
     {
+        await using var primary = new MySqlConnection(topology.Config.ConnectionString(topology.Config.PrimaryEndpoint));
+        await primary.OpenAsync();
+        var routines = await RoutineCatalog.LoadAsync(primary, CancellationToken.None);
+        return new ClassifierUnderTest(SqlContext.For(topology.ServerFlavor, primary.ServerVersion).WithRoutines(routines));
     }
 
-    /// <summary>Learns what the library would learn about <paramref name="topology"/> before classifying.</summary>
-    public static Task<ClassifierUnderTest> CreateAsync(Infrastructure.TopologyFixture topology)
-    {
-        _ = topology;
-        return Task.FromResult(new ClassifierUnderTest());
-    }
-
-    public SqlClassification Classify(string sql) => SqlClassifier.Classify(sql);
+    public SqlClassification Classify(string sql) => SqlClassifier.Classify(sql, context);
 
     /// <summary>True when the router sends the text to a replica on a fresh connection: a read that leaves no primary-side state.</summary>
     public static bool GoesToReplica(SqlClassification verdict) =>
