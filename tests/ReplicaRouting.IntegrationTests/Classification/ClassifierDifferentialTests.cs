@@ -23,7 +23,7 @@ namespace ReplicaRouting.IntegrationTests.Classification;
 public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITestOutputHelper output) : IAsyncLifetime
 {
     public const int DefaultSeed = 120_012;
-    public const int DefaultCount = 4_000;
+    public const int DefaultCount = 3_000;
     public const int DefaultWorkers = 4;
 
     private const int TableRows = 20;
@@ -127,7 +127,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
             {
                 figures.ReadVerdicts++;
                 var (outcome, error) = await oracle.ExecuteAsync(sql);
-                figures.ByOutcome[(int)outcome]++;
+                figures.Record(outcome, error);
                 if (outcome >= ServerOutcome.SetUserVariables)
                 {
                     figures.WrongBy[(int)outcome]++;
@@ -144,8 +144,8 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                 // Sent to the primary as a write: did the server agree? A read-only replica refuses what writes and runs
                 // what reads, so nothing of the generated text ever runs on the primary.
                 figures.WriteVerdicts++;
-                var (outcome, _) = await oracle.ExecuteAsync(sql);
-                figures.ByOutcome[(int)outcome]++;
+                var (outcome, error) = await oracle.ExecuteAsync(sql);
+                figures.Record(outcome, error);
                 if (outcome == ServerOutcome.Read)
                     figures.ReadsSentToPrimary++;
             }
@@ -204,7 +204,16 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         public readonly long[] WrongBy = new long[Enum.GetValues<ServerOutcome>().Length];
         public readonly long[] WrongByShape = new long[Enum.GetValues<Shape>().Length];
 
+        public readonly Dictionary<int, long> Errors = [];
+
         public long Wrong => WrongBy.Sum();
+
+        public void Record(ServerOutcome outcome, int error)
+        {
+            ByOutcome[(int)outcome]++;
+            if (error != 0)
+                Errors[error] = Errors.GetValueOrDefault(error) + 1;
+        }
 
         public long SyntaxErrors => ByOutcome[(int)ServerOutcome.SyntaxError];
 
@@ -224,6 +233,9 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                     into[i] = x[i] + y[i];
             }
 
+            foreach (var (error, count) in a.Errors.Concat(b.Errors))
+                sum.Errors[error] = sum.Errors.GetValueOrDefault(error) + count;
+
             return sum;
         }
 
@@ -231,6 +243,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         {
             var shapes = string.Join(", ", Enum.GetValues<Shape>().Select(s => $"{s} {ByShape[(int)s]:N0}"));
             var wrongShapes = string.Join(", ", Enum.GetValues<Shape>().Select(s => $"{s} {WrongByShape[(int)s]:N0}"));
+            var errors = string.Join(", ", Errors.OrderByDescending(e => e.Value).Take(10).Select(e => $"{e.Key}: {e.Value:N0}"));
             var outcomes = string.Join(", ", Enum.GetValues<ServerOutcome>().Select(o => $"{o} {ByOutcome[(int)o]:N0}"));
             var share = ConfirmedReads + ReadsSentToPrimary == 0 ? 0 : 100.0 * ReadsSentToPrimary / (ConfirmedReads + ReadsSentToPrimary);
             return string.Create(CultureInfo.InvariantCulture,
@@ -240,7 +253,8 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                 $"moved the replica's GTID {WrongBy[(int)ServerOutcome.MovedGtid]:N0}; by generated shape: {wrongShapes}{Environment.NewLine}" +
                 $"  write verdicts executed on a replica {WriteVerdicts:N0}; pure reads among them (reads sent to the primary) {ReadsSentToPrimary:N0}, " +
                 $"{share:F2}% of the statements the server ran as pure reads{Environment.NewLine}" +
-                $"  server outcomes of everything executed: {outcomes} (syntax errors {SyntaxErrors:N0})");
+                $"  server outcomes of everything executed: {outcomes} (syntax errors {SyntaxErrors:N0}){Environment.NewLine}" +
+                $"  most frequent server errors: {errors}");
         }
     }
 }

@@ -38,13 +38,15 @@ public enum ServerOutcome
 /// Locks: MySQL's <c>performance_schema.data_locks</c> for the connection's thread. MariaDB has no live lock table
 /// (<c>information_schema.INNODB_TRX</c> is a cache refreshed at most every 100 ms, too stale for one statement), so the
 /// observer counts the rows of the test's tables it cannot lock (<c>FOR UPDATE SKIP LOCKED</c>); a lock on a gap only is
-/// not seen there. The session is reset after every statement (<c>COM_RESET_CONNECTION</c>: rolls back, clears user
-/// variables, temporary tables, session variables), so each statement is observed alone and reproduces alone.
+/// not seen there. Each statement starts on a clean session: the previous transaction is rolled back, and the session is
+/// reset (<c>COM_RESET_CONNECTION</c>: user variables, temporary tables, session variables, table locks) after any
+/// statement that could have changed more; so each statement is observed alone and reproduces alone.
 /// </remarks>
 public sealed class ReplicaOracle : IAsyncDisposable
 {
     private static readonly HashSet<int> ReadOnlyErrors = [1290, 1792, 1836, 1036, 1223, 1874];
     private static readonly HashSet<int> SyntaxErrors = [1064, 1149, 1065];
+    private static readonly string[] SessionWords = ["SET", "USE", "TEMPORARY", "LOCK", "PREPARE", "EXECUTE", "HANDLER", "XA", "CALL", "DECLARE"];
 
     private readonly MySqlConnection _app;
     private readonly MySqlConnection _observer;
@@ -96,11 +98,14 @@ public sealed class ReplicaOracle : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="sql"/> in a transaction on the replica, observes it, rolls it back and resets the session.</summary>
+    /// <summary>
+    /// Runs <paramref name="sql"/> in a transaction on the replica and observes it. The transaction is rolled back in the
+    /// next statement's round trip; the session is reset when the statement may have left more than a transaction behind.
+    /// </summary>
     public async Task<(ServerOutcome Outcome, int Error)> ExecuteAsync(string sql)
     {
         var error = 0;
-        _statement.CommandText = "START TRANSACTION;\n" + sql;
+        _statement.CommandText = "ROLLBACK; START TRANSACTION;\n" + sql;
         try
         {
             await using var reader = await _statement.ExecuteReaderAsync();
@@ -120,9 +125,10 @@ public sealed class ReplicaOracle : IAsyncDisposable
         if (_app.State != ConnectionState.Open)
             throw new InvalidOperationException($"The replica connection broke on: {sql}");
         var (locks, variables, position) = await ProbeAsync();
-        if (_ownVariables is not null)
+        if (_ownVariables is not null && sql.Contains('@'))
             variables = Convert.ToInt64(await _ownVariables.ExecuteScalarAsync());
-        await _app.ResetConnectionAsync();
+        if (variables > 0 || MayChangeSession(sql))
+            await _app.ResetConnectionAsync();
 
         var own = OwnGtids(position);
         var outcome = own != _ownGtids ? ServerOutcome.MovedGtid
@@ -134,6 +140,21 @@ public sealed class ReplicaOracle : IAsyncDisposable
             : ServerOutcome.Read;
         _ownGtids = own;
         return (outcome, error);
+    }
+
+    /// <summary>
+    /// Whether a text could change session state other than user variables (which are observed): a generous textual test,
+    /// so that no statement runs on a session another one changed (sql_mode, autocommit, temporary tables, table locks …).
+    /// </summary>
+    private static bool MayChangeSession(string sql)
+    {
+        foreach (var word in SessionWords)
+        {
+            if (sql.Contains(word, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>Locks held by the application session, its user variables (MySQL), and the replica's GTID position.</summary>

@@ -68,13 +68,13 @@ public sealed class StatementGenerator(bool mariaDb)
             case 7: Append("WITH RECURSIVE seq (k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < ").Number(ref r, 1, 9).Append(") SELECT k FROM seq"); break;
             case 8: Append("SELECT id, v FROM classdiff_t WHERE id = ").Number(ref r, 1, 20).Pick(ref r, " UNION ", " UNION ALL ", " UNION DISTINCT ").Append("SELECT t_id, note FROM classdiff_u WHERE id = ").Number(ref r, 1, 20); break;
             case 9: Append("(SELECT id FROM classdiff_t ORDER BY id LIMIT ").Number(ref r, 1, 5).Append(")"); break;
-            case 10: Append("SELECT ").Expression(ref r, 2).Append(", ").Expression(ref r, 2).Pick(ref r, "", " FROM DUAL"); break;
+            case 10: Append("SELECT ").Expression(ref r, 2, columns: false).Append(", ").Expression(ref r, 2, columns: false).Pick(ref r, "", " FROM DUAL"); break;
             case 11: Show(ref r); break;
             case 12:
                 Pick(ref r, "DESCRIBE classdiff_t", "DESC classdiff_u", "EXPLAIN SELECT * FROM classdiff_t WHERE id = 3", "EXPLAIN FORMAT=JSON SELECT id FROM classdiff_u",
                     "EXPLAIN UPDATE classdiff_t SET n = 0 WHERE id = 1", "EXPLAIN DELETE FROM classdiff_w WHERE id = 1", "SHOW COLUMNS FROM classdiff_t", "EXPLAIN classdiff_t");
                 break;
-            case 13: Append("DO ").Expression(ref r, 2); break;
+            case 13: Append("DO ").Expression(ref r, 2, columns: false); break;
             case 14: Append("SELECT ").Pick(ref r, "DISTINCT ", "SQL_NO_CACHE ", "HIGH_PRIORITY ", "ALL ", "SQL_CALC_FOUND_ROWS ", "STRAIGHT_JOIN ", "/*+ NO_INDEX_MERGE(classdiff_t) */ ").Append("n FROM classdiff_t WHERE id < ").Number(ref r, 1, 20); break;
             case 15: Append("SELECT id, ROW_NUMBER() OVER (ORDER BY n DESC) AS rk FROM classdiff_t WHERE n ").Pick(ref r, "> 10", "BETWEEN 1 AND 100", "IS NOT NULL"); break;
             case 16: Append("SELECT v FROM classdiff_t WHERE v LIKE ").Literal(ref r).Append(" ESCAPE '!'"); break;
@@ -141,21 +141,23 @@ public sealed class StatementGenerator(bool mariaDb)
         }
     }
 
-    private StatementGenerator Expression(ref SplitMix r, int depth)
+    /// <summary>An expression; <paramref name="columns"/>: whether it may name the columns of classdiff_t (a FROM follows).</summary>
+    private StatementGenerator Expression(ref SplitMix r, int depth, bool columns = true)
     {
         switch (depth <= 0 ? r.Next(4) : r.Next(12))
         {
             case 0: NumberLiteral(ref r); break;
             case 1: Literal(ref r); break;
-            case 2: Pick(ref r, "id", "v", "n", "classdiff_t.id", "`n`"); break;
+            case 2 when columns: Pick(ref r, "id", "v", "n", "classdiff_t.id", "`n`"); break;
+            case 2: Pick(ref r, "@v", "@@version", "'c'"); break;
             case 3: Pick(ref r, "NOW()", "CURRENT_DATE", "PI()", "UUID()", "RAND(1)", "CONNECTION_ID()", "@@version", "@v", "NULL", "TRUE"); break;
-            case 4: Append("CONCAT(").Expression(ref r, depth - 1).Append(", ").Literal(ref r).Append(")"); break;
-            case 5: Append("COALESCE(").Expression(ref r, depth - 1).Append(", 0)"); break;
-            case 6: Append("(").Expression(ref r, depth - 1).Append(" + ").NumberLiteral(ref r).Append(")"); break;
-            case 7: Append("CASE WHEN ").Expression(ref r, depth - 1).Append(" THEN 'y' ELSE 'n' END"); break;
-            case 8: Append("(SELECT MAX(n) FROM classdiff_u)"); break;
+            case 4: Append("CONCAT(").Expression(ref r, depth - 1, columns).Append(", ").Literal(ref r).Append(")"); break;
+            case 5: Append("COALESCE(").Expression(ref r, depth - 1, columns).Append(", 0)"); break;
+            case 6: Append("(").Expression(ref r, depth - 1, columns).Append(" + ").NumberLiteral(ref r).Append(")"); break;
+            case 7: Append("CASE WHEN ").Expression(ref r, depth - 1, columns).Append(" THEN 'y' ELSE 'n' END"); break;
+            case 8: Append("(SELECT MAX(t_id) FROM classdiff_u)"); break;
             case 9: Append("UPPER(").Literal(ref r).Append(")"); break;
-            case 10: Append("LENGTH(").Expression(ref r, depth - 1).Append(")"); break;
+            case 10: Append("LENGTH(").Expression(ref r, depth - 1, columns).Append(")"); break;
             default: Append("classdiff_f_read()"); break;
         }
 
@@ -240,7 +242,7 @@ public sealed class StatementGenerator(bool mariaDb)
     {
         switch (r.Next(10))
         {
-            case 0: Append("SET @v = ").Expression(ref r, 1); break;
+            case 0: Append("SET @v = ").Expression(ref r, 1, columns: false); break;
             case 1: Append("SET @v := ").NumberLiteral(ref r).Append(", @w = ").Literal(ref r); break;
             case 2: Append("SELECT @v := n FROM classdiff_t WHERE id = ").Number(ref r, 1, 20); break;
             case 3: Append("SELECT n INTO @v FROM classdiff_t WHERE id = ").Number(ref r, 1, 20); break;
