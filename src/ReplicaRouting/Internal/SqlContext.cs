@@ -7,9 +7,11 @@ namespace ReplicaRouting.Internal;
 /// </summary>
 internal sealed class SqlContext
 {
+    private readonly ServerReading[] _readings;
+
     private SqlContext(ServerReading[] readings, RoutineCatalog routines)
     {
-        Readings = readings;
+        _readings = readings;
         Routines = routines;
     }
 
@@ -17,7 +19,7 @@ internal sealed class SqlContext
     public static SqlContext Unknown { get; } = new([], RoutineCatalog.Empty);
 
     /// <summary>The servers' readings of versioned comments: one per distinct (flavor, version); empty when unknown.</summary>
-    public IReadOnlyList<ServerReading> Readings { get; }
+    public ReadOnlySpan<ServerReading> Readings => _readings;
 
     /// <summary>The stored functions known to the classifier.</summary>
     public RoutineCatalog Routines { get; }
@@ -29,16 +31,18 @@ internal sealed class SqlContext
     public SqlContext WithServer(ServerFlavor flavor, string serverVersion)
     {
         var reading = new ServerReading(flavor, ServerReading.ParseVersion(serverVersion));
-        var readings = (ServerReading[])Readings;
-        return readings.Contains(reading) ? this : new SqlContext([.. readings, reading], Routines);
+        return reading.Version == 0 || _readings.Contains(reading) ? this : new SqlContext([.. _readings, reading], Routines);
     }
 
     /// <summary>This context with <paramref name="routines"/> as its stored functions.</summary>
     public SqlContext WithRoutines(RoutineCatalog routines) =>
-        ReferenceEquals(routines, Routines) ? this : new SqlContext((ServerReading[])Readings, routines);
+        ReferenceEquals(routines, Routines) ? this : new SqlContext(_readings, routines);
 }
 
-/// <summary>How one server reads versioned comments: its flavor and its version as <c>Mmmpp</c> (9.7.4 → 90704, 10.11.19 → 101119).</summary>
+/// <summary>
+/// How one server reads versioned comments: its flavor and its version as <c>Mmmpp</c> (9.7.4 → 90704, 10.11.19 →
+/// 101119). The default (version 0) is the unknown server, for which every versioned comment is ambiguous.
+/// </summary>
 internal readonly record struct ServerReading(ServerFlavor Flavor, int Version)
 {
     /// <summary>
