@@ -30,6 +30,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
     private const int LockableRows = 2 * TableRows;   // classdiff_t and classdiff_u
     private const int MaxMinimised = 20;
     private const int ShrinkBudget = 400;
+    private const int ReadsToPrimaryExamples = 6;   // per worker
 
     private static readonly string[] Setup =
     [
@@ -146,8 +147,8 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                 figures.WriteVerdicts++;
                 var (outcome, error) = await oracle.ExecuteAsync(sql);
                 figures.Record(outcome, error);
-                if (outcome == ServerOutcome.Read)
-                    figures.ReadsSentToPrimary++;
+                if (outcome == ServerOutcome.Read && figures.ReadsSentToPrimary++ < ReadsToPrimaryExamples)
+                    figures.ReadsToPrimary.Add($"{verdict.Kind} {index}: {Shrinker.Quote(sql)}");
             }
 
             if (reportsProgress && figures.Generated % (100_000 / step) == 0)
@@ -205,6 +206,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         public readonly long[] WrongByShape = new long[Enum.GetValues<Shape>().Length];
 
         public readonly Dictionary<int, long> Errors = [];
+        public readonly List<string> ReadsToPrimary = [];
 
         public long Wrong => WrongBy.Sum();
 
@@ -233,6 +235,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                     into[i] = x[i] + y[i];
             }
 
+            sum.ReadsToPrimary.AddRange(a.ReadsToPrimary.Concat(b.ReadsToPrimary));
             foreach (var (error, count) in a.Errors.Concat(b.Errors))
                 sum.Errors[error] = sum.Errors.GetValueOrDefault(error) + count;
 
@@ -244,6 +247,7 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
             var shapes = string.Join(", ", Enum.GetValues<Shape>().Select(s => $"{s} {ByShape[(int)s]:N0}"));
             var wrongShapes = string.Join(", ", Enum.GetValues<Shape>().Select(s => $"{s} {WrongByShape[(int)s]:N0}"));
             var errors = string.Join(", ", Errors.OrderByDescending(e => e.Value).Take(10).Select(e => $"{e.Key}: {e.Value:N0}"));
+            var examples = string.Join(Environment.NewLine + "    ", ReadsToPrimary);
             var outcomes = string.Join(", ", Enum.GetValues<ServerOutcome>().Select(o => $"{o} {ByOutcome[(int)o]:N0}"));
             var share = ConfirmedReads + ReadsSentToPrimary == 0 ? 0 : 100.0 * ReadsSentToPrimary / (ConfirmedReads + ReadsSentToPrimary);
             return string.Create(CultureInfo.InvariantCulture,
@@ -254,7 +258,8 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
                 $"  write verdicts executed on a replica {WriteVerdicts:N0}; pure reads among them (reads sent to the primary) {ReadsSentToPrimary:N0}, " +
                 $"{share:F2}% of the statements the server ran as pure reads{Environment.NewLine}" +
                 $"  server outcomes of everything executed: {outcomes} (syntax errors {SyntaxErrors:N0}){Environment.NewLine}" +
-                $"  most frequent server errors: {errors}");
+                $"  most frequent server errors: {errors}{Environment.NewLine}" +
+                $"  reads sent to the primary, the first of each worker:{Environment.NewLine}    {examples}");
         }
     }
 }
