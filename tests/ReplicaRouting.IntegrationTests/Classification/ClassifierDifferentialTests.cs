@@ -102,7 +102,8 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
         var repros = await MinimiseAsync(failures, classifier, oracle);
         var message = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"[{topology.Flavor}] {failures.Count} statements the classifier sends to a replica are not reads on the server ")
-            .Append(CultureInfo.InvariantCulture, $"(seed {seed}); {repros.Count} distinct minimised repros (the first failure of each outcome and shape, then the earliest):")
+            .Append(CultureInfo.InvariantCulture, $"(seed {seed}); by outcome and leading word: {Breakdown(failures)}; ")
+            .Append(CultureInfo.InvariantCulture, $"{repros.Count} distinct minimised repros (the first failure of each outcome and shape, then the earliest):")
             .AppendLine();
         foreach (var line in repros)
             message.AppendLine(line);
@@ -181,6 +182,12 @@ public abstract class ClassifierDifferentialTests(TopologyFixture topology, ITes
 
         return repros;
     }
+
+    /// <summary>Failures counted by outcome and the text's first word: how many distinct problems the list stands for.</summary>
+    private static string Breakdown(List<Failure> failures) => string.Join(", ", failures
+        .GroupBy(failure => $"{failure.Outcome} {failure.Sql.AsSpan().TrimStart().ToString().Split(' ', '(', '\n')[0].ToUpperInvariant()}")
+        .OrderByDescending(group => group.Count())
+        .Select(group => $"{group.Key} {group.Count():N0}"));
 
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
