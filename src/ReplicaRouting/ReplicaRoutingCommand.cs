@@ -311,9 +311,9 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
         commands.Add(copy);
     }
 
-    SqlClassification IRoutedStatement.Classify() => _commandType switch
+    SqlClassification IRoutedStatement.Classify(SqlContext context) => _commandType switch
     {
-        CommandType.Text => SqlClassifier.Classify(_commandText),
+        CommandType.Text => SqlClassifier.Classify(_commandText, context),
         _ => SqlClassification.Routine,   // a stored procedure
     };
 }

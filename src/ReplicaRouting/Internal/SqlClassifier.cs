@@ -354,6 +354,7 @@ internal static class SqlClassifier
                 or Keyword.Handler => Verdict.SessionState,
             Keyword.Get => ClassifyGet(ref lexer),
             Keyword.Create => ClassifyCreate(ref lexer),
+            Keyword.Drop or Keyword.Alter when ChangesRoutine(lexer) => RoutineDdl,
             Keyword.Drop => lexer.Next().Keyword is Keyword.Temporary or Keyword.Prepare ? Verdict.SessionState : Verdict.Write,
 
             // A routine may assign user variables or create temporary tables: the session's state then lives on the primary.
@@ -669,9 +670,33 @@ internal static class SqlClassifier
     private static Verdict EndOrUnknown(ref Lexer lexer, Verdict verdict) =>
         lexer.Next().IsEndOfStatement ? verdict : Verdict.Unknown;
 
+    /// <summary>DDL of a stored routine: a write after which the routine catalog is reloaded.</summary>
+    private static Verdict RoutineDdl => new(StatementKind.Write, SessionEffects.ChangesRoutines);
+
+    /// <summary>
+    /// After CREATE, ALTER or DROP: whether FUNCTION or PROCEDURE comes within the next few tokens (past OR REPLACE,
+    /// DEFINER = user, AGGREGATE). Reads a copy of the lexer.
+    /// </summary>
+    private static bool ChangesRoutine(Lexer lexer)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            var token = lexer.Next();
+            if (token.IsEndOfStatement)
+                return false;
+            if (token.Keyword is Keyword.Function or Keyword.Procedure)
+                return true;
+        }
+
+        return false;
+    }
+
     /// <summary>CREATE [OR REPLACE] TEMPORARY … is session state; any other CREATE writes.</summary>
     private static Verdict ClassifyCreate(ref Lexer lexer)
     {
+        if (ChangesRoutine(lexer))
+            return RoutineDdl;
+
         var token = lexer.Next();
         if (token.Keyword == Keyword.Or)
         {
@@ -729,7 +754,7 @@ internal static class SqlClassifier
         ("REPLACE", Keyword.Replace), ("LOAD", Keyword.Load), ("CALL", Keyword.Call), ("ALTER", Keyword.Alter),
         ("RENAME", Keyword.Rename), ("TRUNCATE", Keyword.Truncate), ("GRANT", Keyword.Grant), ("REVOKE", Keyword.Revoke),
         ("ANALYZE", Keyword.Analyze), ("OPTIMIZE", Keyword.Optimize), ("REPAIR", Keyword.Repair), ("CHECK", Keyword.Check),
-        ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
+        ("FUNCTION", Keyword.Function), ("PROCEDURE", Keyword.Procedure), ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
         ("INSTALL", Keyword.Install), ("UNINSTALL", Keyword.Uninstall), ("CHANGE", Keyword.Change), ("STOP", Keyword.Stop),
         ("SHUTDOWN", Keyword.Shutdown), ("GET", Keyword.Get),
 
@@ -809,7 +834,7 @@ internal static class SqlClassifier
         Purge, Kill, Install, Uninstall, Change, Stop, Shutdown, Get,
 
         // Other keywords.
-        And, Chain, Consistent, Count, Diagnostics, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
+        And, Chain, Consistent, Function, Procedure, Count, Diagnostics, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
         Local, Next, No, Only, Or, Outfile, Partitions, Persist, PersistOnly, Previous, Profile, Profiles, Read,
         Replica, Session, Share, Slave, Snapshot, Statement, Temporary, To, Transaction, Value,
         Warnings, Work, Write,
