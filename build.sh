@@ -62,7 +62,7 @@ run_tests() {
 summarize() {
   local passed failed flavor trx
   trx=$(cat "$1"/*.trx)
-  count() { grep -o "<UnitTestResult [^>]*testName=\"$1[^>]*outcome=\"$2\"" <<<"$trx" | wc -l || true; }
+  count() { grep -oE "<UnitTestResult [^>]*testName=\"$1[^>]*outcome=\"$2\"" <<<"$trx" | wc -l || true; }
   echo
   echo "Integration tests by flavor:"
   for flavor in MariaDb MySql; do
@@ -70,8 +70,8 @@ summarize() {
       printf '  %-8s NOT RUN: its servers are not up (see the warning above)\n' "$flavor"
       continue
     fi
-    passed=$(count "ReplicaRouting\.IntegrationTests\.${flavor}[A-Za-z]*Tests\." Passed)
-    failed=$(count "ReplicaRouting\.IntegrationTests\.${flavor}[A-Za-z]*Tests\." Failed)
+    passed=$(count "ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?${flavor}[A-Za-z]*Tests\." Passed)
+    failed=$(count "ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?${flavor}[A-Za-z]*Tests\." Failed)
     printf '  %-8s %4d passed, %d failed\n' "$flavor" "$passed" "$failed"
   done
   echo "tests: $(count "" Passed) passed, $(count "" Failed) failed"

@@ -170,13 +170,13 @@ public sealed class ReplicaRoutingBatch : DbBatch, IRoutedStatement
     }
 
     /// <summary>The batch goes to one node, so it is classified as one text: the strongest statement decides.</summary>
-    SqlClassification IRoutedStatement.Classify()
+    SqlClassification IRoutedStatement.Classify(SqlContext context)
     {
         var combined = new SqlClassification(StatementKind.Empty, SessionEffects.None, SqlHint.None);
         foreach (var command in _inner.BatchCommands)
         {
             var classification = command.CommandType == System.Data.CommandType.Text
-                ? SqlClassifier.Classify(command.CommandText)
+                ? SqlClassifier.Classify(command.CommandText, context)
                 : SqlClassification.Routine;
             combined = SqlClassification.Combine(combined, classification);
         }

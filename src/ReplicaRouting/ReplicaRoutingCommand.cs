@@ -319,9 +319,9 @@ public sealed class ReplicaRoutingCommand : DbCommand, IRoutedStatement
         commands.Add(copy);
     }
 
-    SqlClassification IRoutedStatement.Classify() => _commandType switch
+    SqlClassification IRoutedStatement.Classify(SqlContext context) => _commandType switch
     {
-        CommandType.Text => SqlClassifier.Classify(_commandText.AsSpan(RoutedTextStart)),
+        CommandType.Text => SqlClassifier.Classify(_commandText.AsSpan(RoutedTextStart), context),
         _ => SqlClassification.Routine,   // a stored procedure
     };
 }

@@ -40,6 +40,9 @@ public sealed partial class ReplicaRoutingConnection
         _commands = [];
     }
 
+    /// <summary>What the classifier knows of this connection's servers (<see cref="SqlContext.Unknown"/> before it opens).</summary>
+    internal SqlContext SqlContext => _dataSource?.Cluster.SqlContext ?? SqlContext.Unknown;
+
     internal ReplicaRoutingDataSource DataSourceOwner =>
         _dataSource ?? throw new InvalidOperationException("The connection has no data source yet: it is bound to one when it opens.");
 

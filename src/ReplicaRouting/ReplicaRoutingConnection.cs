@@ -218,9 +218,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// Chooses the node for one command (or batch, or transaction start), applies the statement's session effects,
     /// and says what must ride along in its round trip (a GTID wait or capture).
     /// </summary>
+    /// <summary>How long after routing a routine's DDL the catalog is reloaded: by then the DDL has run.</summary>
+    private static readonly TimeSpan RoutineDdlSettleTime = TimeSpan.FromMilliseconds(500);
+
     internal async ValueTask<Route> RouteAsync(SqlClassification statement, RoutingHint hint, bool async, CancellationToken cancellationToken)
     {
         EnsureNotBusy();
+        if ((statement.Effects & SessionEffects.ChangesRoutines) != 0)
+            DataSourceOwner.Cluster.RoutinesChanged(RoutineDdlSettleTime);
         // Sent to the primary by the caller's own hint: the statement may write (SELECT f_write()), so it is tracked like a write.
         var hintedToPrimary = hint == RoutingHint.ReadFromPrimary || statement.Hint == SqlHint.ReadFromPrimary;
         if (hint == RoutingHint.None && AmbientSession() is { ReadsFromPrimary: true })
@@ -347,6 +352,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var primary = Writer();
         var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
         Log.ReadRefusedByReplica(_configuration.Logger, refused.Node.Endpoint, primary.Endpoint);
+        DataSourceOwner.Cluster.RoutinesChanged(TimeSpan.Zero);   // a function may have started writing: learn it
+        DataSourceOwner.Monitor.RequestRefresh();
         if (CurrentSession() is { } session)
             OnPrimaryWrite(session, primary);
         Routed(primary, onPrimary: true, RoutingReason.RefusedByReplica);

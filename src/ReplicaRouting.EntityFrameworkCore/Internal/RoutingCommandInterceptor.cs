@@ -52,7 +52,10 @@ internal sealed partial class RoutingCommandInterceptor : DbCommandInterceptor
                 // SaveChanges, ExecuteUpdate, ExecuteDelete, Migrations, ValueGenerator, Scaffolding and Unknown (EF's own
                 // database-creator queries): the primary. Writes already go there; only what would look like a read to the
                 // classifier (the history table, information_schema) needs the hint, so write reasons stay exact.
-                if (SqlClassifier.Classify(command.CommandText.AsSpan(command.RoutedTextStart)).IsReplicaEligible)
+                // Before the servers are known, a versioned comment reads as Unknown here but may read as a read later.
+                var context = (command.Connection as ReplicaRoutingConnection)?.SqlContext ?? SqlContext.Unknown;
+                if (SqlClassifier.Classify(command.CommandText.AsSpan(command.RoutedTextStart), context).IsReplicaEligible
+                    || (context.Readings.IsEmpty && command.CommandText.Contains("/*", StringComparison.Ordinal)))
                     command.RoutingHint = RoutingHint.ReadFromPrimary;
                 break;
         }

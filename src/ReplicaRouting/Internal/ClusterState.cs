@@ -7,6 +7,8 @@ namespace ReplicaRouting.Internal;
 internal sealed class ClusterState
 {
     private ServerDialect? _dialect;
+    private SqlContext _sqlContext = SqlContext.Unknown;
+    private long _routinesDueAt;   // Environment.TickCount64 at which the routine catalog should be reloaded; 0: now
     private GtidPosition? _knownPrimaryPosition;
     private int _captureWarningLogged;
     private int _primaryPositionProbed;
@@ -35,6 +37,9 @@ internal sealed class ClusterState
     /// <summary>A lower bound of the primary's executed position: every capture and primary check merged.</summary>
     public GtidPosition? KnownPrimaryPosition => Volatile.Read(ref _knownPrimaryPosition);
 
+    /// <summary>What the classifier knows of the servers: their versions (every node seen) and the stored functions.</summary>
+    public SqlContext SqlContext => Volatile.Read(ref _sqlContext);
+
     public GtidPosition? EmptyPosition => Dialect?.Flavor switch
     {
         ServerFlavor.MySql => MySqlGtidSet.Empty,
@@ -49,9 +54,42 @@ internal sealed class ClusterState
         {
             dialect = ServerDialect.FromServerVersion(serverVersion);
             Interlocked.CompareExchange(ref _dialect, dialect, null);
+            dialect = Dialect!;
         }
 
+        UpdateSqlContext(context => context.WithServer(dialect.Flavor, serverVersion));
         return dialect;
+    }
+
+    /// <summary>The primary's stored functions, just loaded; the next load is due after <paramref name="refreshInterval"/>.</summary>
+    public void ObserveRoutines(RoutineCatalog routines, TimeSpan refreshInterval)
+    {
+        UpdateSqlContext(context => context.WithRoutines(routines));
+        Volatile.Write(ref _routinesDueAt, Environment.TickCount64 + (long)refreshInterval.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// The routines may have changed: reload them after <paramref name="delay"/> (a routine's DDL routed now has run by
+    /// then; a replica's refusal of a read as a write needs none).
+    /// </summary>
+    public void RoutinesChanged(TimeSpan delay) => Volatile.Write(ref _routinesDueAt, Environment.TickCount64 + (long)delay.TotalMilliseconds);
+
+    /// <summary>Whether the routine catalog should be (re)loaded.</summary>
+    public bool RoutinesDue => Environment.TickCount64 >= Volatile.Read(ref _routinesDueAt);
+
+    private void UpdateSqlContext(Func<SqlContext, SqlContext> update)
+    {
+        var current = SqlContext;
+        while (true)
+        {
+            var updated = update(current);
+            if (ReferenceEquals(updated, current))
+                return;
+            var seen = Interlocked.CompareExchange(ref _sqlContext, updated, current);
+            if (ReferenceEquals(seen, current))
+                return;
+            current = seen;
+        }
     }
 
     public void ObservePrimaryPosition(GtidPosition position) => GtidPosition.MergeInto(ref _knownPrimaryPosition, position);

@@ -80,6 +80,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.ReadRefusedByReplica, LogLevel.Information, "Replica {Node} refused a statement routed as a read because it writes (a stored function that modifies data?); it runs on the primary {Primary} and counts as a write. Hint it with ReadFromPrimary to skip the refusal")]
     public static partial void ReadRefusedByReplica(ILogger logger, string node, string primary);
 
+    [LoggerMessage(EventIds.RoutinesLoadFailed, LogLevel.Warning, "Could not read the stored functions of {Node} (information_schema.ROUTINES): calls to them are judged by the last catalog read")]
+    public static partial void RoutinesLoadFailed(ILogger logger, Exception exception, string node);
+
     [LoggerMessage(EventIds.WriteOutcomeUnknown, LogLevel.Error, "The connection to the primary {Node} broke while a write or COMMIT was in flight: its outcome is unknown and it is not retried")]
     public static partial void WriteOutcomeUnknown(ILogger logger, Exception exception, string node);
 }
@@ -113,4 +116,5 @@ internal static class EventIds
     public const int HeartbeatWriteFailed = 1110;
     public const int ReplicaReadFailed = 1111;
     public const int WriteOutcomeUnknown = 1112;
+    public const int RoutinesLoadFailed = 1113;
 }

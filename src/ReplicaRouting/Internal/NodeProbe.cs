@@ -117,6 +117,24 @@ internal sealed class NodeProbe : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads the server's stored functions on the probe's connection (open after a successful probe).</summary>
+    public async Task<RoutineCatalog?> LoadRoutinesAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_connection is not { State: ConnectionState.Open } connection)
+            return null;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await RoutineCatalog.LoadAsync(connection, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await CloseAsync().ConfigureAwait(false);   // a cancelled read leaves the connection unusable
+            throw;
+        }
+    }
+
     private async Task<ProbeResult> ReadAsync(MySqlConnection connection, ServerDialect dialect, CancellationToken cancellationToken)
     {
         var mariaDb = dialect.Flavor == ServerFlavor.MariaDb;

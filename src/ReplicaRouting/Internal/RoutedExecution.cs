@@ -28,7 +28,7 @@ internal interface IRoutedStatement
     RoutingHint RoutingHint { get; }
 
     /// <summary>The statement classified as one text (a batch: its strongest command).</summary>
-    SqlClassification Classify();
+    SqlClassification Classify(SqlContext context);
 
     /// <summary>
     /// Readies the statement to run as written on <paramref name="connection"/>, <paramref name="owner"/>'s physical connection
@@ -97,7 +97,7 @@ internal static class RoutedExecution
         where TExecution : struct, IExecution<T>
     {
         var connection = statement.Connection ?? throw new InvalidOperationException("Connection property must be non-null.");
-        var route = await connection.RouteAsync(statement.Classify(), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
+        var route = await connection.RouteAsync(statement.Classify(connection.SqlContext), statement.RoutingHint, async, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             var throughBreaker = !route.OnPrimary && route.Node.IsSuspect;

@@ -49,6 +49,9 @@ internal enum SessionEffects : byte
     /// <c>GET DIAGNOSTICS</c> …): runs on the physical connection that ran that statement, wherever it was.
     /// </summary>
     ReadsPreviousStatement = 8,
+
+    /// <summary>Creates, alters or drops a stored function or procedure: what calls to routines do may have changed.</summary>
+    ChangesRoutines = 16,
 }
 
 /// <summary>A routing hint written in the SQL as a comment: <c>-- ReplicaRouting:ReadFromPrimary</c> or <c>/* ReplicaRouting:ReadFromPrimary */</c>.</summary>

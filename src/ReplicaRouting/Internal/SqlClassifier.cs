@@ -26,37 +26,57 @@ internal static class SqlClassifier
     /// <summary>The staleness hint before its duration: <c>ReplicaRouting:AllowStale=500ms</c>, <c>…=2s</c>.</summary>
     private const string AllowStalePrefix = "REPLICAROUTING:ALLOWSTALE=";
 
-    /// <summary>Classifies a command text; all statements of a multi-statement text are combined.</summary>
-    public static SqlClassification Classify(ReadOnlySpan<char> sql) => Classify(sql, SkimMinLength);
+    /// <summary>Classifies a command text knowing nothing of the servers (<see cref="SqlContext.Unknown"/>).</summary>
+    public static SqlClassification Classify(ReadOnlySpan<char> sql) => Classify(sql, SqlContext.Unknown, SkimMinLength);
 
     /// <summary>
-    /// <see cref="Classify(ReadOnlySpan{char})"/> lexing every token of every statement, without the skim: the reference
-    /// the skim is tested against.
+    /// Classifies a command text as the servers of <paramref name="context"/> read it; all statements of a
+    /// multi-statement text are combined.
     /// </summary>
-    internal static SqlClassification ClassifyByFullLexing(ReadOnlySpan<char> sql) => Classify(sql, int.MaxValue);
+    public static SqlClassification Classify(ReadOnlySpan<char> sql, SqlContext context) => Classify(sql, context, SkimMinLength);
 
     /// <summary>
-    /// <see cref="Classify(ReadOnlySpan{char})"/>, skimming the body of every statement that has at least
+    /// <see cref="Classify(ReadOnlySpan{char}, SqlContext)"/> lexing every token of every statement, without the skim:
+    /// the reference the skim is tested against.
+    /// </summary>
+    internal static SqlClassification ClassifyByFullLexing(ReadOnlySpan<char> sql, SqlContext? context = null) =>
+        Classify(sql, context ?? SqlContext.Unknown, int.MaxValue);
+
+    /// <summary><see cref="Classify(ReadOnlySpan{char})"/> with a given skim threshold (for tests).</summary>
+    internal static SqlClassification Classify(ReadOnlySpan<char> sql, int skimMinLength) => Classify(sql, SqlContext.Unknown, skimMinLength);
+
+    /// <summary>
+    /// <see cref="Classify(ReadOnlySpan{char}, SqlContext)"/>, skimming the body of every statement that has at least
     /// <paramref name="skimMinLength"/> characters of text after its first token (0: every one; for tests).
     /// </summary>
-    internal static SqlClassification Classify(ReadOnlySpan<char> sql, int skimMinLength)
+    internal static SqlClassification Classify(ReadOnlySpan<char> sql, SqlContext context, int skimMinLength)
     {
-        var verdict = ClassifyText(sql, backslashEscapes: true, skimMinLength, out var hint, out var staleness, out var ambiguous);
+        // Servers of different versions may read a versioned comment differently: the statement may run on any of them,
+        // so the stronger verdict of their readings counts. Without a versioned comment they all read it alike.
+        var readings = context.Readings;
+        var verdict = ClassifyReading(sql, readings.IsEmpty ? default : readings[0], context.Routines, skimMinLength, out var versioned);
+        for (var i = 1; versioned && i < readings.Length; i++)
+            verdict = verdict.Or(ClassifyReading(sql, readings[i], context.Routines, skimMinLength, out _));
+
+        return verdict.Hint
+            ? new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.ReadFromPrimary)   // wins over AllowStale
+            : new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.None, verdict.MaxStalenessMs);
+    }
+
+    /// <summary>How one server reads a text, in both of its possible quoting modes.</summary>
+    private static TextVerdict ClassifyReading(
+        ReadOnlySpan<char> sql, ServerReading reading, RoutineCatalog routines, int skimMinLength, out bool versioned)
+    {
+        var verdict = ClassifyText(sql, reading, routines, backslashEscapes: true, skimMinLength, out var ambiguous, out versioned);
         if (ambiguous)
         {
             // A quote escaped with a backslash ends the literal when the server runs with NO_BACKSLASH_ESCAPES, and what
             // follows is then code. Classify that reading too and keep the stronger verdict, so that a write hidden
-            // behind `\'` can never pass for a read. The ReadFromPrimary hint is a restriction, so either reading's
-            // counts; AllowStale is a relaxation, so it only counts when both readings carry one (the smaller bound).
-            var other = ClassifyText(sql, backslashEscapes: false, skimMinLength, out var otherHint, out var otherStaleness, out _);
-            verdict = verdict.Raise(other.Kind, other.Effects);
-            hint |= otherHint;
-            staleness = staleness > 0 && otherStaleness > 0 ? Math.Min(staleness, otherStaleness) : 0;
+            // behind `\'` can never pass for a read.
+            verdict = verdict.Or(ClassifyText(sql, reading, routines, backslashEscapes: false, skimMinLength, out _, out _));
         }
 
-        return hint
-            ? new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.ReadFromPrimary)   // wins over AllowStale
-            : new SqlClassification(verdict.Kind, verdict.Effects, SqlHint.None, staleness);
+        return verdict;
     }
 
     /// <summary>
@@ -76,11 +96,72 @@ internal static class SqlClassifier
         return lexer.TrySkimStatement(first, ClassifyLeading(ref lookahead, first, depth: 0).IsQuery, out var complete) && complete;
     }
 
-    private static Verdict ClassifyText(
-        ReadOnlySpan<char> sql, bool backslashEscapes, int skimMinLength, out bool hint, out int maxStalenessMs, out bool ambiguous)
+    /// <summary>
+    /// Whether a stored routine's body may modify data: a writing statement, a side-effect function, a user variable
+    /// assigned; adds the routines it calls (schema empty when unqualified) to <paramref name="calls"/>. Not a hot path.
+    /// </summary>
+    internal static bool RoutineBodyWrites(ReadOnlySpan<char> body, List<(string Schema, string Name)> calls)
     {
-        var lexer = new Lexer(sql, backslashEscapes);
+        var lexer = new Lexer(body, backslashEscapes: true);
+        var writes = false;
+        Token previous = Token.Neutral, beforePrevious = Token.Neutral, qualifier = Token.Neutral;
+        while (true)
+        {
+            var token = lexer.Next();
+            if (token.Kind == TokenKind.End)
+                break;
+
+            switch (token.Kind)
+            {
+                case TokenKind.Word when token.Keyword == Keyword.Replace:
+                    var ahead = lexer;
+                    writes |= ahead.Next().Kind != TokenKind.OpenParen;   // REPLACE(str, …) is a string function
+                    break;
+                case TokenKind.Word:
+                    // UPDATE also ends FOR UPDATE: a locking read, which belongs on the primary too.
+                    writes |= token.Keyword is Keyword.Insert or Keyword.Update or Keyword.Delete or Keyword.Load
+                        or Keyword.Create or Keyword.Drop or Keyword.Alter or Keyword.Rename or Keyword.Truncate
+                        or Keyword.Grant or Keyword.Revoke or Keyword.Call or Keyword.Flush or Keyword.Purge
+                        or Keyword.Kill or Keyword.Lock or Keyword.Handler;
+                    break;
+                case TokenKind.Assign:
+                    writes = true;   // @v := …
+                    break;
+                case TokenKind.UserVariable when previous.Keyword is Keyword.Set or Keyword.Into:
+                    writes = true;   // SET @v = …, … INTO @v
+                    break;
+                case TokenKind.Dot:
+                    qualifier = previous;
+                    break;
+                case TokenKind.OpenParen when previous.Kind is TokenKind.Word or TokenKind.Identifier:
+                    if (IsSideEffectFunction(previous.Keyword))
+                        writes = true;
+                    else
+                        calls.Add((beforePrevious.Kind == TokenKind.Dot ? NameOf(body, qualifier).ToString() : "", NameOf(body, previous).ToString()));
+                    break;
+            }
+
+            beforePrevious = previous;
+            previous = token;
+        }
+
+        return writes;
+    }
+
+    /// <summary>A name token's text: a quoted identifier without its backticks.</summary>
+    private static ReadOnlySpan<char> NameOf(ReadOnlySpan<char> sql, Token token)
+    {
+        var text = sql.Slice(token.Start, token.Length);
+        return text.Length >= 2 && text[0] == '`' && text[^1] == '`' ? text[1..^1] : text;
+    }
+
+    private static TextVerdict ClassifyText(
+        ReadOnlySpan<char> sql, ServerReading reading, RoutineCatalog routines, bool backslashEscapes, int skimMinLength,
+        out bool backslashQuote, out bool versioned)
+    {
+        var lexer = new Lexer(sql, backslashEscapes, reading, routines);
         var result = new Verdict(StatementKind.Empty);
+        var beforeLast = result;   // the verdict before the last statement read
         while (true)
         {
             var first = lexer.Next();
@@ -97,19 +178,23 @@ internal static class SqlClassifier
             var statement = lexer.Remaining >= skimMinLength
                 ? SkimAndScanStatement(ref lexer, first, leading)
                 : ScanStatement(ref lexer, first, leading);
+            beforeLast = result;
             result = result.Raise(statement.Kind, statement.Effects);
             if (lexer.AtEnd)
                 break;
         }
 
-        // Unterminated strings and comments are only malformed in the primary reading; in the other one they are expected.
-        if (lexer.Malformed && backslashEscapes)
-            result = result.Raise(StatementKind.Unknown);
+        // An unterminated string or comment is malformed in the primary reading (the server rejects it: leave the error to
+        // the primary). In the NO_BACKSLASH_ESCAPES reading it is expected: there the server rejects the statement that
+        // runs into it, which then does nothing (the statements before it still run).
+        if (lexer.Malformed)
+            result = backslashEscapes ? result.Raise(StatementKind.Unknown) : beforeLast;
+        if (lexer.Ambiguous)
+            result = result.Raise(StatementKind.Unknown);   // a versioned comment the reading cannot decide
 
-        hint = lexer.SawHint;
-        maxStalenessMs = lexer.MaxStalenessMs;
-        ambiguous = lexer.SawBackslashQuote;
-        return result;
+        backslashQuote = lexer.SawBackslashQuote;
+        versioned = lexer.SawVersionedComment;
+        return new TextVerdict(result.Kind, result.Effects, lexer.SawHint, lexer.MaxStalenessMs);
     }
 
     /// <summary>
@@ -148,6 +233,8 @@ internal static class SqlClassifier
     {
         var verdict = leading;
         var beforePrevious = default(Token);
+        var qualifier = default(Token);   // the name before the last dot
+        var routines = lexer.Routines;
         while (true)
         {
             var token = lexer.Next();
@@ -156,6 +243,9 @@ internal static class SqlClassifier
 
             switch (token.Kind)
             {
+                case TokenKind.Dot:
+                    qualifier = previous;
+                    break;
                 case TokenKind.Assign:   // @v := …
                     verdict = verdict.Raise(StatementKind.SessionState, SessionEffects.PinsToPrimary);
                     break;
@@ -174,6 +264,11 @@ internal static class SqlClassifier
                     verdict = verdict.Raise(
                         StatementKind.SideEffectFunction,
                         previous.Keyword == Keyword.GetLock ? SessionEffects.PinsToPrimary : SessionEffects.None);
+                    break;
+                case TokenKind.OpenParen when beforePrevious.Kind == TokenKind.Dot
+                    || (routines.HasWriters && previous.Kind is TokenKind.Word or TokenKind.Identifier):
+                    if (CallMayWrite(lexer.Text, routines, previous, beforePrevious.Kind == TokenKind.Dot ? qualifier : default))
+                        verdict = verdict.Raise(StatementKind.Write);
                     break;
                 case TokenKind.Word:
                     verdict = token.Keyword switch
@@ -198,6 +293,19 @@ internal static class SqlClassifier
             verdict = verdict.Raise(StatementKind.Unknown);   // INTO with nothing after it
 
         return verdict;
+    }
+
+    /// <summary>
+    /// Whether a call to the function <paramref name="name"/> may modify data: a function the catalog says may, or a
+    /// schema-qualified name the catalog does not know (a routine the library cannot see). An unqualified name it does not
+    /// know is taken for a built-in function.
+    /// </summary>
+    private static bool CallMayWrite(ReadOnlySpan<char> sql, RoutineCatalog routines, Token name, Token schema)
+    {
+        if (!IsName(name) || (schema.Kind != TokenKind.End && !IsName(schema)))
+            return false;   // not a name before the parenthesis: (SELECT …).x (…) cannot be a call
+        var access = routines.Lookup(schema.Kind == TokenKind.End ? default : NameOf(sql, schema), NameOf(sql, name));
+        return access == RoutineAccess.MayWrite || (schema.Kind != TokenKind.End && access == RoutineAccess.Unknown);
     }
 
     /// <summary>What <c>SELECT … INTO</c> does, from the token after INTO.</summary>
@@ -246,6 +354,7 @@ internal static class SqlClassifier
                 or Keyword.Handler => Verdict.SessionState,
             Keyword.Get => ClassifyGet(ref lexer),
             Keyword.Create => ClassifyCreate(ref lexer),
+            Keyword.Drop or Keyword.Alter when ChangesRoutine(lexer) => RoutineDdl,
             Keyword.Drop => lexer.Next().Keyword is Keyword.Temporary or Keyword.Prepare ? Verdict.SessionState : Verdict.Write,
 
             // A routine may assign user variables or create temporary tables: the session's state then lives on the primary.
@@ -561,9 +670,33 @@ internal static class SqlClassifier
     private static Verdict EndOrUnknown(ref Lexer lexer, Verdict verdict) =>
         lexer.Next().IsEndOfStatement ? verdict : Verdict.Unknown;
 
+    /// <summary>DDL of a stored routine: a write after which the routine catalog is reloaded.</summary>
+    private static Verdict RoutineDdl => new(StatementKind.Write, SessionEffects.ChangesRoutines);
+
+    /// <summary>
+    /// After CREATE, ALTER or DROP: whether FUNCTION or PROCEDURE comes within the next few tokens (past OR REPLACE,
+    /// DEFINER = user, AGGREGATE). Reads a copy of the lexer.
+    /// </summary>
+    private static bool ChangesRoutine(Lexer lexer)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            var token = lexer.Next();
+            if (token.IsEndOfStatement)
+                return false;
+            if (token.Keyword is Keyword.Function or Keyword.Procedure)
+                return true;
+        }
+
+        return false;
+    }
+
     /// <summary>CREATE [OR REPLACE] TEMPORARY … is session state; any other CREATE writes.</summary>
     private static Verdict ClassifyCreate(ref Lexer lexer)
     {
+        if (ChangesRoutine(lexer))
+            return RoutineDdl;
+
         var token = lexer.Next();
         if (token.Keyword == Keyword.Or)
         {
@@ -621,7 +754,7 @@ internal static class SqlClassifier
         ("REPLACE", Keyword.Replace), ("LOAD", Keyword.Load), ("CALL", Keyword.Call), ("ALTER", Keyword.Alter),
         ("RENAME", Keyword.Rename), ("TRUNCATE", Keyword.Truncate), ("GRANT", Keyword.Grant), ("REVOKE", Keyword.Revoke),
         ("ANALYZE", Keyword.Analyze), ("OPTIMIZE", Keyword.Optimize), ("REPAIR", Keyword.Repair), ("CHECK", Keyword.Check),
-        ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
+        ("FUNCTION", Keyword.Function), ("PROCEDURE", Keyword.Procedure), ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
         ("INSTALL", Keyword.Install), ("UNINSTALL", Keyword.Uninstall), ("CHANGE", Keyword.Change), ("STOP", Keyword.Stop),
         ("SHUTDOWN", Keyword.Shutdown), ("GET", Keyword.Get),
 
@@ -701,7 +834,7 @@ internal static class SqlClassifier
         Purge, Kill, Install, Uninstall, Change, Stop, Shutdown, Get,
 
         // Other keywords.
-        And, Chain, Consistent, Count, Diagnostics, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
+        And, Chain, Consistent, Function, Procedure, Count, Diagnostics, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,
         Local, Next, No, Only, Or, Outfile, Partitions, Persist, PersistOnly, Previous, Profile, Profiles, Read,
         Replica, Session, Share, Slave, Snapshot, Statement, Temporary, To, Transaction, Value,
         Warnings, Work, Write,
@@ -828,14 +961,30 @@ internal static class SqlClassifier
             new(kind > Kind ? kind : Kind, Effects | effects, IsQuery);
     }
 
+    /// <summary>The verdict on a whole text in one reading: the strongest statement, the effects, the leading hints.</summary>
+    private readonly record struct TextVerdict(StatementKind Kind, SessionEffects Effects, bool Hint, int MaxStalenessMs)
+    {
+        /// <summary>
+        /// The verdict when the server may read the text either way: the stronger kind, all effects. The ReadFromPrimary
+        /// hint is a restriction, so either reading's counts; AllowStale is a relaxation, so it only counts when both
+        /// readings carry one (the smaller bound).
+        /// </summary>
+        public TextVerdict Or(TextVerdict other) => new(
+            other.Kind > Kind ? other.Kind : Kind,
+            Effects | other.Effects,
+            Hint | other.Hint,
+            MaxStalenessMs > 0 && other.MaxStalenessMs > 0 ? Math.Min(MaxStalenessMs, other.MaxStalenessMs) : 0);
+    }
+
     /// <summary>
     /// A MySQL/MariaDB lexer over a span. Comments are trivia, except executable comments (<c>/*! … */</c>,
     /// <c>/*M! … */</c>), whose content is code. Copying the struct saves its position (look-ahead).
     /// </summary>
-    private ref struct Lexer(ReadOnlySpan<char> sql, bool backslashEscapes)
+    private ref struct Lexer(ReadOnlySpan<char> sql, bool backslashEscapes, ServerReading reading = default, RoutineCatalog? routines = null)
     {
         private readonly ReadOnlySpan<char> _sql = sql;
         private readonly bool _backslashEscapes = backslashEscapes;
+        private readonly ServerReading _reading = reading;
         private int _position;
         private bool _inExecutableComment;
         private bool _atStatementStart = true;   // no token of the current statement yet: a comment here may be a hint
@@ -852,6 +1001,21 @@ internal static class SqlClassifier
 
         /// <summary>A quote inside a literal was escaped with a backslash (the literal ends there under NO_BACKSLASH_ESCAPES).</summary>
         public bool SawBackslashQuote { get; private set; }
+
+        /// <summary>A versioned comment (<c>/*!NNNNN</c>, <c>/*M!</c>) was seen: servers of other versions may read the text otherwise.</summary>
+        public bool SawVersionedComment { get; private set; }
+
+        /// <summary>
+        /// Something this reading cannot decide was seen: a versioned comment for an unknown server, or an executable
+        /// comment inside an executable comment (whose first <c>*/</c> ends both on the server).
+        /// </summary>
+        public bool Ambiguous { get; private set; }
+
+        /// <summary>The text being lexed.</summary>
+        public readonly ReadOnlySpan<char> Text => _sql;
+
+        /// <summary>The stored functions whose calls matter.</summary>
+        public readonly RoutineCatalog Routines { get; } = routines ?? RoutineCatalog.Empty;
 
         public readonly bool AtEnd => _position >= _sql.Length && !_inExecutableComment;
 
@@ -895,14 +1059,19 @@ internal static class SqlClassifier
                 {
                     SkipLineComment(_position + 1);
                 }
-                else if (c == '-' && next == '-' && (_position + 2 >= sql.Length || sql[_position + 2] <= ' '))
+                else if (c == '-' && next == '-' && StartsDashComment(sql, _position))
                 {
                     SkipLineComment(_position + 2);
                 }
                 else if (c == '/' && next == '*')
                 {
-                    if (!_inExecutableComment && TryEnterExecutableComment())
+                    if (!_inExecutableComment)
+                    {
+                        SkipOrEnterComment();
                         continue;
+                    }
+
+                    Ambiguous |= IsExecutableCommentStart(sql, _position);
                     SkipBlockComment();
                 }
                 else if (c == '*' && next == '/' && _inExecutableComment)
@@ -982,6 +1151,7 @@ internal static class SqlClassifier
             var resume = -1;
             var word = NextFragment(p);   // the next match of a risky-word fragment not yet known to be harmless
             var variable = NextSystemVariable(p);   // the next @@ not known to be inside a literal or comment
+            var call = NextCall(p);   // the next parenthesis that may call a function that writes
             var rare = NextRareStop(p);
             while (true)
             {
@@ -998,7 +1168,7 @@ internal static class SqlClassifier
                         return resume;   // the stop is inside a quoted identifier, or one never closes
                 }
 
-                if (variable < stop)
+                if (variable < stop || call < stop)
                     return resume;
                 var counted = p;   // backticks are counted from p to here, with this parity (counted once: no quadratic cost)
                 var inQuotedIdentifier = false;
@@ -1030,7 +1200,7 @@ internal static class SqlClassifier
                     case '#':
                         SkipLineComment(stop + 1);
                         break;
-                    case '-' when next == '-' && (stop + 2 >= sql.Length || sql[stop + 2] <= ' '):
+                    case '-' when next == '-' && StartsDashComment(sql, stop):
                         SkipLineComment(stop + 2);
                         break;
                     case '/' when next == '*':
@@ -1056,6 +1226,8 @@ internal static class SqlClassifier
                     word = NextFragment(p);
                 if (variable < p)
                     variable = NextSystemVariable(p);
+                if (call < p)
+                    call = NextCall(p);
             }
         }
 
@@ -1078,9 +1250,12 @@ internal static class SqlClassifier
             if (start < segment)
                 return -1;   // not expected (the segment starts after a token or a stop); be safe
 
-            // Unquoted, the lexer reads exactly this run of identifier characters as one token (a number such as
-            // 1e5 or 0x1F only extends it with dots). After a dot it is a name (t.update, 1.5update); after @ a variable.
-            if (start > 0 && sql[start - 1] is '.' or '@')
+            // A run that starts with a digit may be a number and a word (1e5for): leave it to the lexer. Otherwise, unquoted,
+            // the lexer reads exactly this run of identifier characters as one token. After @ it is a variable; after a
+            // dot a name (t.update), unless the dot ends a number (1.for).
+            if (char.IsAsciiDigit(sql[start]))
+                return -1;
+            if (start > 0 && (sql[start - 1] == '@' || (sql[start - 1] == '.' && !(start > 1 && char.IsAsciiDigit(sql[start - 2])))))
                 return end;
             return IsRiskyWord(Identify(sql[start..end]), query) ? -1 : end;
         }
@@ -1090,6 +1265,58 @@ internal static class SqlClassifier
         {
             var found = _sql[from..].IndexOfAny(RiskyWordFragments);
             return found < 0 ? int.MaxValue : from + found;
+        }
+
+        /// <summary>
+        /// The next <c>(</c> from <paramref name="from"/> that may open a call to a function that writes, or
+        /// <see cref="int.MaxValue"/>: after a qualified name (<c>db.f(</c>), a quoted name, a comment or a line break (the
+        /// name may be further back), or after a name the catalog says may write.
+        /// </summary>
+        private readonly int NextCall(int from)
+        {
+            var sql = _sql;
+            while (true)
+            {
+                var found = sql[from..].IndexOf('(');
+                if (found < 0)
+                    return int.MaxValue;
+                var paren = from + found;
+                from = paren + 1;
+
+                var p = paren;
+                while (p > 0 && sql[p - 1] is ' ' or '\t' or '\r')
+                    p--;
+                if (p == 0)
+                    continue;
+                var before = sql[p - 1];
+                if (before is '/' || before < ' ')
+                    return paren;   // a comment or a line break (which may end a comment) between the name and the parenthesis
+                ReadOnlySpan<char> name;
+                if (before == '`')
+                {
+                    var open = sql[..(p - 1)].LastIndexOf('`');
+                    if (open <= 0 || sql[open - 1] == '`')
+                        return paren;   // a doubled backtick: leave it to the lexer
+                    name = sql[(open + 1)..(p - 1)];
+                    p = open;
+                }
+                else if (IsIdentifierPart(before))
+                {
+                    var end = p;
+                    while (p > 0 && IsIdentifierPart(sql[p - 1]))
+                        p--;
+                    name = sql[p..end];
+                }
+                else
+                {
+                    continue;
+                }
+
+                while (p > 0 && sql[p - 1] is ' ' or '\t' or '\r' or '\n')
+                    p--;
+                if ((p > 0 && sql[p - 1] == '.') || (Routines.HasWriters && Routines.Lookup(default, name) == RoutineAccess.MayWrite))
+                    return paren;
+            }
         }
 
         /// <summary>The next <c>@@</c> from <paramref name="from"/>, or <see cref="int.MaxValue"/>.</summary>
@@ -1121,19 +1348,111 @@ internal static class SqlClassifier
             return (p < sql.Length && sql[p] == '!') || (p + 1 < sql.Length && sql[p] == 'M' && sql[p + 1] == '!');
         }
 
-        /// <summary>At <c>/*</c>: enters <c>/*!</c>, <c>/*!50100</c>, <c>/*M!</c> or <c>/*M!100100</c>, whose content is code.</summary>
-        private bool TryEnterExecutableComment()
+        /// <summary>
+        /// At <c>--</c>: whether it starts a comment, as the server reads it: followed by whitespace or a control character
+        /// (<c>my_isspace</c>/<c>my_iscntrl</c>: up to the space, and DEL), or by the end of the text.
+        /// </summary>
+        private static bool StartsDashComment(ReadOnlySpan<char> sql, int dash) =>
+            dash + 2 >= sql.Length || sql[dash + 2] <= ' ' || sql[dash + 2] == '\x7F';
+
+        /// <summary>
+        /// At <c>/*</c> outside an executable comment: skips an ordinary comment or a versioned comment this server does
+        /// not run (which may hold one nested comment), or enters an executable comment, whose content is code.
+        /// </summary>
+        /// <remarks>
+        /// <c>/*!</c> runs on both servers; <c>/*!</c> with a version (5 digits, or 6: MariaDB takes a sixth digit,
+        /// MySQL only when whitespace follows it) runs when the server's version is at least that, except that MariaDB
+        /// skips MySQL's versions 50700 to 99999; MariaDB's <c>/*M!</c> (with or without a version) is an ordinary comment
+        /// to MySQL. Verified on MySQL 9.7 and MariaDB 10.11 (docs/routing.md).
+        /// </remarks>
+        private void SkipOrEnterComment()
         {
             var sql = _sql;
-            if (!IsExecutableCommentStart(sql, _position))
-                return false;
-            var p = _position + (sql[_position + 2] == '!' ? 3 : 4);
+            var p = _position + 2;
+            var unknown = _reading.Version == 0;
+            var maria = p + 1 < sql.Length && sql[p] == 'M' && sql[p + 1] == '!';
+            if (maria)
+            {
+                SawVersionedComment = true;
+                Ambiguous |= unknown;
+                if (!unknown && _reading.Flavor == ServerFlavor.MySql)
+                {
+                    SkipBlockComment();
+                    return;
+                }
 
-            while (p < sql.Length && char.IsAsciiDigit(sql[p]))
-                p++;   // the minimum server version: assume the server is recent enough
-            _position = p;
-            _inExecutableComment = true;
-            return true;
+                p++;
+            }
+            else if (p >= sql.Length || sql[p] != '!')
+            {
+                SkipBlockComment();
+                return;
+            }
+
+            p++;   // after !
+            var digits = VersionDigits(sql, p, _reading.Flavor);
+            var runs = true;
+            if (digits > 0)
+            {
+                SawVersionedComment = true;
+                Ambiguous |= unknown;
+                var version = int.Parse(sql.Slice(p, digits), provider: System.Globalization.CultureInfo.InvariantCulture);
+                runs = unknown || (version <= _reading.Version
+                    && (_reading.Flavor == ServerFlavor.MySql || maria || version is < 50700 or > 99999));
+                p += digits;
+            }
+
+            if (runs)
+            {
+                _position = p;
+                _inExecutableComment = true;
+            }
+            else
+            {
+                SkipVersionedComment(p);
+            }
+        }
+
+        /// <summary>How many digits from <paramref name="p"/> are a comment's version: 5, 6, or 0 (then it is code).</summary>
+        private static int VersionDigits(ReadOnlySpan<char> sql, int p, ServerFlavor flavor)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                if (p + i >= sql.Length || !char.IsAsciiDigit(sql[p + i]))
+                    return 0;
+            }
+
+            if (p + 5 >= sql.Length || !char.IsAsciiDigit(sql[p + 5]))
+                return 5;
+            return flavor == ServerFlavor.MariaDb || (p + 6 < sql.Length && sql[p + 6] is ' ' or '\t' or '\n' or '\v' or '\f' or '\r')
+                ? 6
+                : 5;
+        }
+
+        /// <summary>From <paramref name="p"/> (after the version) to after the <c>*/</c> of a versioned comment the server skips, past one nested comment.</summary>
+        private void SkipVersionedComment(int p)
+        {
+            var sql = _sql;
+            while (true)
+            {
+                var close = sql[p..].IndexOf("*/");
+                var open = sql[p..].IndexOf("/*");
+                if (close < 0)
+                    break;
+                if (open < 0 || close < open)
+                {
+                    _position = p + close + 2;
+                    return;
+                }
+
+                var nestedClose = sql[(p + open + 2)..].IndexOf("*/");   // a nested comment has none of its own
+                if (nestedClose < 0)
+                    break;
+                p += open + 2 + nestedClose + 2;
+            }
+
+            Malformed = true;
+            _position = sql.Length;
         }
 
         private void SkipLineComment(int contentStart)
@@ -1232,7 +1551,13 @@ internal static class SqlClassifier
             switch (c)
             {
                 case >= '0' and <= '9':
-                    _position = SkipIdentifierChars(_position, allowDot: true);   // 12, 1.5, 0x1F, 1e10, 1abc
+                    // 12, 1.5, 1., 1e10, 0x1F, 0b101; 1abc and 0x1G are names. After a dot (t.1abc) always a name.
+                    var isName = _afterDot;
+                    _position = isName ? SkipIdentifierChars(start, allowDot: false) : SkipNumber(start, out isName);
+                    kind = isName ? TokenKind.Identifier : TokenKind.Number;
+                    break;
+                case '.' when _position < sql.Length && char.IsAsciiDigit(sql[_position]) && !(start > 0 && (IsIdentifierPart(sql[start - 1]) || sql[start - 1] == '`')):
+                    _position = SkipFraction(_position);   // .5 is a number, unless the dot follows a name (t.5)
                     kind = TokenKind.Number;
                     break;
                 case '\'' or '"':
@@ -1352,6 +1677,69 @@ internal static class SqlClassifier
 
             Malformed = true;
             _position = sql.Length;
+        }
+
+        /// <summary>
+        /// From a digit, to the end of the token the server reads there (MY_LEX_NUMBER_IDENT, MY_LEX_INT_OR_REAL,
+        /// MY_LEX_REAL): a number ends where its digits, one dot and its fraction, or its exponent end, so that a word right
+        /// after it is a token of its own (<c>1.FOR</c>, <c>1e5FOR</c>); digits followed by other identifier characters
+        /// are a name (<c>1abc</c>, <c>0x1G</c>), which runs to the end of those.
+        /// </summary>
+        private readonly int SkipNumber(int start, out bool isName)
+        {
+            var sql = _sql;
+            var p = start;
+            isName = false;
+            if (sql[p] == '0' && p + 1 < sql.Length && sql[p + 1] is 'x' or 'b')
+            {
+                var hex = sql[p + 1] == 'x';
+                var q = p + 2;
+                while (q < sql.Length && (hex ? char.IsAsciiHexDigit(sql[q]) : sql[q] is '0' or '1'))
+                    q++;
+                if (q > p + 2 && (q == sql.Length || !IsIdentifierPart(sql[q])))
+                    return q;
+                isName = true;
+                return SkipIdentifierChars(start, allowDot: false);
+            }
+
+            while (p < sql.Length && char.IsAsciiDigit(sql[p]))
+                p++;
+            if (p < sql.Length && sql[p] == '.')
+                return SkipFraction(p + 1);
+            if (p < sql.Length && IsIdentifierPart(sql[p]))
+            {
+                var exponent = SkipExponent(p);
+                isName = exponent < 0;
+                return exponent > 0 ? exponent : SkipIdentifierChars(p, allowDot: false);
+            }
+
+            return p;
+        }
+
+        /// <summary>After a number's dot: its digits and exponent.</summary>
+        private readonly int SkipFraction(int p)
+        {
+            var sql = _sql;
+            while (p < sql.Length && char.IsAsciiDigit(sql[p]))
+                p++;
+            var exponent = SkipExponent(p);
+            return exponent > 0 ? exponent : p;
+        }
+
+        /// <summary>At <c>e</c>/<c>E</c>: after <c>e[+-]digits</c>, or -1 when that is not what follows.</summary>
+        private readonly int SkipExponent(int p)
+        {
+            var sql = _sql;
+            if (p >= sql.Length || sql[p] is not ('e' or 'E'))
+                return -1;
+            p++;
+            if (p < sql.Length && sql[p] is '+' or '-')
+                p++;
+            if (p >= sql.Length || !char.IsAsciiDigit(sql[p]))
+                return -1;
+            while (p < sql.Length && char.IsAsciiDigit(sql[p]))
+                p++;
+            return p;
         }
 
         /// <summary>How far a few character-by-character look-ups go before a vectorized search pays for itself.</summary>

@@ -79,11 +79,32 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             var results = await Task.WhenAll(_probes.Select(p => p.ProbeAsync(_cluster, _configuration.TopologyProbeTimeout, cancellationToken))).ConfigureAwait(false);
             var snapshot = Apply(results);
             activity?.SetTag("replicarouting.primary", snapshot.Primary?.Endpoint);
+            if (snapshot.Writer is { } writer && _cluster.RoutinesDue)
+                await LoadRoutinesAsync(_probes[writer.Index], cancellationToken).ConfigureAwait(false);
             return snapshot;
         }
         finally
         {
             _probeLock.Release();
+        }
+    }
+
+    /// <summary>How often the primary's stored functions are read again when nothing says they changed.</summary>
+    internal static readonly TimeSpan RoutinesRefreshInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Reads the primary's stored functions into the classifier's context; on failure, tries again next round.</summary>
+    private async Task LoadRoutinesAsync(NodeProbe primary, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var timeout = _configuration.TopologyProbeTimeout * 5;   // one bigger query than a probe, still bounded
+            if (await primary.LoadRoutinesAsync(timeout, cancellationToken).ConfigureAwait(false) is { } routines)
+                _cluster.ObserveRoutines(routines, RoutinesRefreshInterval);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.RoutinesLoadFailed(_configuration.Logger, ex, primary.Node.Endpoint);
+            _cluster.RoutinesChanged(RoutinesRefreshInterval);   // not again every round
         }
     }
 

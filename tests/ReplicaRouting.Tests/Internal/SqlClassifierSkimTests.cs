@@ -36,11 +36,21 @@ public class SqlClassifierSkimTests
         { " INTO", Unknown, NoFx },
         { " INTO v", Unknown, NoFx },
 
-        // executable comments are code
+        // executable comments are code; versioned ones may not be (the server is unknown here)
         { " /*! FOR UPDATE */", LockingRead, NoFx },
-        { " /*!50100 FOR UPDATE */", LockingRead, NoFx },
-        { " /*M! FOR UPDATE */", LockingRead, NoFx },
-        { " /*M!100100 LOCK IN SHARE MODE */", LockingRead, NoFx },
+        { " /*!50100 FOR UPDATE */", Unknown, NoFx },
+        { " /*M! FOR UPDATE */", Unknown, NoFx },
+        { " /*M!100100 LOCK IN SHARE MODE */", Unknown, NoFx },
+
+        // number-dot and exponent: the number ends and the word is a keyword
+        { " AND id = 1.FOR UPDATE", LockingRead, NoFx },
+        { " AND id = 1e5FOR UPDATE", LockingRead, NoFx },
+        { " AND id = .5FOR UPDATE", LockingRead, NoFx },
+        { " AND id = 1.LOCK IN SHARE MODE", LockingRead, NoFx },
+        { " AND id = 1 --\x7F '\n FOR UPDATE -- '", LockingRead, NoFx },
+        { " AND id = 1 --\x01 '\n FOR UPDATE -- '", LockingRead, NoFx },
+        { " AND db.f(1) > 0", Write, NoFx },
+        { " AND `db`.`f` (1) > 0", Write, NoFx },
         { " /*!*/", Read, NoFx },
 
         // functions with side effects or connection-bound results, sequences, variables, assignments
@@ -93,7 +103,7 @@ public class SqlClassifierSkimTests
         // a quote escaped with a backslash ends the literal under NO_BACKSLASH_ESCAPES: both readings count
         { " AND a = 'a\\'; INSERT INTO t VALUES (1); -- '", Write, NoFx },
         { " AND a = 'it\\'s' FOR UPDATE", LockingRead, NoFx },
-        { " AND a = 'it\\'s', 'FOR UPDATE'", LockingRead, NoFx },
+        { " AND a = 'it\\'s', 'FOR UPDATE' -- '", LockingRead, NoFx },
 
         // hidden after things that could confuse a skim
         { " AND a = 'x`y' FOR UPDATE", LockingRead, NoFx },
