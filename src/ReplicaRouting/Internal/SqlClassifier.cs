@@ -340,6 +340,8 @@ internal static class SqlClassifier
             Keyword.Show => ClassifyShow(ref lexer),
             Keyword.Describe or Keyword.Desc or Keyword.Explain => ClassifyExplain(ref lexer, depth),
             Keyword.Do => new Verdict(StatementKind.Read),   // what it calls is judged by ScanStatement
+            Keyword.Help => new Verdict(StatementKind.Read),   // reads the help tables every node has
+            Keyword.Checksum => lexer.Next().Keyword == Keyword.Table ? new Verdict(StatementKind.Read) : Verdict.Unknown,
             Keyword.Set => ClassifySet(ref lexer, depth),
 
             Keyword.Begin => ClassifyBegin(ref lexer),
@@ -709,7 +711,7 @@ internal static class SqlClassifier
 
     private static bool IsName(Token token) => token.Kind is TokenKind.Word or TokenKind.Identifier;
 
-    private static bool IsStatementKeyword(Keyword keyword) => keyword is > Keyword.None and <= Keyword.Get;
+    private static bool IsStatementKeyword(Keyword keyword) => keyword is > Keyword.None and <= Keyword.Checksum;
 
     private static bool IsSideEffectFunction(Keyword keyword) => keyword is >= Keyword.LastInsertId and <= Keyword.WaitUntilSqlThreadAfterGtids;
 
@@ -756,7 +758,7 @@ internal static class SqlClassifier
         ("ANALYZE", Keyword.Analyze), ("OPTIMIZE", Keyword.Optimize), ("REPAIR", Keyword.Repair), ("CHECK", Keyword.Check),
         ("FUNCTION", Keyword.Function), ("PROCEDURE", Keyword.Procedure), ("FLUSH", Keyword.Flush), ("RESET", Keyword.Reset), ("PURGE", Keyword.Purge), ("KILL", Keyword.Kill),
         ("INSTALL", Keyword.Install), ("UNINSTALL", Keyword.Uninstall), ("CHANGE", Keyword.Change), ("STOP", Keyword.Stop),
-        ("SHUTDOWN", Keyword.Shutdown), ("GET", Keyword.Get),
+        ("SHUTDOWN", Keyword.Shutdown), ("GET", Keyword.Get), ("HELP", Keyword.Help), ("CHECKSUM", Keyword.Checksum),
 
         ("AND", Keyword.And), ("CHAIN", Keyword.Chain), ("CONSISTENT", Keyword.Consistent), ("COUNT", Keyword.Count),
         ("DIAGNOSTICS", Keyword.Diagnostics), ("DUMPFILE", Keyword.Dumpfile), ("ERRORS", Keyword.Errors), ("EXTENDED", Keyword.Extended), ("FOR", Keyword.For),
@@ -831,7 +833,7 @@ internal static class SqlClassifier
         Select, With, Table, Values, Show, Describe, Desc, Explain, Do, Set, Begin, Start, Commit, Rollback, Savepoint,
         Release, Xa, Lock, Unlock, Use, Prepare, Execute, Deallocate, Handler, Create, Drop, Insert, Update, Delete,
         Replace, Load, Call, Alter, Rename, Truncate, Grant, Revoke, Analyze, Optimize, Repair, Check, Flush, Reset,
-        Purge, Kill, Install, Uninstall, Change, Stop, Shutdown, Get,
+        Purge, Kill, Install, Uninstall, Change, Stop, Shutdown, Get, Help, Checksum,
 
         // Other keywords.
         And, Chain, Consistent, Function, Procedure, Count, Diagnostics, Dumpfile, Errors, Extended, For, Format, Global, GroupReplication, In, Into,

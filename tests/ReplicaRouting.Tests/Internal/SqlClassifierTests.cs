@@ -434,7 +434,7 @@ public class SqlClassifierTests
         { "ANALYZE TABLE t", Write, NoFx, NoHint },
         { "OPTIMIZE TABLE t", Write, NoFx, NoHint },
         { "REPAIR TABLE t", Write, NoFx, NoHint },
-        { "CHECK TABLE t", Write, NoFx, NoHint },
+        { "CHECK TABLE t", Write, NoFx, NoHint },   // deliberate: administration (FOR UPGRADE may change the table)
         { "FLUSH PRIVILEGES", Write, NoFx, NoHint },
         { "RESET MASTER", Write, NoFx, NoHint },
         { "PURGE BINARY LOGS BEFORE NOW()", Write, NoFx, NoHint },
@@ -479,8 +479,12 @@ public class SqlClassifierTests
         { "'just a string'", Unknown, NoFx, NoHint },
         { ")))", Unknown, NoFx, NoHint },
         { "@x := 1", Unknown, Pin, NoHint },
-        { "HELP 'contents'", Unknown, NoFx, NoHint },
-        { "CHECKSUM TABLE t", Unknown, NoFx, NoHint },
+        { "HELP 'contents'", Read, NoFx, NoHint },
+        { "CHECKSUM TABLE t1, t2 EXTENDED", Read, NoFx, NoHint },
+        { "CHECKSUM t", Unknown, NoFx, NoHint },
+        { "CREATE DEFINER = `a`@`%` FUNCTION f() RETURNS INT RETURN 1", Write, SessionEffects.ChangesRoutines, NoHint },
+        { "DROP FUNCTION IF EXISTS f", Write, SessionEffects.ChangesRoutines, NoHint },
+        { "ALTER PROCEDURE p COMMENT 'x'", Write, SessionEffects.ChangesRoutines, NoHint },
         { "BINLOG 'AAAA'", Unknown, NoFx, NoHint },
     };
 
