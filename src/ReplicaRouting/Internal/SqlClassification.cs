@@ -7,13 +7,13 @@ internal enum StatementKind : byte
     /// <summary>Only whitespace and comments: nothing to execute.</summary>
     Empty,
 
-    /// <summary>A plain read (SELECT, WITH … SELECT, SHOW, DESCRIBE, EXPLAIN, DO of pure functions): replica-eligible.</summary>
+    /// <summary>A plain read (SELECT, WITH … SELECT, SHOW, DESCRIBE, EXPLAIN, HELP, CHECKSUM TABLE): replica-eligible.</summary>
     Read,
 
     /// <summary>Transaction control that starts or ends a transaction (BEGIN, START TRANSACTION, COMMIT, ROLLBACK, XA …).</summary>
     TransactionControl,
 
-    /// <summary>A read that takes locks or writes a result (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE, INTO).</summary>
+    /// <summary>A read that takes locks or writes a result (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE, INTO, DO).</summary>
     LockingRead,
 
     /// <summary>A read that calls a function with side effects or connection-bound results (LAST_INSERT_ID, GET_LOCK, NEXTVAL …).</summary>

@@ -339,7 +339,9 @@ internal static class SqlClassifier
             Keyword.With => ClassifyWith(ref lexer, depth),
             Keyword.Show => ClassifyShow(ref lexer),
             Keyword.Describe or Keyword.Desc or Keyword.Explain => ClassifyExplain(ref lexer, depth),
-            Keyword.Do => new Verdict(StatementKind.Read),   // what it calls is judged by ScanStatement
+            // InnoDB takes shared locks on the rows read by any statement but SELECT (REPEATABLE READ), DO (SELECT …) included,
+            // and DO discards its result: the primary loses nothing by running it. What it calls is judged by ScanStatement.
+            Keyword.Do => new Verdict(StatementKind.LockingRead),
             Keyword.Help => new Verdict(StatementKind.Read),   // reads the help tables every node has
             Keyword.Checksum => lexer.Next().Keyword == Keyword.Table ? new Verdict(StatementKind.Read) : Verdict.Unknown,
             Keyword.Set => ClassifySet(ref lexer, depth),

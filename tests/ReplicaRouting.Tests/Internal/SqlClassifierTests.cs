@@ -215,8 +215,9 @@ public class SqlClassifierTests
         { "EXPLAIN", Unknown, NoFx, NoHint },
 
         // DO
-        { "DO 1", Read, NoFx, NoHint },
-        { "DO SLEEP(1)", Read, NoFx, NoHint },
+        { "DO 1", LockingRead, NoFx, NoHint },   // DO (SELECT …) takes shared row locks
+        { "DO SLEEP(1)", LockingRead, NoFx, NoHint },
+        { "DO (SELECT MAX(id) FROM t)", LockingRead, NoFx, NoHint },
         { "DO GET_LOCK('job', 10)", SideEffectFunction, Pin, NoHint },
         { "DO RELEASE_LOCK('job')", SideEffectFunction, NoFx, NoHint },
         { "DO RELEASE_ALL_LOCKS()", SideEffectFunction, NoFx, NoHint },
