@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using ReplicaRouting.Internal;
 using static ReplicaRouting.Internal.StatementKind;
