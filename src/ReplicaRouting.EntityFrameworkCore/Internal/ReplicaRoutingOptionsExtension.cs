@@ -39,6 +39,7 @@ internal sealed class ReplicaRoutingOptionsExtension : IDbContextOptionsExtensio
         // Replace works whichever of UseMySql/UseReplicaRouting came first: Pomelo registers these with TryAdd.
         services.Replace(ServiceDescriptor.Scoped<IMySqlRelationalConnection, RoutedMySqlRelationalConnection>());
         services.Replace(ServiceDescriptor.Scoped<IRelationalDatabaseCreator, RoutedMySqlDatabaseCreator>());
+        services.Replace(ServiceDescriptor.Scoped<IExecutionStrategyFactory, RoutedExecutionStrategyFactory>());
         services.AddSingleton<IInterceptor>(RoutingCommandInterceptor.Instance);   // one stateless instance for all
     }
 

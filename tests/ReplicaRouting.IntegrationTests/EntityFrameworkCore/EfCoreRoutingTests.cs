@@ -367,6 +367,40 @@ public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
 
     private static IQueryable<long> ServerIds(DbContext db) => db.Database.SqlQuery<long>($"SELECT @@server_id AS Value");
 
+    /// <summary>
+    /// EF's own retry (<c>EnableRetryOnFailure</c>) covers what a routed connection reports when no primary is known: the
+    /// strategy keeps the settings given to Pomelo, and a SaveChanges that nothing accepted is retried, never lost silently.
+    /// The "primary" here is a read-only replica, so the monitor knows of no writable node (nothing is killed).
+    /// </summary>
+    [Fact]
+    public async Task EnableRetryOnFailure_retries_SaveChanges_while_no_primary_is_available_with_Pomelos_settings()
+    {
+        await EnsureSchemaAsync();
+        var readOnlyNode = topology.Config.ReplicaEndpoints[0];
+        var dataSource = topology.CreateDataSource(
+            o => o.TopologyMonitor = true,
+            PomeloOptions,
+            replicaEndpoints: [topology.Config.ReplicaEndpoints[1]],
+            build: b => b.UsePrimary(topology.Config.ConnectionString(readOnlyNode, PomeloOptions)));
+        _dataSources.Add(dataSource);
+        Assert.Null((await dataSource.RefreshTopologyAsync()).Primary);
+
+        var options = Options<EfShop>(dataSource, m => m.EnableRetryOnFailure(2, TimeSpan.FromMilliseconds(10), [1213, 4242])).Options;
+        await using var db = new EfShop(options);
+        var strategy = Assert.IsType<ReplicaRoutingRetryingExecutionStrategy>(db.Database.CreateExecutionStrategy());
+        Assert.Equal(2, strategy.MaxRetryCount);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), strategy.MaxRetryDelay);
+        Assert.Equal([1213, 4242], strategy.AdditionalErrorNumbers);
+
+        db.Customers.Add(new EfCustomer { Name = NewName() });
+        var failure = await Assert.ThrowsAsync<RetryLimitExceededException>(() => db.SaveChangesAsync());
+        Assert.IsType<PrimaryUnavailableException>(failure.InnerException is DbUpdateException wrapped ? wrapped.InnerException : failure.InnerException);   // MariaDB: wrapped
+
+        // Without EnableRetryOnFailure the strategy stays Pomelo's default: nothing is retried behind the application's back.
+        await using var plain = Shop(dataSource);
+        Assert.False(plain.Database.CreateExecutionStrategy().RetriesOnFailure);
+    }
+
     private static string NewName() => Guid.NewGuid().ToString("N");
 
     private string NewDatabaseName() => $"rr_test_ef_{topology.Flavor}_{Guid.NewGuid().ToString("N")[..8]}";
@@ -376,9 +410,9 @@ public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
     private static EfNotes Notes(ReplicaRoutingDataSource dataSource) =>
         new(Options<EfNotes>(dataSource).ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning)).Options);
 
-    private static DbContextOptionsBuilder<T> Options<T>(ReplicaRoutingDataSource dataSource)
+    private static DbContextOptionsBuilder<T> Options<T>(ReplicaRoutingDataSource dataSource, Action<MySqlDbContextOptionsBuilder>? mySql = null)
         where T : DbContext =>
-        new DbContextOptionsBuilder<T>().UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource)).UseReplicaRouting(dataSource);
+        new DbContextOptionsBuilder<T>().UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource), mySql).UseReplicaRouting(dataSource);
 
     private async Task<ReplicaRoutingDataSource> DataSourceAsync(string? database = null)
     {
