@@ -317,14 +317,14 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         await _lab.KillAsync(1);
         await WaitUntilAsync(dataSource, t => t.Primary is null);
         var noPrimarySeenAt = Stopwatch.GetTimestamp();
-        await WaitForAsync(() => attempts.After(noPrimarySeenAt) >= 3, "3 attempts while there is no primary");
+        await WaitForAsync(() => attempts.After(noPrimarySeenAt) >= 3, () => $"3 attempts while there is no primary ({attempts.Count} attempts; {loop})");
 
         var promoted = await _lab.MostAdvancedReplicaAsync([2, 3]);
         await _lab.PromoteAsync(promoted);
         await _lab.RepointAsync(promoted == 2 ? 3 : 2, promoted);
         await WaitUntilAsync(dataSource, t => t.Primary?.Endpoint == _lab.Endpoint(promoted));
         var settledAt = Stopwatch.GetTimestamp();
-        await WaitForAsync(() => loop.AcknowledgedAfter(settledAt) >= 5, "5 acknowledged SaveChanges on the new primary");
+        await WaitForAsync(() => loop.AcknowledgedAfter(settledAt) >= 5, () => $"5 acknowledged SaveChanges on the new primary ({loop})");
         var outcomes = await loop.StopAsync();
 
         await using var admin = new MySqlConnection(Config.AdminConnectionString(_lab.Endpoint(promoted)) + ";Pooling=false");
@@ -336,7 +336,7 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         output.WriteLine(
             $"SaveChanges through the failover: written {outcomes.Count}, acknowledged {acknowledged.Count}, lost {lost.Count}, duplicated {duplicated.Count}; " +
             $"attempts {attempts.Count} (retries {attempts.Count - outcomes.Count}), commit outcomes verified {loop.Verifications}; " +
-            $"failed: {string.Join("; ", outcomes.Where(o => o.Error is not null).Take(5).Select(o => $"{o.Key}: {o.Error!.GetType().Name}: {o.Error.Message}"))}");
+            $"failed: {string.Join("; ", outcomes.Where(o => o.Error is not null).Take(5).Select(o => $"{o.Key}: {o.Error}"))}");
 
         Assert.Empty(lost);
         Assert.Empty(duplicated);
@@ -483,12 +483,15 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         }
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
+    private static Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(condition, () => what);
+
+    /// <summary>Polls <paramref name="condition"/>; <paramref name="what"/> describes it, and the state it was in, on a hang.</summary>
+    private static async Task WaitForAsync(Func<bool> condition, Func<string> what)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(HangDetector.TotalSeconds * Stopwatch.Frequency);
         while (!condition())
         {
-            Assert.True(Stopwatch.GetTimestamp() < deadline, $"{what} did not happen within {HangDetector}");
+            Assert.True(Stopwatch.GetTimestamp() < deadline, $"{what()} did not happen within {HangDetector}");
             await Task.Delay(20);
         }
     }
@@ -634,6 +637,9 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         }
 
         public int AcknowledgedAfter(long timestamp) => _outcomes.Count(o => o.Error is null && o.StartedAt > timestamp);
+
+        public override string ToString() =>
+            $"{_outcomes.Count} done, {Acknowledged} acknowledged; failures: {string.Join("; ", _outcomes.Where(o => o.Error is not null).Take(3).Select(o => o.Error))}";
 
         public async Task<IReadOnlyList<EfWriteOutcome>> StopAsync()
         {

@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.ReadRefusedByReplica, LogLevel.Information, "Replica {Node} refused a statement routed as a read because it writes (a stored function that modifies data?); it runs on the primary {Primary} and counts as a write. Hint it with ReadFromPrimary to skip the refusal")]
     public static partial void ReadRefusedByReplica(ILogger logger, string node, string primary);
 
+    [LoggerMessage(EventIds.SessionNotCurrent, LogLevel.Warning, "A routing session was used where it is not the current one: it was begun in another async flow (an async method that returned it?), so the commands here did not use it and their reads may have been stale. Begin it in the calling method, use ReplicaRoutingDataSource.RunInSessionAsync, or bind it with ReplicaRoutingConnection.Session")]
+    public static partial void SessionNotCurrent(ILogger logger);
+
     [LoggerMessage(EventIds.WriteOutcomeUnknown, LogLevel.Error, "The connection to the primary {Node} broke while a write or COMMIT was in flight: its outcome is unknown and it is not retried")]
     public static partial void WriteOutcomeUnknown(ILogger logger, Exception exception, string node);
 }
@@ -78,6 +81,7 @@ internal static partial class Log
 /// <summary>Event id ranges per area: 1000–1099 routing, 1100–1199 nodes and connections, 1200–1299 sessions and tokens.</summary>
 internal static class EventIds
 {
+    public const int SessionNotCurrent = 1206;
     public const int CommandRouted = 1000;
     public const int NoReplicaAvailable = 1001;
     public const int CausalWaitTimedOut = 1002;

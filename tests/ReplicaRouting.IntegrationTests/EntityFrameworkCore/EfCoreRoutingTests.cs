@@ -5,8 +5,10 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ReplicaRouting.EntityFrameworkCore;
 using ReplicaRouting.IntegrationTests.Infrastructure;
+using ReplicaRouting.Internal;
 
 namespace ReplicaRouting.IntegrationTests.EntityFrameworkCore;
 
@@ -400,6 +402,117 @@ public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
         await using var plain = Shop(dataSource);
         Assert.False(plain.Database.CreateExecutionStrategy().RetriesOnFailure);
     }
+
+    /// <summary>
+    /// A worker's unit of work (a message handler, a job) outside ASP.NET: without a session, two contexts of one DI scope
+    /// do not see each other's writes under lag; inside <c>RunInSessionAsync</c> they do, and the token it returns (a message
+    /// header, a queue row) makes the next unit of work, in another scope, see them too.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_unit_of_work_in_RunInSessionAsync_sees_its_writes_across_contexts_and_hands_the_token_on()
+    {
+        var dataSource = await DataSourceAsync();
+        await using var services = new ServiceCollection()
+            .AddSingleton(dataSource)
+            .AddDbContext<EfShop>((sp, o) => o.UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource)).UseReplicaRouting(sp))
+            .BuildServiceProvider();
+        var scopes = services.GetRequiredService<IServiceScopeFactory>();
+
+        await using (await _replicas.PauseApplyAsync())
+        {
+            // What the issue saw: no session, each context reads for itself.
+            var unsessioned = NewName();
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var writer = scope.ServiceProvider.GetRequiredService<EfShop>();
+                writer.Customers.Add(new EfCustomer { Name = unsessioned });
+                await writer.SaveChangesAsync();
+                Assert.Equal(0, await OtherContext(scope).Customers.CountAsync(c => c.Name == unsessioned));
+            }
+
+            var name = NewName();
+            var token = await dataSource.RunInSessionAsync(null, async session =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var writer = scope.ServiceProvider.GetRequiredService<EfShop>();
+                writer.Customers.Add(new EfCustomer { Name = name });
+                await writer.SaveChangesAsync();
+                var reader = OtherContext(scope);
+                Assert.Equal(1, await reader.Customers.CountAsync(c => c.Name == name));
+                Assert.Contains(Decision(reader).Reason, s_causal);
+            });
+            Assert.NotNull(token);
+            Assert.Null(RoutingSession.Current);   // the session did not leak to the caller
+
+            // The next unit of work (another scope, as a job picking up the message) restores the token.
+            var handedOn = await dataSource.RunInSessionAsync(token, async session =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<EfShop>().Customers.CountAsync(c => c.Name == name));
+            });
+            Assert.NotNull(handedOn);   // the restored position travels on although this unit of work wrote nothing
+        }
+    }
+
+    /// <summary>
+    /// A session begun in an async helper is not current in the caller (AsyncLocal does not flow back): the library logs it
+    /// when the caller uses it, and binding it to the context explicitly makes its reads see its writes.
+    /// </summary>
+    [Fact]
+    public async Task A_session_begun_in_an_async_helper_is_logged_and_works_once_bound_to_the_context()
+    {
+        await EnsureSchemaAsync();
+        var log = new RecordingLoggerFactory();
+        var dataSource = topology.CreateDataSource(
+            o =>
+            {
+                o.Consistency = ReadConsistency.ReadYourWrites;
+                o.CausalReadTimeout = TimeSpan.FromMilliseconds(300);
+            },
+            PomeloOptions,
+            build: b => b.UseLoggerFactory(log));
+        _dataSources.Add(dataSource);
+
+        await using (await _replicas.PauseApplyAsync())
+        {
+            // The trap: the caller's contexts run without the session, so the token says nothing was written.
+            using (var lost = await BeginInHelperAsync(dataSource))
+            {
+                Assert.Null(RoutingSession.Current);
+                await using var db = Shop(dataSource);
+                db.Customers.Add(new EfCustomer { Name = NewName() });
+                await db.SaveChangesAsync();
+                Assert.Null(lost.Token);
+            }
+
+            Assert.Contains(log.Entries, e => e is { EventId: EventIds.SessionNotCurrent, Level: LogLevel.Warning });
+
+            // Bound explicitly, the session is the contexts' whatever flow they run in.
+            var name = NewName();
+            using var session = await BeginInHelperAsync(dataSource);
+            await using (var writer = Shop(dataSource))
+            {
+                writer.Database.UseRoutingSession(session);
+                writer.Customers.Add(new EfCustomer { Name = name });
+                await writer.SaveChangesAsync();
+            }
+
+            await using var reader = Shop(dataSource);
+            reader.Database.UseRoutingSession(session);
+            Assert.Equal(1, await reader.Customers.CountAsync(c => c.Name == name));
+            Assert.Contains(Decision(reader).Reason, s_causal);
+            Assert.NotNull(session.Token);
+        }
+
+        static async Task<RoutingSession> BeginInHelperAsync(ReplicaRoutingDataSource dataSource)
+        {
+            await Task.Yield();
+            return dataSource.BeginSession((string?)null);
+        }
+    }
+
+    private static EfShop OtherContext(IServiceScope scope) =>
+        new(scope.ServiceProvider.GetRequiredService<DbContextOptions<EfShop>>());
 
     private static string NewName() => Guid.NewGuid().ToString("N");
 
