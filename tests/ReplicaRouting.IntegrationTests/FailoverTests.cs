@@ -336,13 +336,13 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         var duplicated = rowsPerKey.Where(r => r.Value > 1).Select(r => r.Key).ToList();
         output.WriteLine(
             $"SaveChanges through the failover: written {outcomes.Count}, acknowledged {acknowledged.Count}, lost {lost.Count}, duplicated {duplicated.Count}; " +
-            $"attempts {attempts.Count} (retries {attempts.Count - outcomes.Count}), commit outcomes verified {loop.Verifications}; " +
+            $"attempts {attempts.Count} (retries {attempts.Count - outcomes.Count}), commit checks {loop.Verifications}; " +
             $"failed: {string.Join("; ", outcomes.Where(o => o.Error is not null).Take(5).Select(o => $"{o.Key}: {o.Error}"))}");
 
         Assert.Empty(lost);
         Assert.Empty(duplicated);
         Assert.All(outcomes, o => Assert.Null(o.Error));   // every unit of work rode through: retried until the new primary took it
-        Assert.True(attempts.Count > outcomes.Count, "no SaveChanges was retried, so the failover was not ridden through");
+        Assert.True(attempts.Count > outcomes.Count || loop.Verifications > 0, "no SaveChanges was retried or checked: the loop did not meet the failover");
     }
 
     /// <summary>A data source over the failover set with the monitor on (default interval), once it has seen the topology as built.</summary>
