@@ -16,8 +16,10 @@ public static class ReplicaRoutingHealthCheckBuilderExtensions
     /// <param name="name">The check's name.</param>
     /// <param name="tags">Tags for filtering checks, e.g. <c>"ready"</c>.</param>
     /// <param name="auditInterval">How long audit findings are reused; <see cref="TimeSpan.Zero"/> turns the audit off.</param>
+    /// <param name="serviceKey">The key of a data source registered with <c>AddReplicaRouting(serviceKey, …)</c>, or <see langword="null"/> for the unkeyed one.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static IHealthChecksBuilder AddReplicaRouting(this IHealthChecksBuilder builder, string name = "replicarouting", IEnumerable<string>? tags = null, TimeSpan? auditInterval = null)
+    public static IHealthChecksBuilder AddReplicaRouting(
+        this IHealthChecksBuilder builder, string name = "replicarouting", IEnumerable<string>? tags = null, TimeSpan? auditInterval = null, string? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -25,7 +27,10 @@ public static class ReplicaRoutingHealthCheckBuilderExtensions
         ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.Zero, nameof(auditInterval));
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => new ReplicaRoutingHealthCheck(sp.GetRequiredService<ReplicaRouting.ReplicaRoutingDataSource>(), interval, sp.GetService<TimeProvider>() ?? TimeProvider.System),
+            sp => new ReplicaRoutingHealthCheck(
+                serviceKey is null ? sp.GetRequiredService<ReplicaRouting.ReplicaRoutingDataSource>() : sp.GetRequiredKeyedService<ReplicaRouting.ReplicaRoutingDataSource>(serviceKey),
+                interval,
+                sp.GetService<TimeProvider>() ?? TimeProvider.System),
             failureStatus: HealthStatus.Unhealthy,
             tags));
     }

@@ -44,6 +44,23 @@ public static class ReplicaRoutingDbContextOptionsBuilderExtensions
         return optionsBuilder.UseReplicaRouting(dataSource);
     }
 
+    /// <summary>
+    /// Runs the context's commands on connections of the <see cref="ReplicaRoutingDataSource"/> registered under
+    /// <paramref name="serviceKey"/> (by <c>services.AddReplicaRouting(serviceKey, …)</c>): one of several clusters or databases.
+    /// </summary>
+    /// <param name="optionsBuilder">The options builder.</param>
+    /// <param name="serviceProvider">The application's service provider.</param>
+    /// <param name="serviceKey">The key the data source was registered with, e.g. <c>"orders"</c>.</param>
+    /// <returns>The same builder, for chaining.</returns>
+    public static DbContextOptionsBuilder UseReplicaRouting(this DbContextOptionsBuilder optionsBuilder, IServiceProvider serviceProvider, string serviceKey)
+    {
+        ArgumentNullException.ThrowIfNull(serviceProvider);
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceKey);
+        var dataSource = serviceProvider.GetKeyedService<ReplicaRoutingDataSource>(serviceKey)
+            ?? throw new InvalidOperationException($"No ReplicaRoutingDataSource is registered under the key '{serviceKey}': call services.AddReplicaRouting(\"{serviceKey}\", …).");
+        return optionsBuilder.UseReplicaRouting(dataSource);
+    }
+
     /// <inheritdoc cref="UseReplicaRouting(DbContextOptionsBuilder, ReplicaRoutingDataSource)" />
     /// <typeparam name="TContext">The context type.</typeparam>
     public static DbContextOptionsBuilder<TContext> UseReplicaRouting<TContext>(this DbContextOptionsBuilder<TContext> optionsBuilder, ReplicaRoutingDataSource dataSource)

@@ -35,12 +35,32 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private ReplicaRoutingTransaction? _transaction;
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _holdsPrimaryFallback;         // holds one of MaxConcurrentPrimaryFallbacks until it closes
+    private RoutingSession? _boundSession;      // set explicitly: wins over the ambient one
     private bool _disposed;
 
     internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource) => Bind(dataSource);
 
     /// <summary>Gets where the most recent command on this connection was sent, and why; <see langword="null"/> before the first command.</summary>
     public RoutingDecision? LastRoutingDecision { get; private set; }
+
+    /// <summary>
+    /// Gets or sets the unit of work this connection's commands belong to, bound explicitly; <see langword="null"/> (the
+    /// default) means the ambient <see cref="RoutingSession.Current"/>. Bind a session when it cannot be ambient where the
+    /// commands run: one begun in another async flow (an async helper that returned it), or handed to a component that
+    /// must not depend on <see cref="AsyncLocal{T}"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The session belongs to another data source's cluster.</exception>
+    public RoutingSession? Session
+    {
+        get => _boundSession;
+        set
+        {
+            if (value is not null && !string.Equals(value.DataSource.ClusterId, DataSourceOwner.ClusterId, StringComparison.Ordinal))
+                throw new ArgumentException($"The session belongs to the cluster '{value.DataSource.ClusterId}', this connection to '{DataSourceOwner.ClusterId}'.", nameof(value));
+            value?.MarkBound();
+            _boundSession = value;
+        }
+    }
 
     /// <summary>Gets the primary's server version (opens the primary's physical connection if needed).</summary>
     public override string ServerVersion
@@ -551,7 +571,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return (null, false);
     }
 
-    /// <summary>The ambient session when it belongs to this cluster, else this connection's own; none outside read-your-writes.</summary>
+    /// <summary>The bound or ambient session when it belongs to this cluster, else this connection's own; none outside read-your-writes.</summary>
     private RoutingSession? CurrentSession()
     {
         if (_configuration.Consistency != ReadConsistency.ReadYourWrites)
@@ -559,11 +579,12 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return AmbientSession() ?? (_implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false));
     }
 
-    /// <summary>The ambient session when it belongs to this connection's cluster (whatever the consistency mode).</summary>
+    /// <summary>The bound session, else the ambient one when it belongs to this connection's cluster (whatever the consistency mode).</summary>
     private RoutingSession? AmbientSession() =>
-        RoutingSession.Current is { } ambient && string.Equals(ambient.DataSource.ClusterId, DataSourceOwner.ClusterId, StringComparison.Ordinal)
+        _boundSession
+        ?? (RoutingSession.Current is { } ambient && string.Equals(ambient.DataSource.ClusterId, DataSourceOwner.ClusterId, StringComparison.Ordinal)
             ? ambient
-            : null;
+            : null);
 
     /// <summary>What the session asks of a replica-eligible read right now.</summary>
     private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)
@@ -796,6 +817,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             Unpin();   // the read-only transaction never started: nothing ties us to that node
             throw;
+        }
+        catch (Exception ex) when (_pin == ConnectionPin.Transaction && ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            // The primary died under BEGIN: no transaction started, so nothing ran; say so with the type callers retry.
+            Unpin();
+            DiscardPhysical(node);
+            DataSourceOwner.Monitor.RequestRefresh();
+            throw new PrimaryUnavailableException($"The connection to the primary {node.Endpoint} broke while starting a transaction: nothing ran. {ex.Message}", ex);
         }
     }
 

@@ -106,6 +106,23 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
         return BeginSession();
     }
 
+    /// <summary>
+    /// Runs one unit of work outside ASP.NET Core (a job, a message handler, a hosted service's iteration) in a session
+    /// restored from <paramref name="token"/>: everything <paramref name="work"/> runs, including DI scopes and contexts it
+    /// creates, sees the token's writes and each other's. The session is current for <paramref name="work"/> only, so it
+    /// cannot leak to the caller, nor be lost the way a session begun in an async helper is.
+    /// </summary>
+    /// <param name="token">The text of a token handed on by the previous unit of work (a message header, a queue row), or <see langword="null"/>.</param>
+    /// <param name="work">The unit of work.</param>
+    /// <returns>The token to hand on to the next unit of work, or <see langword="null"/> when nothing was written nor restored.</returns>
+    public async Task<string?> RunInSessionAsync(string? token, Func<RoutingSession, Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        using var session = BeginSession(token);
+        await work(session).ConfigureAwait(false);
+        return session.Token?.ToString();
+    }
+
     /// <summary>Creates a closed connection. Physical connections are taken from the node pools only when a command needs them.</summary>
     /// <returns>A new connection.</returns>
     public new ReplicaRoutingConnection CreateConnection() => new(this);

@@ -111,6 +111,16 @@ public sealed class ReplicaRoutingTransaction : DbTransaction
 
     private async ValueTask CommitAsyncCore(bool async, CancellationToken cancellationToken)
     {
+        if (Inner.Connection is { State: ConnectionState.Broken })
+        {
+            // An earlier statement broke the connection: COMMIT cannot be sent, and the server rolled the transaction back
+            // when the connection died. Nothing was committed, so the whole transaction may run again.
+            var node = _connection?.PinnedPrimaryEndpoint ?? "the primary";
+            _connection?.DataSourceOwner.Monitor.RequestRefresh();
+            Complete();
+            throw new PrimaryUnavailableException($"The connection to {node} broke before COMMIT was sent: the server rolled the transaction back, nothing was committed.");
+        }
+
         try
         {
             if (async)

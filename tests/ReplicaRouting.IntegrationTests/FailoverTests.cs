@@ -3,7 +3,10 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using MySqlConnector;
+using ReplicaRouting.EntityFrameworkCore;
 using Xunit.Abstractions;
 
 namespace ReplicaRouting.IntegrationTests;
@@ -291,6 +294,57 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         Assert.Contains(_serverIds[3], after.Select(r => r.ServerId));
     }
 
+    /// <summary>
+    /// EF Core's own retry (<c>EnableRetryOnFailure</c>) through a real primary kill and promotion: a loop of one-row
+    /// SaveChanges, each with a client-generated request key (the table's id is AUTO_INCREMENT, so a write applied twice
+    /// shows up as two rows with one key). An interrupted commit is verified by its key on the current primary, never retried blindly.
+    /// </summary>
+    [Fact]
+    public async Task SaveChanges_with_EnableRetryOnFailure_rides_through_a_primary_kill_and_promotion_losing_and_duplicating_nothing()
+    {
+        var dataSource = await StartDataSourceAsync(TopologyConfig.EfCoreOptions);
+        await _lab.AdminScalarAsync(1, EfRetryItems.CreateTableSql);
+        await _lab.WaitForReplicasAsync(1, [2, 3]);
+        var attempts = new AttemptRecorder();
+        var options = new DbContextOptionsBuilder<EfRetryItems>()
+            .UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource), m => m.EnableRetryOnFailure(maxRetryCount: 120, TimeSpan.FromMilliseconds(500), null))
+            .UseReplicaRouting(dataSource)
+            .AddInterceptors(attempts)
+            .Options;
+
+        await using var loop = EfWriteLoop.Start(options);
+        await WaitForAsync(() => loop.Acknowledged >= 5, "5 acknowledged SaveChanges");
+        await _lab.KillAsync(1);
+        await WaitUntilAsync(dataSource, t => t.Primary is null);
+        var noPrimarySeenAt = Stopwatch.GetTimestamp();
+        // Attempts, or checks of a commit the kill interrupted (they wait for a primary too).
+        await WaitForAsync(() => attempts.After(noPrimarySeenAt) + loop.VerificationsAfter(noPrimarySeenAt) >= 3, () => $"3 attempts while there is no primary ({attempts.Count} attempts; {loop})");
+
+        var promoted = await _lab.MostAdvancedReplicaAsync([2, 3]);
+        await _lab.PromoteAsync(promoted);
+        await _lab.RepointAsync(promoted == 2 ? 3 : 2, promoted);
+        await WaitUntilAsync(dataSource, t => t.Primary?.Endpoint == _lab.Endpoint(promoted));
+        var settledAt = Stopwatch.GetTimestamp();
+        await WaitForAsync(() => loop.AcknowledgedAfter(settledAt) >= 5, () => $"5 acknowledged SaveChanges on the new primary ({loop})");
+        var outcomes = await loop.StopAsync();
+
+        await using var admin = new MySqlConnection(Config.AdminConnectionString(_lab.Endpoint(promoted)) + ";Pooling=false");
+        var rowsPerKey = (await admin.QueryAsync<(long Key, long Rows)>($"SELECT request_key, COUNT(*) FROM {EfRetryItems.Table} GROUP BY request_key"))
+            .ToDictionary(r => r.Key, r => r.Rows);
+        var acknowledged = outcomes.Where(o => o.Error is null).Select(o => o.Key).ToList();
+        var lost = acknowledged.Where(k => !rowsPerKey.ContainsKey(k)).ToList();
+        var duplicated = rowsPerKey.Where(r => r.Value > 1).Select(r => r.Key).ToList();
+        output.WriteLine(
+            $"SaveChanges through the failover: written {outcomes.Count}, acknowledged {acknowledged.Count}, lost {lost.Count}, duplicated {duplicated.Count}; " +
+            $"attempts {attempts.Count} (retries {attempts.Count - outcomes.Count}), commit checks {loop.Verifications}; " +
+            $"failed: {string.Join("; ", outcomes.Where(o => o.Error is not null).Take(5).Select(o => $"{o.Key}: {o.Error}"))}");
+
+        Assert.Empty(lost);
+        Assert.Empty(duplicated);
+        Assert.All(outcomes, o => Assert.Null(o.Error));   // every unit of work rode through: retried until the new primary took it
+        Assert.True(attempts.Count > outcomes.Count || loop.Verifications > 0, "no SaveChanges was retried or checked: the loop did not meet the failover");
+    }
+
     /// <summary>A data source over the failover set with the monitor on (default interval), once it has seen the topology as built.</summary>
     [Fact]
     public async Task Semi_sync_silently_downgraded_to_async_is_reported_and_its_recovery_seen()
@@ -312,11 +366,11 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         await WaitUntilAsync(dataSource, t => t.Primary?.SemiSyncDowngraded == false);
     }
 
-    private async Task<ReplicaRoutingDataSource> StartDataSourceAsync()
+    private async Task<ReplicaRoutingDataSource> StartDataSourceAsync(string? extraConnectionOptions = null)
     {
-        var builder = new ReplicaRoutingDataSourceBuilder().UsePrimary(Config.ConnectionString(Config.Nodes[0]));
+        var builder = new ReplicaRoutingDataSourceBuilder().UsePrimary(Config.ConnectionString(Config.Nodes[0], extraConnectionOptions));
         foreach (var replica in Config.Nodes.Skip(1))
-            builder.AddReplica(Config.ConnectionString(replica));
+            builder.AddReplica(Config.ConnectionString(replica, extraConnectionOptions));
         var dataSource = builder.Configure(o => o.TopologyMonitor = true).Build();
         _dataSources.Add(dataSource);
         await using (await dataSource.OpenConnectionAsync())
@@ -430,12 +484,15 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         }
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
+    private static Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(condition, () => what);
+
+    /// <summary>Polls <paramref name="condition"/>; <paramref name="what"/> describes it, and the state it was in, on a hang.</summary>
+    private static async Task WaitForAsync(Func<bool> condition, Func<string> what)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(HangDetector.TotalSeconds * Stopwatch.Frequency);
         while (!condition())
         {
-            Assert.True(Stopwatch.GetTimestamp() < deadline, $"{what} did not happen within {HangDetector}");
+            Assert.True(Stopwatch.GetTimestamp() < deadline, $"{what()} did not happen within {HangDetector}");
             await Task.Delay(20);
         }
     }
@@ -552,6 +609,122 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
                 await StopAsync();
             _stop.Dispose();
         }
+    }
+
+    /// <summary>
+    /// One writer of one-row units of work, each in a fresh context (as a request would), run the way EF documents for
+    /// commit failures: <c>ExecuteInTransactionAsync</c> with a check of the request key on the primary.
+    /// </summary>
+    private sealed class EfWriteLoop : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<EfWriteOutcome> _outcomes = new();
+        private readonly CancellationTokenSource _stop = new();
+        private Task _task = Task.CompletedTask;
+        private readonly ConcurrentQueue<long> _verifiedAt = new();
+
+        public int Acknowledged => _outcomes.Count(o => o.Error is null);
+
+        public int Verifications => _verifiedAt.Count;
+
+        public int VerificationsAfter(long timestamp) => _verifiedAt.Count(t => t > timestamp);
+
+        public static EfWriteLoop Start(DbContextOptions<EfRetryItems> options)
+        {
+            var loop = new EfWriteLoop();
+            loop._task = Task.Run(async () =>
+            {
+                for (var key = 1L; !loop._stop.IsCancellationRequested; key++)
+                    loop._outcomes.Enqueue(await loop.WriteAsync(options, key));
+            });
+            return loop;
+        }
+
+        public int AcknowledgedAfter(long timestamp) => _outcomes.Count(o => o.Error is null && o.StartedAt > timestamp);
+
+        public override string ToString() =>
+            $"{_outcomes.Count} done, {Acknowledged} acknowledged, {Verifications} commit checks; failures: {string.Join("; ", _outcomes.Where(o => o.Error is not null).Take(3).Select(o => o.Error))}";
+
+        public async Task<IReadOnlyList<EfWriteOutcome>> StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _task;
+            return _outcomes.ToList();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_stop.IsCancellationRequested)
+                await StopAsync();
+            _stop.Dispose();
+        }
+
+        private async Task<EfWriteOutcome> WriteAsync(DbContextOptions<EfRetryItems> options, long key)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await using var db = new EfRetryItems(options);
+                db.Items.Add(new EfRetryItem { RequestKey = key });
+                await db.Database.CreateExecutionStrategy().ExecuteInTransactionAsync(
+                    ct => db.SaveChangesAsync(acceptAllChangesOnSuccess: false, ct),
+                    ct =>
+                    {
+                        _verifiedAt.Enqueue(Stopwatch.GetTimestamp());
+                        return db.Items.ReadFromPrimary().AnyAsync(i => i.RequestKey == key, ct);
+                    });
+                db.ChangeTracker.AcceptAllChanges();
+                return new EfWriteOutcome(key, started, null);
+            }
+            catch (Exception ex)
+            {
+                return new EfWriteOutcome(key, started, ex);
+            }
+        }
+    }
+
+    /// <summary>Each attempt of a unit of work begins its transaction: counting those counts the attempts, retries included.</summary>
+    private sealed class AttemptRecorder : DbTransactionInterceptor
+    {
+        private readonly ConcurrentQueue<long> _startedAt = new();
+
+        public int Count => _startedAt.Count;
+
+        public int After(long timestamp) => _startedAt.Count(t => t > timestamp);
+
+        public override ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(
+            DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default)
+        {
+            _startedAt.Enqueue(Stopwatch.GetTimestamp());
+            return ValueTask.FromResult(result);
+        }
+    }
+
+    private sealed record EfWriteOutcome(long Key, long StartedAt, Exception? Error);
+
+    /// <summary>Rows with an AUTO_INCREMENT id and a client-generated request key: a write applied twice is two rows with one key.</summary>
+    private sealed class EfRetryItems(DbContextOptions<EfRetryItems> options) : DbContext(options)
+    {
+        public const string Table = "efretry_items";
+
+        public const string CreateTableSql =
+            $"CREATE TABLE {Table} (id BIGINT AUTO_INCREMENT PRIMARY KEY, request_key BIGINT NOT NULL, INDEX ix_{Table}_key (request_key)) ENGINE=InnoDB";
+
+        public DbSet<EfRetryItem> Items => Set<EfRetryItem>();
+
+        protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+            modelBuilder.Entity<EfRetryItem>(e =>
+            {
+                e.ToTable(Table);
+                e.Property(i => i.Id).HasColumnName("id");
+                e.Property(i => i.RequestKey).HasColumnName("request_key");
+            });
+    }
+
+    private sealed class EfRetryItem
+    {
+        public long Id { get; set; }
+
+        public long RequestKey { get; set; }
     }
 }
 

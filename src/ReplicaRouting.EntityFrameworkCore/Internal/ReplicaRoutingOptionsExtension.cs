@@ -40,6 +40,7 @@ internal sealed class ReplicaRoutingOptionsExtension : IDbContextOptionsExtensio
         services.Replace(ServiceDescriptor.Scoped<IMySqlRelationalConnection, RoutedMySqlRelationalConnection>());
         services.Replace(ServiceDescriptor.Scoped<IRelationalDatabaseCreator, RoutedMySqlDatabaseCreator>());
         services.Replace(ServiceDescriptor.Singleton<IMySqlConnectionStringOptionsValidator, RoutedConnectionStringOptionsValidator>());
+        services.Replace(ServiceDescriptor.Scoped<IExecutionStrategyFactory, RoutedExecutionStrategyFactory>());
         services.AddSingleton<IInterceptor>(RoutingCommandInterceptor.Instance);   // one stateless instance for all
     }
 

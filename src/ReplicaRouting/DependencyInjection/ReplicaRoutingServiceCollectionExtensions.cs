@@ -47,6 +47,60 @@ public static class ReplicaRoutingServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Registers one more cluster or database under <paramref name="serviceKey"/> (.NET keyed services): a keyed
+    /// <see cref="ReplicaRoutingDataSource"/> (also as keyed <see cref="DbDataSource"/>, resolved with
+    /// <c>[FromKeyedServices("orders")]</c> or <c>GetRequiredKeyedService</c>), its own named options bound from
+    /// <paramref name="configuration"/> and validated at start (failures name its keys), and its own topology monitor.
+    /// The unkeyed registration is independent of it. Calling this again with the same key registers nothing twice.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key, e.g. <c>"orders"</c>; also the name of its options.</param>
+    /// <param name="configuration">Its configuration section, e.g. <c>builder.Configuration.GetSection("ReplicaRouting:Orders")</c>.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddReplicaRouting(this IServiceCollection services, string serviceKey, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceKey);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (AddKeyedCore(services, serviceKey, (configuration as IConfigurationSection)?.Path ?? ""))
+            services.AddSingleton<IConfigureOptions<ReplicaRoutingServiceOptions>>(new ConfigureNamedOptions<ReplicaRoutingServiceOptions>(serviceKey, new BindServiceOptions(configuration).Configure));
+        return services;
+    }
+
+    /// <summary>Registers one more cluster or database under <paramref name="serviceKey"/>, configured in code; see the configuration overload.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key, e.g. <c>"orders"</c>; also the name of its options.</param>
+    /// <param name="configure">Sets the primary, the replicas and the options.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddReplicaRouting(this IServiceCollection services, string serviceKey, Action<ReplicaRoutingServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceKey);
+        ArgumentNullException.ThrowIfNull(configure);
+        AddKeyedCore(services, serviceKey, $"{ReplicaRoutingMarker.DefaultSectionName}:{serviceKey}");
+        services.Configure(serviceKey, configure);
+        return services;
+    }
+
+    /// <summary>Registers the keyed services once per key; false when <paramref name="serviceKey"/> was registered already.</summary>
+    private static bool AddKeyedCore(IServiceCollection services, string serviceKey, string sectionPath)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(ReplicaRoutingDataSource) && Equals(descriptor.ServiceKey, serviceKey))
+                return false;
+        }
+
+        services.AddOptions<ReplicaRoutingServiceOptions>(serviceKey).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ReplicaRoutingServiceOptions>>(new ReplicaRoutingServiceOptionsValidator(serviceKey, sectionPath));
+        services.AddKeyedSingleton(serviceKey, (sp, _) => CreateDataSource(sp, sp.GetRequiredService<IOptionsMonitor<ReplicaRoutingServiceOptions>>().Get(serviceKey)));
+        services.AddKeyedSingleton<DbDataSource>(serviceKey, (sp, key) => sp.GetRequiredKeyedService<ReplicaRoutingDataSource>(key));
+        services.AddSingleton<Hosting.IHostedService>(sp => new TopologyMonitorHostedService(sp.GetRequiredKeyedService<ReplicaRoutingDataSource>(serviceKey)));
+        services.TryAddSingleton<IRoutingSessionAccessor, RoutingSessionAccessor>();
+        return true;
+    }
+
     private static void AddCore(IServiceCollection services, string sectionPath)
     {
         foreach (var descriptor in services)
@@ -58,16 +112,15 @@ public static class ReplicaRoutingServiceCollectionExtensions
         var marker = new ReplicaRoutingMarker(sectionPath);
         services.AddSingleton(marker);
         services.AddOptionsWithValidateOnStart<ReplicaRoutingServiceOptions>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplicaRoutingServiceOptions>>(new ReplicaRoutingServiceOptionsValidator(marker.SectionPath)));
-        services.TryAddSingleton(CreateDataSource);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReplicaRoutingServiceOptions>>(new ReplicaRoutingServiceOptionsValidator(Options.Options.DefaultName, marker.SectionPath)));
+        services.TryAddSingleton(sp => CreateDataSource(sp, sp.GetRequiredService<IOptions<ReplicaRoutingServiceOptions>>().Value));   // validated on access too
         services.TryAddSingleton<DbDataSource>(sp => sp.GetRequiredService<ReplicaRoutingDataSource>());
         services.TryAddSingleton<IRoutingSessionAccessor, RoutingSessionAccessor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, TopologyMonitorHostedService>());
     }
 
-    private static ReplicaRoutingDataSource CreateDataSource(IServiceProvider services)
+    private static ReplicaRoutingDataSource CreateDataSource(IServiceProvider services, ReplicaRoutingServiceOptions options)
     {
-        var options = services.GetRequiredService<IOptions<ReplicaRoutingServiceOptions>>().Value;   // validated on access too
         var builder = new ReplicaRoutingDataSourceBuilder()
             .UsePrimary(options.Primary!)
             .UseOptions(options.Routing)

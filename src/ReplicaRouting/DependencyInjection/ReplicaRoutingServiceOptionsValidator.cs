@@ -8,7 +8,9 @@ namespace ReplicaRouting;
 /// Start-up validation of <see cref="ReplicaRoutingServiceOptions"/>: every failure names its configuration key, and a
 /// connection string is never echoed (it holds a password). Reuses the builder's own checks.
 /// </summary>
-internal sealed class ReplicaRoutingServiceOptionsValidator(string sectionPath) : IValidateOptions<ReplicaRoutingServiceOptions>
+/// <param name="optionsName">The options instance this validates: the unkeyed registration's, or a keyed one's (its key).</param>
+/// <param name="sectionPath">Where that instance's configuration lives, for the messages.</param>
+internal sealed class ReplicaRoutingServiceOptionsValidator(string optionsName, string sectionPath) : IValidateOptions<ReplicaRoutingServiceOptions>
 {
     // RFC 9110 token characters: what a header name and a cookie name may consist of.
     private static readonly SearchValues<char> s_tokenChars =
@@ -19,6 +21,8 @@ internal sealed class ReplicaRoutingServiceOptionsValidator(string sectionPath) 
 
     public ValidateOptionsResult Validate(string? name, ReplicaRoutingServiceOptions options)
     {
+        if (!string.Equals(name ?? Options.DefaultName, optionsName, StringComparison.Ordinal))
+            return ValidateOptionsResult.Skip;   // another registration's options: its own validator names its keys
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Primary))
             failures.Add($"{Key(nameof(options.Primary))} is required: the MySqlConnector connection string of the primary server.");

@@ -82,6 +82,8 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.RoutinesLoadFailed, LogLevel.Warning, "Could not read the stored functions of {Node} (information_schema.ROUTINES): calls to them are judged by the last catalog read")]
     public static partial void RoutinesLoadFailed(ILogger logger, Exception exception, string node);
+    [LoggerMessage(EventIds.SessionNotCurrent, LogLevel.Warning, "A routing session was used where it is not the current one: it was begun in another async flow (an async method that returned it?), so the commands here did not use it and their reads may have been stale. Begin it in the calling method, use ReplicaRoutingDataSource.RunInSessionAsync, or bind it with ReplicaRoutingConnection.Session")]
+    public static partial void SessionNotCurrent(ILogger logger);
 
     [LoggerMessage(EventIds.WriteOutcomeUnknown, LogLevel.Error, "The connection to the primary {Node} broke while a write or COMMIT was in flight: its outcome is unknown and it is not retried")]
     public static partial void WriteOutcomeUnknown(ILogger logger, Exception exception, string node);
@@ -103,6 +105,7 @@ internal static class EventIds
     public const int TokenExpired = 1204;
     public const int TokenPositionNotOnPrimary = 1205;
     public const int TokenPositionStillNotOnPrimary = 1206;
+    public const int SessionNotCurrent = 1207;
     public const int ReplicaConnectFailed = 1100;
     public const int NodeChanged = 1101;
     public const int PrimaryChanged = 1102;

@@ -15,6 +15,13 @@ internal static class ServerErrors
         || exception.Number is 2006 or 2013   // CR_SERVER_GONE_ERROR, CR_SERVER_LOST
         || exception.InnerException is IOException or SocketException or EndOfStreamException or ObjectDisposedException;
 
+    /// <summary>
+    /// <see cref="IsConnectionFailure(MySqlException)"/>, or the bare socket error MySqlConnector lets through from a few
+    /// calls (<c>BeginTransaction</c> on a pooled connection whose server died).
+    /// </summary>
+    public static bool IsConnectionFailure(Exception exception) =>
+        exception is MySqlException mySql ? IsConnectionFailure(mySql) : exception is IOException or SocketException;
+
     /// <summary>The node refused a write because it is read-only now (1290, 1792, 1836): it was demoted.</summary>
     public static bool IsReadOnlyRefusal(MySqlException exception) =>
         exception.ErrorCode is MySqlErrorCode.OptionPreventsStatement or MySqlErrorCode.CannotExecuteInReadOnlyTransaction

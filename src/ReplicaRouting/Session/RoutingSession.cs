@@ -1,3 +1,5 @@
+using ReplicaRouting.Internal;
+
 namespace ReplicaRouting;
 
 /// <summary>
@@ -18,6 +20,8 @@ public sealed class RoutingSession : IDisposable
     private readonly List<ReplicaRoutingConnection> _uncaptured = [];   // open connections that wrote for this session and owe its position
     private State _state;
     private bool _disposed;
+    private int _bound;            // bound to a connection explicitly: being ambient does not matter then
+    private int _notCurrentLogged;
 
     internal RoutingSession(ReplicaRoutingDataSource dataSource, ConsistencyToken? restored, bool ambient)
     {
@@ -56,6 +60,7 @@ public sealed class RoutingSession : IDisposable
     {
         get
         {
+            WarnIfNotCurrent();
             if (Volatile.Read(ref _state).UncapturedWrites > 0)
                 CaptureUncapturedWritesAsync(async: false).AsTask().GetAwaiter().GetResult();
             var state = Volatile.Read(ref _state);
@@ -94,9 +99,25 @@ public sealed class RoutingSession : IDisposable
     {
         if (_disposed)
             return;
+        WarnIfNotCurrent();
         _disposed = true;
         if (_ambient && s_current.Value == this)
             s_current.Value = _previous;
+    }
+
+    /// <summary>A connection uses this session explicitly (<see cref="ReplicaRoutingConnection.Session"/>).</summary>
+    internal void MarkBound() => Volatile.Write(ref _bound, 1);
+
+    /// <summary>
+    /// An ambient session used (its token read, or disposed) in a flow where it is not current was begun in another async
+    /// flow, typically an async method that returned it: AsyncLocal changes do not flow back to the caller, so the caller's
+    /// commands did not use it and their reads may have been stale. Logged once, since it cannot be repaired here.
+    /// </summary>
+    private void WarnIfNotCurrent()
+    {
+        if (!_ambient || _disposed || Volatile.Read(ref _bound) == 1 || s_current.Value == this || Interlocked.Exchange(ref _notCurrentLogged, 1) == 1)
+            return;
+        Log.SessionNotCurrent(DataSource.Configuration.Logger);
     }
 
     internal State Snapshot => Volatile.Read(ref _state);

@@ -5,8 +5,10 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ReplicaRouting.EntityFrameworkCore;
 using ReplicaRouting.IntegrationTests.Infrastructure;
+using ReplicaRouting.Internal;
 
 namespace ReplicaRouting.IntegrationTests.EntityFrameworkCore;
 
@@ -357,6 +359,151 @@ public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
 
     private static IQueryable<long> ServerIds(DbContext db) => db.Database.SqlQuery<long>($"SELECT @@server_id AS Value");
 
+    /// <summary>
+    /// EF's own retry (<c>EnableRetryOnFailure</c>) covers what a routed connection reports when no primary is known: the
+    /// strategy keeps the settings given to Pomelo, and a SaveChanges that nothing accepted is retried, never lost silently.
+    /// The "primary" here is a read-only replica, so the monitor knows of no writable node (nothing is killed).
+    /// </summary>
+    [Fact]
+    public async Task EnableRetryOnFailure_retries_SaveChanges_while_no_primary_is_available_with_Pomelos_settings()
+    {
+        await EnsureSchemaAsync();
+        var readOnlyNode = topology.Config.ReplicaEndpoints[0];
+        var dataSource = topology.CreateDataSource(
+            o => o.TopologyMonitor = true,
+            PomeloOptions,
+            replicaEndpoints: [topology.Config.ReplicaEndpoints[1]],
+            build: b => b.UsePrimary(topology.Config.ConnectionString(readOnlyNode, PomeloOptions)));
+        _dataSources.Add(dataSource);
+        Assert.Null((await dataSource.RefreshTopologyAsync()).Primary);
+
+        var options = Options<EfShop>(dataSource, m => m.EnableRetryOnFailure(2, TimeSpan.FromMilliseconds(10), [1213, 4242])).Options;
+        await using var db = new EfShop(options);
+        var strategy = Assert.IsType<ReplicaRoutingRetryingExecutionStrategy>(db.Database.CreateExecutionStrategy());
+        Assert.Equal(2, strategy.MaxRetryCount);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), strategy.MaxRetryDelay);
+        Assert.Equal([1213, 4242], strategy.AdditionalErrorNumbers);
+
+        db.Customers.Add(new EfCustomer { Name = NewName() });
+        var failure = await Assert.ThrowsAsync<RetryLimitExceededException>(() => db.SaveChangesAsync());
+        Assert.IsType<PrimaryUnavailableException>(failure.InnerException is DbUpdateException wrapped ? wrapped.InnerException : failure.InnerException);   // MariaDB: wrapped
+
+        // Without EnableRetryOnFailure the strategy stays Pomelo's default: nothing is retried behind the application's back.
+        await using var plain = Shop(dataSource);
+        Assert.False(plain.Database.CreateExecutionStrategy().RetriesOnFailure);
+    }
+
+    /// <summary>
+    /// A worker's unit of work (a message handler, a job) outside ASP.NET: without a session, two contexts of one DI scope
+    /// do not see each other's writes under lag; inside <c>RunInSessionAsync</c> they do, and the token it returns (a message
+    /// header, a queue row) makes the next unit of work, in another scope, see them too.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_unit_of_work_in_RunInSessionAsync_sees_its_writes_across_contexts_and_hands_the_token_on()
+    {
+        var dataSource = await DataSourceAsync();
+        await using var services = new ServiceCollection()
+            .AddSingleton(dataSource)
+            .AddDbContext<EfShop>((sp, o) => o.UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource)).UseReplicaRouting(sp))
+            .BuildServiceProvider();
+        var scopes = services.GetRequiredService<IServiceScopeFactory>();
+
+        await using (await _replicas.PauseApplyAsync())
+        {
+            // What the issue saw: no session, each context reads for itself.
+            var unsessioned = NewName();
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var writer = scope.ServiceProvider.GetRequiredService<EfShop>();
+                writer.Customers.Add(new EfCustomer { Name = unsessioned });
+                await writer.SaveChangesAsync();
+                Assert.Equal(0, await OtherContext(scope).Customers.CountAsync(c => c.Name == unsessioned));
+            }
+
+            var name = NewName();
+            var token = await dataSource.RunInSessionAsync(null, async session =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var writer = scope.ServiceProvider.GetRequiredService<EfShop>();
+                writer.Customers.Add(new EfCustomer { Name = name });
+                await writer.SaveChangesAsync();
+                var reader = OtherContext(scope);
+                Assert.Equal(1, await reader.Customers.CountAsync(c => c.Name == name));
+                Assert.Contains(Decision(reader).Reason, s_causal);
+            });
+            Assert.NotNull(token);
+            Assert.Null(RoutingSession.Current);   // the session did not leak to the caller
+
+            // The next unit of work (another scope, as a job picking up the message) restores the token.
+            var handedOn = await dataSource.RunInSessionAsync(token, async session =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<EfShop>().Customers.CountAsync(c => c.Name == name));
+            });
+            Assert.NotNull(handedOn);   // the restored position travels on although this unit of work wrote nothing
+        }
+    }
+
+    /// <summary>
+    /// A session begun in an async helper is not current in the caller (AsyncLocal does not flow back): the library logs it
+    /// when the caller uses it, and binding it to the context explicitly makes its reads see its writes.
+    /// </summary>
+    [Fact]
+    public async Task A_session_begun_in_an_async_helper_is_logged_and_works_once_bound_to_the_context()
+    {
+        await EnsureSchemaAsync();
+        var log = new RecordingLoggerFactory();
+        var dataSource = topology.CreateDataSource(
+            o =>
+            {
+                o.Consistency = ReadConsistency.ReadYourWrites;
+                o.CausalReadTimeout = TimeSpan.FromMilliseconds(300);
+            },
+            PomeloOptions,
+            build: b => b.UseLoggerFactory(log));
+        _dataSources.Add(dataSource);
+
+        await using (await _replicas.PauseApplyAsync())
+        {
+            // The trap: the caller's contexts run without the session, so the token says nothing was written.
+            using (var lost = await BeginInHelperAsync(dataSource))
+            {
+                Assert.Null(RoutingSession.Current);
+                await using var db = Shop(dataSource);
+                db.Customers.Add(new EfCustomer { Name = NewName() });
+                await db.SaveChangesAsync();
+                Assert.Null(lost.Token);
+            }
+
+            Assert.Contains(log.Entries, e => e is { EventId: EventIds.SessionNotCurrent, Level: LogLevel.Warning });
+
+            // Bound explicitly, the session is the contexts' whatever flow they run in.
+            var name = NewName();
+            using var session = await BeginInHelperAsync(dataSource);
+            await using (var writer = Shop(dataSource))
+            {
+                writer.Database.UseRoutingSession(session);
+                writer.Customers.Add(new EfCustomer { Name = name });
+                await writer.SaveChangesAsync();
+            }
+
+            await using var reader = Shop(dataSource);
+            reader.Database.UseRoutingSession(session);
+            Assert.Equal(1, await reader.Customers.CountAsync(c => c.Name == name));
+            Assert.Contains(Decision(reader).Reason, s_causal);
+            Assert.NotNull(session.Token);
+        }
+
+        static async Task<RoutingSession> BeginInHelperAsync(ReplicaRoutingDataSource dataSource)
+        {
+            await Task.Yield();
+            return dataSource.BeginSession((string?)null);
+        }
+    }
+
+    private static EfShop OtherContext(IServiceScope scope) =>
+        new(scope.ServiceProvider.GetRequiredService<DbContextOptions<EfShop>>());
+
     private static string NewName() => Guid.NewGuid().ToString("N");
 
     private string NewDatabaseName() => $"rr_test_ef_{topology.Flavor}_{Guid.NewGuid().ToString("N")[..8]}";
@@ -366,9 +513,9 @@ public abstract class EfCoreRoutingTests(TopologyFixture topology) : IDisposable
     private static EfNotes Notes(ReplicaRoutingDataSource dataSource) =>
         new(Options<EfNotes>(dataSource).ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning)).Options);
 
-    private static DbContextOptionsBuilder<T> Options<T>(ReplicaRoutingDataSource dataSource)
+    private static DbContextOptionsBuilder<T> Options<T>(ReplicaRoutingDataSource dataSource, Action<MySqlDbContextOptionsBuilder>? mySql = null)
         where T : DbContext =>
-        new DbContextOptionsBuilder<T>().UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource)).UseReplicaRouting(dataSource);
+        new DbContextOptionsBuilder<T>().UseMySql(ReplicaRoutingServerVersion.AutoDetect(dataSource), mySql).UseReplicaRouting(dataSource);
 
     private async Task<ReplicaRoutingDataSource> DataSourceAsync(string? database = null)
     {
