@@ -91,6 +91,53 @@ public sealed class GroupReplicationLab
             $"SELECT COALESCE(SUM(SUM_ERROR_RAISED), 0) FROM performance_schema.events_errors_summary_global_by_error WHERE ERROR_NUMBER = {errorNumber}"),
             cancellationToken), CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Delays the secondaries' appliers for real until <paramref name="cancellationToken"/> fires: on members 2 and 3 in turn
+    /// (out of phase), a global read lock (<c>FLUSH TABLES WITH READ LOCK</c>) is held for <paramref name="held"/>, then
+    /// released for <paramref name="released"/>. The group keeps certifying and the primary keeps committing; the secondaries'
+    /// appliers wait for the lock, as behind a long backup. Every lock is released when this returns.
+    /// </summary>
+    /// <param name="held">How long each lock is held (keep it under the causal wait cap so a wait can succeed).</param>
+    /// <param name="released">How long each member applies between two locks.</param>
+    /// <param name="cancellationToken">Ends the delays.</param>
+    /// <returns>A task that completes once cancelled and every lock is released; its result is the number of locks taken.</returns>
+    public async Task<int> DelayAppliersAsync(TimeSpan held, TimeSpan released, CancellationToken cancellationToken)
+    {
+        var cycle = held + released;
+        var counts = await Task.WhenAll(new[] { 2, 3 }.Select((node, i) => HoldLoopAsync(node, held, released, cycle / 2 * i, cancellationToken)));
+        return counts.Sum();
+    }
+
+    private async Task<int> HoldLoopAsync(int node, TimeSpan held, TimeSpan released, TimeSpan offset, CancellationToken cancellationToken)
+    {
+        var locks = 0;
+        await using var connection = await OpenAdminAsync(node, CancellationToken.None);   // closing it releases the lock too
+        try
+        {
+            await Task.Delay(offset, cancellationToken);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Dapper.SqlMapper.ExecuteAsync(connection, "FLUSH TABLES WITH READ LOCK");
+                locks++;
+                try
+                {
+                    await Task.Delay(held, cancellationToken);
+                }
+                finally
+                {
+                    await Dapper.SqlMapper.ExecuteAsync(connection, "UNLOCK TABLES");
+                }
+
+                await Task.Delay(released, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return locks;
+    }
+
     /// <summary>The member the group says is primary (single-primary mode), as 1 to 3, or 0 when it names none of ours.</summary>
     /// <param name="askNode">The member to ask.</param>
     /// <param name="cancellationToken">Cancels the query.</param>

@@ -6,6 +6,8 @@
 //           carrying the token in a cookie, and a second service reading the order with the token propagated in a header.
 //   Part 4: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
+//   Part 5: MySQL Group Replication (the gr set): the lost order with the secondaries' appliers delayed, and a failover the
+//           group does by itself (GroupReplicationPart); --gr-only runs it alone.
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
 //            --concurrency N (simulated users, default 16), --failover-runs N (failover runs per flavor, default 1),
 //            --failover-only (part 4 alone).
@@ -21,6 +23,7 @@ var webPairs = 500;
 var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
+var groupReplicationOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
@@ -28,6 +31,12 @@ for (var i = 0; i < args.Length; i++)
     if (args[i] == "--failover-only")
     {
         failoverOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--gr-only")
+    {
+        groupReplicationOnly = true;
         continue;
     }
 
@@ -45,7 +54,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only] [--gr-only]");
     return 2;
 }
 
@@ -72,6 +81,16 @@ var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptio
 var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
 var resultLines = new List<string>();
+if (groupReplicationOnly)
+{
+    var (groupLines, groupCompleted) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
+    Console.WriteLine();
+    foreach (var line in groupLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (Group Replication only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return groupCompleted ? 0 : 1;
+}
+
 if (failoverOnly)
 {
     var (failoverLines, failoverCompleted) = await RunFailoverPartAsync(flavors, failoverRuns, interrupted.Token);
@@ -130,6 +149,9 @@ var (failoverResultLines, failoverDone) = await RunFailoverPartAsync(flavors, fa
 if (failoverResultLines is null)
     return 130;
 resultLines.AddRange(failoverResultLines);
+var (groupResultLines, groupDone) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
+resultLines.AddRange(groupResultLines);
+failoverDone &= groupDone;
 
 Console.WriteLine();
 foreach (var line in resultLines)
