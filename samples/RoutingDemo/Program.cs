@@ -8,6 +8,8 @@
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
 //   Part 5: MySQL Group Replication (the gr set): the lost order with the secondaries' appliers delayed, and a failover the
 //           group does by itself (GroupReplicationPart); --gr-only runs it alone.
+// --compare-topologies N: only the same write->read pair N times on MySQL async replicas (shared set), semi-sync replicas
+//           (failover set) and Group Replication (gr set), with plain MySqlConnector; prints COMPARE lines (docs/clusters.md).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
 //            --concurrency N (simulated users, default 16), --failover-runs N (failover runs per flavor, default 1),
 //            --failover-only (part 4 alone).
@@ -24,6 +26,7 @@ var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
 var groupReplicationOnly = false;
+var compareSamples = 0;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
@@ -37,6 +40,13 @@ for (var i = 0; i < args.Length; i++)
     if (args[i] == "--gr-only")
     {
         groupReplicationOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--compare-topologies" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var samples) && samples > 0)
+    {
+        compareSamples = samples;
+        i++;
         continue;
     }
 
@@ -54,7 +64,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only] [--gr-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only] [--gr-only] [--compare-topologies N]");
     return 2;
 }
 
@@ -81,6 +91,29 @@ var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptio
 var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
 var resultLines = new List<string>();
+if (compareSamples > 0)
+{
+    (string Name, Func<TopologyConfig> Config)[] compared =
+    [
+        ("async", () => TopologyConfig.Load(TopologyConfig.MySql)),
+        ("semi-sync", () => TopologyConfig.LoadFailoverSet(TopologyConfig.MySql)),
+        ("group", () => TopologyConfig.LoadClusterSet(GroupReplicationLab.Set, TopologyConfig.MySql)),
+    ];
+    foreach (var (name, config) in compared)
+    {
+        try
+        {
+            Console.WriteLine(await TopologyComparison.RunAsync(name, config(), compareSamples, interrupted.Token));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or MySqlConnector.MySqlException)
+        {
+            Console.Error.WriteLine($"COMPARE topology={name} MISSING: {ex.Message}");
+        }
+    }
+
+    return 0;
+}
+
 if (groupReplicationOnly)
 {
     var (groupLines, groupCompleted) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
