@@ -68,6 +68,7 @@ public sealed class MySqlGroupReplicationTests(ITestOutputHelper output) : IAsyn
 
         // A global read lock on both secondaries: the group certifies and commits on the primary, the secondaries' appliers
         // wait for the lock (a real apply delay, as a long backup or a slow disk would cause).
+        var run = Guid.NewGuid().ToString("N");   // the table outlives the test: names unique to this run
         var stale = 0;
         var reasons = new Dictionary<RoutingReason, int>();
         var pairs = 0;
@@ -77,7 +78,7 @@ public sealed class MySqlGroupReplicationTests(ITestOutputHelper output) : IAsyn
             await hold2.ExecuteAsync("FLUSH TABLES WITH READ LOCK");
             await hold3.ExecuteAsync("FLUSH TABLES WITH READ LOCK");
             for (var i = 0; i < 20; i++, pairs++)
-                stale += await WriteThenReadAsync(dataSource, $"blocked-{i}", reasons) ? 0 : 1;
+                stale += await WriteThenReadAsync(dataSource, $"blocked-{run}-{i}", reasons) ? 0 : 1;
 
             // The delay was real: the secondaries have not applied what the primary committed.
             var primaryPosition = (string)(await _lab.AdminScalarAsync(1, "SELECT @@global.gtid_executed"))!;
@@ -92,7 +93,7 @@ public sealed class MySqlGroupReplicationTests(ITestOutputHelper output) : IAsyn
         }
 
         for (var i = 0; i < 20; i++, pairs++)
-            stale += await WriteThenReadAsync(dataSource, $"released-{i}", reasons) ? 0 : 1;
+            stale += await WriteThenReadAsync(dataSource, $"released-{run}-{i}", reasons) ? 0 : 1;
 
         output.WriteLine($"{pairs} write->read pairs, {stale} stale; reads by reason: {string.Join(", ", reasons.Select(r => $"{r.Key}={r.Value}"))}");
         Assert.Equal(0, stale);
@@ -175,6 +176,31 @@ public sealed class MySqlGroupReplicationTests(ITestOutputHelper output) : IAsyn
 
         await using var connection = await dataSource.OpenConnectionAsync();
         await Assert.ThrowsAsync<PrimaryUnavailableException>(() => connection.ExecuteAsync($"INSERT INTO {Table} (name, written_by) VALUES ('minority', 0)"));
+    }
+
+    [Fact]
+    public async Task A_member_that_left_the_group_gets_nothing_and_the_health_is_degraded()
+    {
+        var dataSource = DataSource(configure: o => o.TopologyProbeInterval = TimeSpan.FromMilliseconds(500));
+        await WaitUntilAsync(dataSource, t => t.Primary?.Endpoint == _lab.Endpoint(1) && HealthyReplicas(t) == 2);
+
+        await _lab.AdminScalarAsync(3, "STOP GROUP_REPLICATION");   // it still answers, read-only, with its data frozen
+        await WaitUntilAsync(dataSource, t => Status(dataSource, 3).Role == NodeRole.Demoted);
+        Assert.Equal(NodeState.Broken, Status(dataSource, 3).State);
+        Assert.Contains("OFFLINE", Status(dataSource, 3).LastError, StringComparison.Ordinal);
+        Assert.Equal(_lab.Endpoint(1), dataSource.Topology.Primary?.Endpoint);
+
+        var services = new ServiceCollection().AddLogging().AddSingleton(dataSource);
+        services.AddHealthChecks().AddReplicaRouting(auditInterval: TimeSpan.Zero);
+        await using var provider = services.BuildServiceProvider();
+        Assert.Equal(HealthStatus.Degraded, (await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Status);
+
+        await using var connection = await dataSource.OpenConnectionAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await connection.ExecuteScalarAsync<long>("SELECT @@server_id");
+            Assert.Equal(_lab.Endpoint(2), connection.LastRoutingDecision!.Value.Node);
+        }
     }
 
     [Fact]
