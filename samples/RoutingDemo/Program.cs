@@ -101,13 +101,19 @@ if (compareSamples > 0)
     ];
     foreach (var (name, config) in compared)
     {
-        try
+        TopologyComparison.ReadMode[] modes = name == "group"
+            ? [TopologyComparison.ReadMode.NoWait, TopologyComparison.ReadMode.GtidWait, TopologyComparison.ReadMode.GroupBefore, TopologyComparison.ReadMode.GroupAfter]
+            : [TopologyComparison.ReadMode.NoWait, TopologyComparison.ReadMode.GtidWait];
+        foreach (var mode in modes)
         {
-            Console.WriteLine(await TopologyComparison.RunAsync(name, config(), compareSamples, interrupted.Token));
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or MySqlConnector.MySqlException)
-        {
-            Console.Error.WriteLine($"COMPARE topology={name} MISSING: {ex.Message}");
+            try
+            {
+                Console.WriteLine(await TopologyComparison.RunAsync(name, config(), compareSamples, mode, interrupted.Token));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or MySqlConnector.MySqlException)
+            {
+                Console.Error.WriteLine($"COMPARE topology={name} read={mode} MISSING: {ex.Message}");
+            }
         }
     }
 
