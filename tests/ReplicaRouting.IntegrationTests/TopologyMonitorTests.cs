@@ -97,6 +97,60 @@ public abstract class TopologyMonitorTests(TopologyFixture topology) : IAsyncDis
     }
 
     [Fact]
+    public async Task The_heartbeat_waits_quietly_for_a_database_that_does_not_exist_yet_then_writes_there()
+    {
+        var database = $"rr_test_hb_{Guid.NewGuid():N}"[..24];
+        var log = new RecordingLoggerFactory();
+        var dataSource = topology.CreateDataSource(
+            o =>
+            {
+                o.TopologyMonitor = true;
+                o.TopologyProbeInterval = TimeSpan.FromMilliseconds(100);
+                o.HeartbeatTable = HeartbeatTable;
+                o.WriteHeartbeat = true;
+                o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            },
+            extraConnectionOptions: $"Database={database}",
+            build: b => b.UseLoggerFactory(log));
+        await using var admin = await topology.OpenAdminAsync(topology.Config.PrimaryEndpoint);
+        try
+        {
+            await using (await dataSource.OpenConnectionAsync())
+            {
+                // opening starts the monitor and the heartbeat writer (no physical connection is made: none is needed)
+            }
+
+            await WaitForAsync(() => log.Contains(1130));
+            await Task.Delay(1000);   // ten more heartbeat intervals without the database
+            Assert.Single(log.Entries, e => e.EventId == 1130);
+            Assert.False(log.Contains(1110), "a missing database was logged as a failed heartbeat write");
+
+            await admin.ExecuteAsync($"CREATE DATABASE {database}");
+            await WaitForAsync(async () => await admin.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = @database AND TABLE_NAME = @table", new { database, table = HeartbeatTable }) == 1
+                && await admin.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {database}.{HeartbeatTable}") == 1);
+            Assert.False(log.Contains(1110));
+        }
+        finally
+        {
+            await dataSource.DisposeAsync();
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {database}");
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition) => await WaitForAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition was not met within 15 s");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Heartbeat_lag_tracks_a_real_delay_and_a_replica_over_MaxReplicaLag_gets_no_reads()
     {
         const int delaySeconds = 3;
