@@ -97,6 +97,24 @@ public abstract class TopologyMonitorTests(TopologyFixture topology) : IAsyncDis
     }
 
     [Fact]
+    public async Task A_secure_file_priv_refusal_on_the_primary_is_the_statements_error_not_a_demotion()
+    {
+        // Error 1290 also means "--secure-file-priv" (or --skip-grant-tables …): refused for good, the primary is still the primary.
+        var log = new RecordingLoggerFactory();
+        var dataSource = topology.CreateDataSource(
+            o => o.TopologyMonitor = true,
+            extraConnectionOptions: $"User ID={topology.Config.AdminUser};Password={topology.Config.AdminPassword}",   // FILE privilege
+            build: b => b.UseLoggerFactory(log));
+        _dataSources.Add(dataSource);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var refusal = await Assert.ThrowsAsync<MySqlConnector.MySqlException>(() => connection.ExecuteAsync("SELECT 1 INTO OUTFILE '/nonexistent-rr/out.txt'"));
+        Assert.Equal(1290, refusal.Number);
+        Assert.Contains("secure-file-priv", refusal.Message, StringComparison.Ordinal);
+        Assert.False(log.Contains(1105), "the primary was taken for demoted");
+        Assert.Equal(topology.Config.PrimaryEndpoint, (await dataSource.RefreshTopologyAsync()).Writer?.Endpoint);
+    }
+
+    [Fact]
     public async Task The_heartbeat_waits_quietly_for_a_database_that_does_not_exist_yet_then_writes_there()
     {
         var database = $"rr_test_hb_{Guid.NewGuid():N}"[..24];
