@@ -10,7 +10,7 @@
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
 //            --jobs N (orders, hence jobs, per worker scenario, default 300), --concurrency N (simulated users, default 16),
-//            --failover-runs N (failover runs per flavor, default 1), --failover-only (part 5 alone).
+//            --failover-runs N (failover runs per flavor, default 1), --worker-only (part 4 alone), --failover-only (part 5 alone).
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -24,6 +24,7 @@ var jobs = 300;
 var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
+var workerOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
@@ -31,6 +32,12 @@ for (var i = 0; i < args.Length; i++)
     if (args[i] == "--failover-only")
     {
         failoverOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--worker-only")
+    {
+        workerOnly = true;
         continue;
     }
 
@@ -50,7 +57,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--failover-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only]");
     return 2;
 }
 
@@ -89,6 +96,30 @@ if (failoverOnly)
     return failoverCompleted ? 0 : 1;
 }
 
+if (workerOnly)
+{
+    var keys = Directory.CreateTempSubdirectory("rr-demo-keys-");
+    try
+    {
+        resultLines.AddRange(await RunWorkerPartAsync(topologies, keys, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+    }
+    catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("Interrupted; the replicas' apply threads were restarted.");
+        return 130;
+    }
+    finally
+    {
+        keys.Delete(recursive: true);
+    }
+
+    Console.WriteLine();
+    foreach (var line in resultLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (worker only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return 0;
+}
+
 Console.WriteLine("Part 1: where each statement runs (consistency: Eventual, a plain read/write split)");
 foreach (var topology in topologies)
     await ShowRoutingAsync(topology);
@@ -114,14 +145,7 @@ try
     foreach (var topology in topologies)
         resultLines.AddRange(await WebStory.RunAsync(topology, keyRing, webPairs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
 
-    Console.WriteLine();
-    Console.WriteLine($"Part 4: the token handed to a background job. {concurrency} users place orders through the shop; each request queues a");
-    Console.WriteLine("confirmation job in a table row holding its consistency token. A worker (a second shop instance with its own data source,");
-    Console.WriteLine("as a separate process would have) takes the rows from the primary, restores each token (RunInSessionAsync) and reads the");
-    Console.WriteLine("order: a job that cannot find it is STALE. Then the same with requests that hand on no token. Delay: queued → read.");
-    Console.WriteLine("Same lag windows as part 2.");
-    foreach (var topology in topologies)
-        resultLines.AddRange(await WorkerStory.RunAsync(topology, keyRing, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+    resultLines.AddRange(await RunWorkerPartAsync(topologies, keyRing, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
 }
 catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
 {
@@ -150,6 +174,21 @@ foreach (var line in resultLines)
     Console.WriteLine(line);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
 return failoverDone ? 0 : 1;
+
+static async Task<List<string>> RunWorkerPartAsync(
+    TopologyConfig[] topologies, DirectoryInfo keyRing, int jobs, int users, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Part 4: the token handed to a background job. {users} users place orders through the shop; each request queues a");
+    Console.WriteLine("confirmation job in a table row holding its consistency token. A worker (a second shop instance with its own data source,");
+    Console.WriteLine("as a separate process would have) takes the rows from the primary, restores each token (RunInSessionAsync) and reads the");
+    Console.WriteLine("order: a job that cannot find it is STALE. Then the same with requests that hand on no token. Delay: queued → read.");
+    Console.WriteLine("Same lag windows as part 2.");
+    var lines = new List<string>();
+    foreach (var topology in topologies)
+        lines.AddRange(await WorkerStory.RunAsync(topology, keyRing, jobs, users, stopped, running, cancellationToken));
+    return lines;
+}
 
 // Part 5; null lines when interrupted (the failover set is rebuilt all the same).
 static async Task<(List<string>? Lines, bool Completed)> RunFailoverPartAsync(string[] flavors, int runs, CancellationToken cancellationToken)
