@@ -3,7 +3,7 @@ using ReplicaRouting;
 using ReplicaRouting.ConsistencyChecker;
 
 /// <summary>
-/// Part 5 of the demo: MySQL Group Replication (the gr set, <c>RR_SERVERS_SET=gr</c>, 3351-3353). The lost-order story with
+/// Part 6 of the demo: MySQL Group Replication (the gr set, <c>RR_SERVERS_SET=gr</c>, 3351-3353). The lost-order story with
 /// the secondaries' appliers delayed for real (global read locks held in turn), then a failover the group does by itself.
 /// The data source is configured with the three members; it learns roles from the group.
 /// </summary>
@@ -14,11 +14,11 @@ internal static class GroupReplicationPart
     {
         var lines = new List<string>();
         Console.WriteLine();
-        Console.WriteLine("Part 5: MySQL Group Replication (three members, single-primary; the group elects its primary, the data source follows it).");
+        Console.WriteLine("Part 6: MySQL Group Replication (three members, single-primary; the group elects its primary, the data source follows it).");
         if (Environment.GetEnvironmentVariable("RR_GR_MYSQL_NODES") is not { Length: > 0 })
         {
             Console.Error.WriteLine();
-            Console.Error.WriteLine("==  The Group Replication set is not running (RR_GR_MYSQL_NODES is not set): part 5 is MISSING, not passed.");
+            Console.Error.WriteLine("==  The Group Replication set is not running (RR_GR_MYSQL_NODES is not set): part 6 is MISSING, not passed.");
             Console.Error.WriteLine("==  Start it with: RR_SERVERS_SET=gr scripts/servers/servers.sh start && eval \"$(RR_SERVERS_SET=gr scripts/servers/servers.sh env)\"");
             Console.Error.WriteLine();
             return (lines, true);
