@@ -126,9 +126,9 @@ public static class GroupFailoverChecker
             {
                 try
                 {
-                    newPrimary = await lab.GroupPrimaryAsync(2, cancellationToken);
-                    if (newPrimary is 2 or 3)
-                        electedAt = clock.Elapsed.TotalMilliseconds;
+                    // Until the group suspects the killed member (about 5 s), the survivors still list it as the ONLINE primary.
+                    if (await lab.GroupPrimaryAsync(2, cancellationToken) is var named and (2 or 3))
+                        (newPrimary, electedAt) = (named, clock.Elapsed.TotalMilliseconds);
                 }
                 catch (MySqlException)
                 {
