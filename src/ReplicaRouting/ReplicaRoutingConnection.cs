@@ -571,12 +571,18 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return (null, false);
     }
 
-    /// <summary>The bound or ambient session when it belongs to this cluster, else this connection's own; none outside read-your-writes.</summary>
+    /// <summary>
+    /// The bound or ambient session when it belongs to this cluster; outside any, the data source's sessionless one (or, with
+    /// <see cref="SessionlessReads.Connection"/>, this connection's own); none when reads do not track sessions.
+    /// </summary>
     private RoutingSession? CurrentSession()
     {
-        if (_configuration.Consistency != ReadConsistency.ReadYourWrites)
+        if (!_configuration.TracksSessions)
             return null;
-        return AmbientSession() ?? (_implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false));
+        return AmbientSession()
+            ?? (_configuration.SessionlessReads == SessionlessReads.DataSource
+                ? DataSourceOwner.SessionlessSession
+                : _implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false));
     }
 
     /// <summary>The bound session, else the ambient one when it belongs to this connection's cluster (whatever the consistency mode).</summary>
@@ -595,15 +601,18 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var state = session.Snapshot;
         if (state.UncapturedWrites > 0)
             return SessionRequirement.RecentWrite;   // another open connection of the session wrote: only the primary surely has it
-        var recentWrite = state.LastWriteAt is { } lastWrite
-            && _configuration.TimeProvider.GetUtcNow() - lastWrite < _configuration.PrimaryAfterWriteWindow;
-        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite || (state.UnknownWrite && recentWrite))
-            return recentWrite ? SessionRequirement.RecentWrite : SessionRequirement.None;
+        var now = _configuration.TimeProvider.GetUtcNow();
+        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite)
+            return Within(state.LastWriteAt) ? SessionRequirement.RecentWrite : SessionRequirement.None;
+        if (Within(state.UnknownWriteAt))
+            return SessionRequirement.RecentWrite;
         if (state.Position is not { IsEmpty: false } position)
             return SessionRequirement.None;
         if (!state.PositionVerified && !await VerifyOnPrimaryAsync(session, position, async, cancellationToken).ConfigureAwait(false))
             return SessionRequirement.None;
         return SessionRequirement.Position;
+
+        bool Within(DateTimeOffset? write) => write is { } at && now - at < _configuration.PrimaryAfterWriteWindow;
     }
 
     /// <summary>
@@ -977,7 +986,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
         var cluster = DataSourceOwner.Cluster;
         cluster.ObserveServerVersion(physical.ServerVersion);
-        if (asPrimary && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
+        if (asPrimary && _configuration.TracksSessions && cluster.ClaimPrimaryProbe())
         {
             try
             {

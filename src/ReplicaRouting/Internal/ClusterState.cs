@@ -97,6 +97,11 @@ internal sealed class ClusterState
     /// <summary>After a failover: what the old primary had may be lost, so the known position restarts from the new one's.</summary>
     public void ResetPrimaryPosition(GtidPosition position) => Volatile.Write(ref _knownPrimaryPosition, position);
 
+    /// <summary>Raised by the monitor when writes moved to another node: positions verified on the old primary must be checked again.</summary>
+    public event Action? WriterChanged;
+
+    public void OnWriterChanged() => WriterChanged?.Invoke();
+
     /// <summary>
     /// True for the first caller only (until <see cref="ReleasePrimaryProbe"/>): the primary's position is read once
     /// per data source, so that an empty capture can be told apart from a server without GTIDs.

@@ -240,6 +240,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         // again from the new primary's own.
         if (to.Status.Position is { } position)
             _cluster.ResetPrimaryPosition(position);
+        _cluster.OnWriterChanged();
         if (from is not null)
             ClearPool(from);
     }

@@ -29,7 +29,7 @@ public sealed class RoutingSession : IDisposable
         _timeProvider = dataSource.Configuration.TimeProvider;
         _state = restored is null
             ? State.Empty
-            : new State(restored.Position.IsEmpty ? null : restored.Position, restored.IssuedAt, PositionVerified: false, UnknownWrite: restored.Position.IsEmpty);
+            : new State(restored.Position.IsEmpty ? null : restored.Position, restored.IssuedAt, PositionVerified: false, UnknownWriteAt: restored.Position.IsEmpty ? restored.IssuedAt : null);
         _restoredFlavor = restored?.Flavor;
         _ambient = ambient;
         if (ambient)
@@ -169,7 +169,7 @@ public sealed class RoutingSession : IDisposable
                 LastWriteAt = now,
                 Position = captured is null ? current.Position : current.Position is null ? captured : current.Position.Merge(captured),
                 PositionVerified = captured is null ? current.PositionVerified : current.PositionVerified || current.Position is null,
-                UnknownWrite = current.UnknownWrite || unknown,
+                UnknownWriteAt = unknown ? now : current.UnknownWriteAt,
                 UncapturedWrites = current.UncapturedWrites + uncapturedChange,
                 OwnWrites = true,
             };
@@ -180,6 +180,12 @@ public sealed class RoutingSession : IDisposable
 
     /// <summary>The current primary holds this session's position: no need to ask again.</summary>
     internal void MarkPositionVerified(GtidPosition verified) => Update(s => s.Position == verified ? s with { PositionVerified = true } : s);
+
+    /// <summary>
+    /// The writer changed (a failover): the position must be found on the new primary again before reads wait for it, since
+    /// what the old primary never shipped is gone.
+    /// </summary>
+    internal void MarkPositionUnverified() => Update(s => s.PositionVerified ? s with { PositionVerified = false } : s);
 
     /// <summary>
     /// Forgets a position the current primary does not have (lost in a failover, or forged): waiting for it would only time out.
@@ -204,11 +210,14 @@ public sealed class RoutingSession : IDisposable
     /// <param name="Position">Merged position of the writes; null when none is known.</param>
     /// <param name="LastWriteAt">Time of the last write (or of the restored token).</param>
     /// <param name="PositionVerified">True when the position came from this process's own captures or was checked on the primary.</param>
-    /// <param name="UnknownWrite">A write happened whose position is unknown: read from the primary for a window.</param>
+    /// <param name="UnknownWriteAt">When the last write whose position is unknown happened: read from the primary for a window after it.</param>
     /// <param name="UncapturedWrites">Open connections that wrote and have not read their position yet: read from the primary.</param>
     /// <param name="OwnWrites">This unit of work wrote (rather than only restoring a token).</param>
-    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite, int UncapturedWrites = 0, bool OwnWrites = false)
+    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, DateTimeOffset? UnknownWriteAt, int UncapturedWrites = 0, bool OwnWrites = false)
     {
-        public static readonly State Empty = new(null, null, false, false);
+        public static readonly State Empty = new(null, null, false, null);
+
+        /// <summary>A write happened whose position is unknown.</summary>
+        public bool UnknownWrite => UnknownWriteAt is not null;
     }
 }
