@@ -224,10 +224,13 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     internal ServerDialect Dialect => DataSourceOwner.Cluster.Dialect
         ?? throw new InvalidOperationException("The server flavor is known once a node has been connected to.");
 
-    internal TimeSpan CausalReadTimeout => _configuration.CausalReadTimeout;
+    internal CausalReadPolicy CausalReadPolicy => _configuration.CausalReadPolicy;
+
+    /// <summary>How long a causal wait may take: the budget of the waits Adaptive chooses, else the causal read timeout.</summary>
+    internal TimeSpan CausalWaitTimeout => _configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? _configuration.CausalWaitBudget : _configuration.CausalReadTimeout;
 
     /// <summary>The wait's timeout parameter, boxed once per data source rather than per causal read.</summary>
-    internal object CausalReadTimeoutSeconds => _configuration.CausalReadTimeoutSeconds;
+    internal object CausalWaitTimeoutSeconds => _configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? _configuration.CausalWaitBudgetSeconds : _configuration.CausalReadTimeoutSeconds;
 
     internal string ClusterId => _configuration.ClusterId;
 
@@ -266,6 +269,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         MySqlConnection connection;
         var action = CausalAction.None;
         GtidPosition? waitFor = null;
+        var writeAge = TimeSpan.Zero;
         var onPrimary = false;
         if (_pin == ConnectionPin.ReadOnlyTransaction)
         {
@@ -291,12 +295,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             // The session's position may have been dropped meanwhile (a concurrent check): then any replica will do.
             var required = reason == RoutingReason.CausalRead ? session!.Position : null;
+            writeAge = required is null ? default : WriteAge(session!.Snapshot);
             var maxStaleness = MaxStalenessOf(statement);
-            bool needsWait;
-            (node, connection, needsWait, onPrimary) = await GetReplicaAsync(required, maxStaleness, exclude: null, async, cancellationToken).ConfigureAwait(false);
+            bool needsWait, notCaughtUp;
+            (node, connection, needsWait, onPrimary, notCaughtUp) = await GetReplicaAsync(required, writeAge, maxStaleness, exclude: null, async, cancellationToken).ConfigureAwait(false);
             if (onPrimary)
             {
-                reason = maxStaleness is null ? RoutingReason.NoReplicaAvailable : RoutingReason.NoReplicaFreshEnough;   // never wait on a primary: it has everything
+                // never wait on a primary: it has everything
+                reason = notCaughtUp ? RoutingReason.ReplicasNotCaughtUp : maxStaleness is null ? RoutingReason.NoReplicaAvailable : RoutingReason.NoReplicaFreshEnough;
             }
             else if (needsWait)
             {
@@ -313,15 +319,15 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         Routed(node, onPrimary, reason);
         Log.CommandRouted(_configuration.Logger, statement.Kind, routedTo, node.Endpoint, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, routedTo, reason);
-        if (reason is RoutingReason.NoReplicaAvailable or RoutingReason.NoReplicaFreshEnough)
+        if (reason is RoutingReason.NoReplicaAvailable or RoutingReason.NoReplicaFreshEnough or RoutingReason.ReplicasNotCaughtUp or RoutingReason.CausalFloorUnknown)
             Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
-        return new Route(node, connection, action, waitFor, onPrimary, statement);
+        return new Route(node, connection, action, waitFor, onPrimary, statement, writeAge);
     }
 
     /// <summary>A causal read's wait timed out on <paramref name="replica"/>: the read runs on the primary, as written.</summary>
     internal async ValueTask<Route> RouteAfterWaitTimeoutAsync(RoutingNode replica, SqlClassification statement, bool async, CancellationToken cancellationToken)
     {
-        Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
+        Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, CausalWaitTimeout);
         return await RouteCausalFallbackAsync(statement, RoutingReason.CausalWaitTimedOut, async, cancellationToken).ConfigureAwait(false);
     }
 
@@ -388,14 +394,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
         DiscardPhysical(replica);
         var maxStaleness = MaxStalenessOf(failed.Statement);
-        var (node, connection, needsWait, onPrimary) = await GetReplicaAsync(failed.WaitFor, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
+        var (node, connection, needsWait, onPrimary, notCaughtUp) = await GetReplicaAsync(failed.WaitFor, failed.WriteAge, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
         Log.ReplicaReadFailed(_configuration.Logger, exception, replica.Endpoint, node.Endpoint);
-        var reason = onPrimary ? RoutingReason.NoReplicaAvailable : LastRoutingDecision?.Reason ?? RoutingReason.Read;
+        var reason = onPrimary ? (notCaughtUp ? RoutingReason.ReplicasNotCaughtUp : RoutingReason.NoReplicaAvailable) : LastRoutingDecision?.Reason ?? RoutingReason.Read;
         Routed(node, onPrimary, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason);
         if (onPrimary)
             Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
-        return new Route(node, connection, needsWait ? CausalAction.Wait : CausalAction.None, needsWait ? failed.WaitFor : null, onPrimary, failed.Statement);
+        return new Route(node, connection, needsWait ? CausalAction.Wait : CausalAction.None, needsWait ? failed.WaitFor : null, onPrimary, failed.Statement, failed.WriteAge);
     }
 
     /// <summary>
@@ -489,6 +495,10 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             // Writes on two primaries (a failover in between) or for two sessions: one GTID read cannot stand for both.
             session.RecordWrite(null);
+        }
+        else
+        {
+            session.WroteAgain();   // its age decides whether a replica can have it yet
         }
     }
 
@@ -595,9 +605,15 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// <summary>What the session asks of a replica-eligible read right now.</summary>
     private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)
     {
-        // This read runs elsewhere than this connection's writes: their GTID can be read now without anyone observing it.
+        // This read runs elsewhere than this connection's writes: their GTID can be read now without anyone observing it. Unless
+        // no replica can have them yet: then the read runs on the primary, and the GTID is read later, when it is worth a round trip.
         if (_uncapturedSession == session)
+        {
+            if (_configuration.CausalReadPolicy == CausalReadPolicy.Adaptive && !AnyReplicaExpectedToHaveApplied(WriteAge(session.Snapshot)))
+                return SessionRequirement.NotYetOnReplicas;
             await CaptureUncapturedWritesAsync(async, cancellationToken).ConfigureAwait(false);
+        }
+
         var state = session.Snapshot;
         if (state.UncapturedWrites > 0)
             return SessionRequirement.RecentWrite;   // another open connection of the session wrote: only the primary surely has it
@@ -812,7 +828,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             ? new SqlClassification(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction, SqlHint.None)
             : new SqlClassification(StatementKind.TransactionControl, SessionEffects.PinsToPrimary, SqlHint.None);
         var wasFree = _pin == ConnectionPin.None;
-        var (node, connection, _, _, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
+        var (node, connection, _, _, _, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
         _pinEndsWithTransaction = wasFree && _pin == ConnectionPin.Transaction && _enlisted is null;
         try
         {
@@ -887,13 +903,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// no wait is needed) and, with <paramref name="maxStaleness"/>, only one measured to be that fresh; a replica that
     /// refuses connections is skipped; the primary when none is left.
     /// </summary>
-    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary)> GetReplicaAsync(
-        GtidPosition? required, TimeSpan? maxStaleness, RoutingNode? exclude, bool async, CancellationToken cancellationToken)
+    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary, bool NotCaughtUp)> GetReplicaAsync(
+        GtidPosition? required, TimeSpan writeAge, TimeSpan? maxStaleness, RoutingNode? exclude, bool async, CancellationToken cancellationToken)
     {
         var topology = DataSourceOwner.Monitor.Snapshot;
         var readers = topology.Readers;
         var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
         var failed = exclude;
+        var notCaughtUp = false;
         while (_configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) is { } chosen)
         {
             var replica = chosen;
@@ -901,9 +918,21 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             if (needsWait && FindReplicaThatHasApplied(readers, required!, failed, maxStaleness, noPrimary) is { } caughtUp)
                 (replica, needsWait) = (caughtUp, false);
 
+            // Wait: wait on the chosen replica. Fast: never wait. Adaptive: wait only where the write should be applied by now.
+            if (needsWait && _configuration.CausalReadPolicy != CausalReadPolicy.Wait)
+            {
+                if ((_configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? FindReplicaExpectedToHaveApplied(readers, replica, writeAge, failed, maxStaleness, noPrimary) : null) is not { } expected)
+                {
+                    notCaughtUp = true;
+                    break;
+                }
+
+                replica = expected;
+            }
+
             try
             {
-                return (replica, await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false), needsWait, false);
+                return (replica, await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false), needsWait, false, false);
             }
             catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -916,11 +945,50 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         }
 
         var primary = Writer();
-        Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
+        if (!notCaughtUp)
+            Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
         if (required is not null)
             BeginPrimaryFallback(primary);
-        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true);
+        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, notCaughtUp);
     }
+
+    /// <summary>
+    /// Adaptive: <paramref name="preferred"/>, else another readable replica, whose expected apply delay (measured lag, or learned
+    /// from its waits) a write <paramref name="writeAge"/> old has outlived; null when the write is younger than all of them.
+    /// </summary>
+    private static RoutingNode? FindReplicaExpectedToHaveApplied(RoutingNode[] readers, RoutingNode preferred, TimeSpan writeAge, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
+    {
+        if (IsExpectedToHaveApplied(preferred, writeAge))
+            return preferred;
+        foreach (var replica in readers)
+        {
+            if (replica != exclude && replica != preferred && replica.IsReadableWhen(acceptLagging) && (maxStaleness is null || replica.IsFreshEnough(maxStaleness.Value))
+                && IsExpectedToHaveApplied(replica, writeAge))
+                return replica;
+        }
+
+        return null;
+    }
+
+    private static bool IsExpectedToHaveApplied(RoutingNode replica, TimeSpan writeAge) => replica.ApplyDelay.Estimate(replica.Status.Lag) <= writeAge;
+
+    /// <summary>True when some readable replica is expected to have applied a write <paramref name="writeAge"/> old.</summary>
+    private bool AnyReplicaExpectedToHaveApplied(TimeSpan writeAge)
+    {
+        var topology = DataSourceOwner.Monitor.Snapshot;
+        var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
+        foreach (var replica in topology.Readers)
+        {
+            if (replica.IsReadableWhen(noPrimary) && IsExpectedToHaveApplied(replica, writeAge))
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>How long ago the session last wrote (a long time when it never did: a restored position is old news).</summary>
+    private TimeSpan WriteAge(RoutingSession.State state) =>
+        state.LastWriteAt is { } at ? _configuration.TimeProvider.GetUtcNow() - at : TimeSpan.MaxValue;
 
     private static RoutingNode? FindReplicaThatHasApplied(RoutingNode[] readers, GtidPosition required, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
     {
@@ -1041,11 +1109,12 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             var cluster = DataSourceOwner.Cluster;
             cluster.ObserveServerVersion(connection.ServerVersion);
+            var sentAt = _configuration.TimeProvider.GetTimestamp();
             var query = new MySqlCommand(Dialect.PrimaryPositionSql, connection);
             await using var disposeQuery = query.ConfigureAwait(false);
             var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
             if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var position) && !position.IsEmpty)
-                cluster.ObservePrimaryPosition(position);
+                cluster.ObservePrimaryPosition(position, observedSince: sentAt);
         }
     }
 

@@ -9,6 +9,9 @@ namespace ReplicaRouting.IntegrationTests;
 /// </summary>
 public abstract class CausalTests(TopologyFixture topology) : IDisposable
 {
+    private const string Insert = "INSERT INTO items (name, written_by) VALUES (@name, @@server_id)";
+    private const string CountByName = "SELECT COUNT(*) FROM items WHERE name = @name";
+
     private readonly List<ReplicaRoutingDataSource> _dataSources = [];
 
     public void Dispose()
@@ -65,6 +68,102 @@ public abstract class CausalTests(TopologyFixture topology) : IDisposable
         await using var reader = await dataSource.OpenConnectionAsync();
         await reader.ExecuteScalarAsync<long>("SELECT @@server_id");
         Assert.Equal(new RoutingDecision(RouteTarget.Replica, RoutingReason.Read, reader.LastRoutingDecision!.Value.Node), reader.LastRoutingDecision);
+    }
+
+    [Fact]
+    public async Task Adaptive_reads_never_wait_on_replicas_the_monitor_measures_seconds_behind()
+    {
+        // The futile waits: replicas 3 s behind (below MaxReplicaLag, so healthy) made every read after a write wait
+        // out CausalReadTimeout. Adaptive knows from the monitor that they cannot have a write that young: the primary, at once.
+        var dataSource = DataSource(Monitored);
+        await using (await dataSource.OpenConnectionAsync())
+        {
+            // opening starts the monitor and the heartbeat writer
+        }
+
+        await SetDelayAsync(3);
+        try
+        {
+            await WaitUntilAsync(dataSource, t => t.Nodes.Where(n => n.Role == NodeRole.Replica).All(n => n is { State: NodeState.Healthy, Lag.TotalSeconds: > 2 }));
+            var waitsBefore = dataSource.Configuration.Replicas.Sum(r => r.CausalWaits);
+            using var session = dataSource.BeginSession();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            for (var i = 0; i < 10; i++)
+            {
+                var name = Guid.NewGuid().ToString("N");
+                await connection.ExecuteAsync(Insert, new { name });
+                Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+                Assert.Equal(new RoutingDecision(RouteTarget.Primary, RoutingReason.ReplicasNotCaughtUp, topology.Config.PrimaryEndpoint), connection.LastRoutingDecision);
+            }
+
+            Assert.Equal(waitsBefore, dataSource.Configuration.Replicas.Sum(r => r.CausalWaits));
+        }
+        finally
+        {
+            await SetDelayAsync(0);
+            await topology.WaitForReplicasAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Adaptive_reads_of_a_write_the_replicas_have_applied_are_served_by_replicas()
+    {
+        var dataSource = DataSource();
+        using var session = dataSource.BeginSession();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            var name = Guid.NewGuid().ToString("N");
+            await connection.ExecuteAsync(Insert, new { name });
+            await topology.WaitForReplicasAsync();
+            await Task.Delay(100);   // the write is older than any apply delay learned from the waits before (no timing is asserted)
+            Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+            Assert.Equal((RouteTarget.Replica, RoutingReason.CausalRead), (connection.LastRoutingDecision!.Value.Target, connection.LastRoutingDecision!.Value.Reason));
+        }
+    }
+
+    [Fact]
+    public async Task Fast_never_waits()
+    {
+        var dataSource = DataSource(o => o.CausalReadPolicy = CausalReadPolicy.Fast);
+        using var session = dataSource.BeginSession();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var name = Guid.NewGuid().ToString("N");
+        await connection.ExecuteAsync(Insert, new { name });
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+        Assert.Equal(RoutingReason.ReplicasNotCaughtUp, connection.LastRoutingDecision!.Value.Reason);   // no replica is known to have it: nothing probed
+        Assert.Equal(0, dataSource.Configuration.Replicas.Sum(r => r.CausalWaits));
+    }
+
+    private static void Monitored(ReplicaRoutingOptions o)
+    {
+        o.TopologyMonitor = true;
+        o.TopologyProbeInterval = TimeSpan.FromMilliseconds(200);
+        o.HeartbeatTable = "causal_heartbeat";
+        o.WriteHeartbeat = true;
+    }
+
+    private async Task SetDelayAsync(int seconds)
+    {
+        var sql = topology.Flavor == TopologyConfig.MariaDb
+            ? $"STOP SLAVE; CHANGE MASTER TO MASTER_DELAY={seconds}; START SLAVE;"
+            : $"STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_DELAY={seconds}; START REPLICA;";
+        foreach (var replica in topology.Config.ReplicaEndpoints)
+        {
+            await using var admin = await topology.OpenAdminAsync(replica);
+            await admin.ExecuteAsync(sql, commandTimeout: 30);
+        }
+    }
+
+    /// <summary>Polls the published snapshot; the bound only detects a hang (it is no timing assertion).</summary>
+    private static async Task WaitUntilAsync(ReplicaRoutingDataSource dataSource, Func<TopologySnapshot, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition(dataSource.Topology))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the monitor did not get there: {dataSource.Topology}");
+            await Task.Delay(50);
+        }
     }
 
     private ReplicaRoutingDataSource DataSource(Action<ReplicaRoutingOptions>? configure = null)

@@ -136,6 +136,13 @@ public sealed class RoutingSession : IDisposable
         RecordWrite(null, unknown: false, uncapturedChange: 1);
     }
 
+    /// <summary>A connection whose earlier writes' position is not read yet wrote again: the session's newest write is this one.</summary>
+    internal void WroteAgain()
+    {
+        var now = _timeProvider.GetUtcNow();
+        Update(s => s with { LastWriteAt = now });
+    }
+
     /// <summary>
     /// The position of <paramref name="owner"/>'s writes was read (<paramref name="captured"/>; null when they generated none),
     /// or could not be (<paramref name="unknown"/>).
@@ -166,7 +173,8 @@ public sealed class RoutingSession : IDisposable
             var current = Volatile.Read(ref _state);
             var next = current with
             {
-                LastWriteAt = now,
+                // A capture reads the position of writes made earlier: they are as old as the last of them, not as the capture.
+                LastWriteAt = uncapturedChange < 0 && current.LastWriteAt is { } wrote ? wrote : now,
                 Position = captured is null ? current.Position : current.Position is null ? captured : current.Position.Merge(captured),
                 PositionVerified = captured is null ? current.PositionVerified : current.PositionVerified || current.Position is null,
                 UnknownWriteAt = unknown ? now : current.UnknownWriteAt,
