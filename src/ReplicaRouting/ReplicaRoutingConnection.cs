@@ -36,6 +36,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _holdsPrimaryFallback;         // holds one of MaxConcurrentPrimaryFallbacks until it closes
     private RoutingSession? _boundSession;      // set explicitly: wins over the ambient one
+    private readonly ReadHistory _ownReads = new();   // Causal: what this connection's reads outside any session have seen
+    private ReadHistory? _readInFlight;         // Causal: the history of the read routed last, told when it ends
     private bool _disposed;
 
     internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource) => Bind(dataSource);
@@ -262,6 +264,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
             ? await EvaluateRequirementAsync(session, async, cancellationToken).ConfigureAwait(false)
             : SessionRequirement.None;
+        var reads = statement.IsReplicaEligible && hint != RoutingHint.ReadFromAnyReplica ? CausalReads() : null;
+        _readInFlight = reads;
         var previousOnReplica = _previousNode is { } previous && LastRoutingDecision?.Target == RouteTarget.Replica && _physical[previous.Index] is { State: ConnectionState.Open };
         var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement, previousOnReplica));
 
@@ -297,9 +301,36 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             var required = reason == RoutingReason.CausalRead ? session!.Position : null;
             writeAge = required is null ? default : WriteAge(session!.Snapshot);
             var maxStaleness = MaxStalenessOf(statement);
+            RoutingNode? sticky = null;
+            var floorUnknown = false;
+            if (reads is not null)
+            {
+                // Causal: stay on the last read's replica while it is readable (its state only grows); a read that moves must
+                // see what the earlier reads saw, which only the primary surely has until a position read since is known.
+                var now = _configuration.TimeProvider.GetUtcNow();
+                var (last, floor, floorAt, floorKnown) = reads.Plan(DataSourceOwner.Cluster, now);
+                if (last is not null && last.IsReadable && Array.IndexOf(DataSourceOwner.Monitor.Snapshot.Readers, last) >= 0)
+                    sticky = last;
+                else if (!floorKnown)
+                    floorUnknown = true;
+                else if (floor is not null)
+                    (required, writeAge) = required is null ? (floor, now - floorAt) : (required.Merge(floor), Min(writeAge, now - floorAt));
+            }
+
             bool needsWait, notCaughtUp;
-            (node, connection, needsWait, onPrimary, notCaughtUp) = await GetReplicaAsync(required, writeAge, maxStaleness, exclude: null, async, cancellationToken).ConfigureAwait(false);
-            if (onPrimary)
+            if (floorUnknown)
+            {
+                node = Writer();
+                connection = await GetOpenPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+                (needsWait, onPrimary, notCaughtUp) = (false, true, false);
+                reason = RoutingReason.CausalFloorUnknown;
+            }
+            else
+            {
+                (node, connection, needsWait, onPrimary, notCaughtUp) = await GetReplicaAsync(required, writeAge, maxStaleness, exclude: null, sticky, async, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (onPrimary && !floorUnknown)
             {
                 // never wait on a primary: it has everything
                 reason = notCaughtUp ? RoutingReason.ReplicasNotCaughtUp : maxStaleness is null ? RoutingReason.NoReplicaAvailable : RoutingReason.NoReplicaFreshEnough;
@@ -313,6 +344,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
         if (session is not null && onPrimary && (MayCommitWrite(statement) || hintedToPrimary))
             OnPrimaryWrite(session, node);
+        reads?.Started(node, onPrimary);
 
         ApplySessionEffects(statement, node, onPrimary);
         var routedTo = onPrimary ? RouteTarget.Primary : RouteTarget.Replica;
@@ -340,6 +372,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var primary = Writer();
         BeginPrimaryFallback(primary);
         var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        _readInFlight?.Started(primary, onPrimary: true);
         Routed(primary, onPrimary: true, reason);
         Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
@@ -394,7 +427,11 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
         DiscardPhysical(replica);
         var maxStaleness = MaxStalenessOf(failed.Statement);
-        var (node, connection, needsWait, onPrimary, notCaughtUp) = await GetReplicaAsync(failed.WaitFor, failed.WriteAge, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
+        // Causal: a read that leaves its replica needs the floor, which the wait carries; without one it is safe on the primary only.
+        var (node, connection, needsWait, onPrimary, notCaughtUp) = _readInFlight is not null && failed.WaitFor is null
+            ? (Writer(), await GetOpenPhysicalAsync(Writer(), asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, false)
+            : await GetReplicaAsync(failed.WaitFor, failed.WriteAge, maxStaleness, replica, only: null, async, cancellationToken).ConfigureAwait(false);
+        _readInFlight?.Started(node, onPrimary);
         Log.ReplicaReadFailed(_configuration.Logger, exception, replica.Endpoint, node.Endpoint);
         var reason = onPrimary ? (notCaughtUp ? RoutingReason.ReplicasNotCaughtUp : RoutingReason.NoReplicaAvailable) : LastRoutingDecision?.Reason ?? RoutingReason.Read;
         Routed(node, onPrimary, reason);
@@ -904,14 +941,14 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// refuses connections is skipped; the primary when none is left.
     /// </summary>
     private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary, bool NotCaughtUp)> GetReplicaAsync(
-        GtidPosition? required, TimeSpan writeAge, TimeSpan? maxStaleness, RoutingNode? exclude, bool async, CancellationToken cancellationToken)
+        GtidPosition? required, TimeSpan writeAge, TimeSpan? maxStaleness, RoutingNode? exclude, RoutingNode? only, bool async, CancellationToken cancellationToken)
     {
         var topology = DataSourceOwner.Monitor.Snapshot;
-        var readers = topology.Readers;
+        var readers = only is null ? topology.Readers : [only];   // Causal affinity: that replica or the primary
         var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
         var failed = exclude;
         var notCaughtUp = false;
-        while (_configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) is { } chosen)
+        while ((only is null ? _configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) : only != failed && only.IsReadableWhen(noPrimary) ? only : null) is { } chosen)
         {
             var replica = chosen;
             var needsWait = required is not null && !replica.HasApplied(required);
@@ -984,6 +1021,19 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         }
 
         return false;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>Under <see cref="ReadConsistency.Causal"/>, what the reads so far have seen: the session's, or outside any session this connection's own.</summary>
+    private ReadHistory? CausalReads() =>
+        _configuration.Consistency != ReadConsistency.Causal ? null : AmbientSession()?.Reads ?? _ownReads;
+
+    /// <summary>A statement ended on <paramref name="node"/>: its in-flight count goes back, and a Causal read's end is noted.</summary>
+    internal void StatementEnded(RoutingNode node)
+    {
+        node.CommandEnded();
+        _readInFlight?.Ended(node, _configuration.TimeProvider.GetTimestamp());
     }
 
     /// <summary>How long ago the session last wrote (a long time when it never did: a restored position is old news).</summary>

@@ -135,6 +135,65 @@ public abstract class CausalTests(TopologyFixture topology) : IDisposable
         Assert.Equal(0, dataSource.Configuration.Replicas.Sum(r => r.CausalWaits));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Causal_reads_never_miss_a_row_an_earlier_read_saw(bool inSession)
+    {
+        // Two replicas, one stopped behind the other: reads that alternate between them see a row, then miss it.
+        var dataSource = DataSource(o => o.Consistency = ReadConsistency.Causal);
+        var (ahead, behind) = (topology.Config.ReplicaEndpoints[0], topology.Config.ReplicaEndpoints[1]);
+        var name = Guid.NewGuid().ToString("N");
+        var sawThenReadAgain = 0;
+        await using (await new ReplicaControl(topology).PauseApplyAsync(behind))
+        {
+            await using (var admin = await topology.OpenAdminAsync(topology.Config.PrimaryEndpoint))
+                await admin.ExecuteAsync(Insert, new { name });   // not a write of any session: no read has to see it
+            await WaitForAsync(ahead, await topology.PrimaryPositionAsync());
+
+            for (var unit = 0; unit < 10; unit++)
+            {
+                using var session = inSession ? dataSource.BeginSession() : null;
+                await using var connection = await dataSource.OpenConnectionAsync();
+                var seen = false;
+                for (var i = 0; i < 8; i++)
+                {
+                    var count = await connection.ExecuteScalarAsync<int>(CountByName, new { name });
+                    Assert.False(seen && count == 0, $"read {i} of unit {unit} on {connection.LastRoutingDecision} missed a row an earlier read saw");
+                    sawThenReadAgain += seen ? 1 : 0;
+                    seen |= count == 1;
+                }
+            }
+        }
+
+        Assert.True(sawThenReadAgain > 0, "no unit of work read the row first (round-robin should start half of them on the replica ahead)");
+    }
+
+    [Fact]
+    public async Task Causal_reads_see_the_session_s_own_writes()
+    {
+        var dataSource = DataSource(o => o.Consistency = ReadConsistency.Causal);
+        using var session = dataSource.BeginSession();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using (await new ReplicaControl(topology).PauseApplyAsync())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var name = Guid.NewGuid().ToString("N");
+                await connection.ExecuteAsync(Insert, new { name });
+                for (var read = 0; read < 3; read++)
+                    Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+            }
+        }
+    }
+
+    private async Task WaitForAsync(string replica, string position)
+    {
+        await using var admin = await topology.OpenAdminAsync(replica);
+        var sql = topology.Flavor == TopologyConfig.MariaDb ? "SELECT MASTER_GTID_WAIT(@position, 30)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@position, 30)";
+        Assert.Equal(0, await admin.ExecuteScalarAsync<long>(sql, new { position }, commandTimeout: 40));
+    }
+
     private static void Monitored(ReplicaRoutingOptions o)
     {
         o.TopologyMonitor = true;

@@ -2,8 +2,8 @@ namespace ReplicaRouting.Internal;
 
 /// <summary>
 /// How long one replica takes to apply a write, as routing can tell: the larger of the monitor's measured lag and a delay
-/// learned from the GTID waits sent to it. A wait that blocked measures the delay (the write's age when it was sent plus the
-/// time it spent beyond a round trip); one that timed out raises it to at least that; one that found the write applied can
+/// learned from the GTID waits sent to it. A wait that clearly blocked measures the delay (the write's age when it was sent
+/// plus the time it spent beyond a round trip); one that timed out raises it to at least that; one that found the write applied can
 /// only lower it. The learned part halves every <see cref="HalfLife"/>, so one slow moment does not send reads to the
 /// primary for long: the next wait it allows measures again. Thread-safe.
 /// </summary>
@@ -47,8 +47,11 @@ internal sealed class ApplyDelayEstimator(TimeProvider timeProvider)
         lock (_lock)
         {
             var seconds = waited.TotalSeconds;
-            var blocked = seconds > 2 * _roundTrip;   // far longer than a plain round trip: the replica was still applying
             var beyondRoundTrip = double.IsFinite(_roundTrip) ? Math.Max(0, seconds - _roundTrip) : 0;
+
+            // It blocked when it took longer than a round trip by more than a round trip and more than the write's age: less
+            // could be noise, and a write that old may have been applied before the wait was sent.
+            var blocked = beyondRoundTrip > Math.Max(_roundTrip, writeAge.TotalSeconds);
             var sample = writeAge.TotalSeconds + beyondRoundTrip;
             _roundTrip = Math.Min(_roundTrip, seconds);
             SetLocked(blocked ? sample : Math.Min(DecayedLocked(now), sample), now);

@@ -210,7 +210,7 @@ internal static class RoutedExecution
             if (!handedToReader)
             {
                 statement.Release(connection, node, bound);
-                node.CommandEnded();
+                connection.StatementEnded(node);
             }
         }
     }
@@ -274,7 +274,7 @@ internal static class RoutedExecution
                 statement.Running(null);
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
                 (reader, batch) = (null, null);
-                node.CommandEnded();
+                connection.StatementEnded(node);
                 started = false;
                 return null;
             }
@@ -293,7 +293,7 @@ internal static class RoutedExecution
             if (batch is not null)
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
             if (started)
-                node.CommandEnded();
+                connection.StatementEnded(node);
             throw;
         }
     }

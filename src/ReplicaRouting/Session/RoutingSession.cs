@@ -64,7 +64,10 @@ public sealed class RoutingSession : IDisposable
             if (Volatile.Read(ref _state).UncapturedWrites > 0)
                 CaptureUncapturedWritesAsync(async: false).AsTask().GetAwaiter().GetResult();
             var state = Volatile.Read(ref _state);
-            if (state.LastWriteAt is not { } lastWrite)
+
+            // Causal: what the session's reads have seen travels too, so the next unit of work never reads older.
+            var floor = DataSource.Configuration.Consistency == ReadConsistency.Causal ? Reads.Floor : null;
+            if ((state.LastWriteAt ?? Reads.FloorAt) is not { } lastWrite || (state.LastWriteAt is null && floor is null))
                 return null;
 
             // A write whose position is unknown (its GTID could not be read): the token can only say "wrote at this time",
@@ -79,6 +82,8 @@ public sealed class RoutingSession : IDisposable
             var position = complete ? state.Position ?? empty : empty;
             if (position is null || empty is null)
                 return null;
+            if (complete && floor is not null)
+                position = position.Merge(floor);
 
             // A position too long to travel degrades to "wrote at this time": the reader then reads the primary for a window.
             var token = new ConsistencyToken(DataSource.ClusterId, position, lastWrite);
@@ -87,6 +92,9 @@ public sealed class RoutingSession : IDisposable
     }
 
     internal ReplicaRoutingDataSource DataSource { get; }
+
+    /// <summary>What this session's reads have seen (<see cref="ReadConsistency.Causal"/>).</summary>
+    internal ReadHistory Reads { get; } = new();
 
     /// <summary>
     /// Every command of this unit of work without its own hint runs as if it had <see cref="RoutingHint.ReadFromPrimary"/>

@@ -38,6 +38,14 @@ public sealed class ApplyDelayEstimatorTests
     }
 
     [Fact]
+    public void A_slow_answer_to_a_wait_for_an_old_write_is_noise_not_delay()
+    {
+        var estimator = Estimator();
+        estimator.WaitReached(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(20));   // a write that old was applied before: the machine was slow
+        Assert.Equal(TimeSpan.Zero, estimator.Estimate(null));
+    }
+
+    [Fact]
     public void A_wait_that_timed_out_raises_the_estimate_to_at_least_its_age_plus_the_timeout()
     {
         var estimator = Estimator();
