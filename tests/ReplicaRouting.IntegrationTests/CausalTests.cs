@@ -170,6 +170,43 @@ public abstract class CausalTests(TopologyFixture topology) : IDisposable
     }
 
     [Fact]
+    public async Task A_causal_read_that_must_move_reads_the_primary_until_the_node_it_left_was_probed_since()
+    {
+        var dataSource = DataSource(o => o.Consistency = ReadConsistency.Causal);
+        var name = Guid.NewGuid().ToString("N");
+        await using (var admin = await topology.OpenAdminAsync(topology.Config.PrimaryEndpoint))
+            await admin.ExecuteAsync(Insert, new { name });
+        await topology.WaitForReplicasAsync();
+
+        using var session = dataSource.BeginSession();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+        var first = connection.LastRoutingDecision!.Value;
+        Assert.Equal(RouteTarget.Replica, first.Target);
+        Assert.Null(session.Token);   // nothing written, and what the read saw is not known yet
+
+        // The replica it read becomes unreadable: nothing says yet what it had, so only the primary surely has as much.
+        var left = dataSource.Configuration.Replicas.Single(r => r.Endpoint == first.Node);
+        left.MarkUnavailable(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+            Assert.Equal(new RoutingDecision(RouteTarget.Primary, RoutingReason.CausalFloorUnknown, topology.Config.PrimaryEndpoint), connection.LastRoutingDecision);
+        }
+
+        // A probe after those reads gives the floor: the next read may use the other replica (it waits for the floor there, or
+        // reads the primary if that replica is behind), and the token carries the floor.
+        await dataSource.RefreshTopologyAsync();
+        left.MarkUnavailable(TimeSpan.FromMinutes(1));   // the probe found it reachable again
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>(CountByName, new { name }));
+        var moved = connection.LastRoutingDecision!.Value;
+        Assert.NotEqual(RoutingReason.CausalFloorUnknown, moved.Reason);
+        Assert.NotEqual(first.Node, moved.Node);
+        Assert.NotNull(session.Token);
+        Assert.False(session.Token!.Position.IsEmpty);
+    }
+
+    [Fact]
     public async Task Causal_reads_see_the_session_s_own_writes()
     {
         var dataSource = DataSource(o => o.Consistency = ReadConsistency.Causal);

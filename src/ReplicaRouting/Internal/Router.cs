@@ -14,9 +14,6 @@ internal enum SessionRequirement : byte
 
     /// <summary>The session's last write is younger than every replica's expected apply delay: only the primary has it now.</summary>
     NotYetOnReplicas,
-
-    /// <summary>Causal: the read must leave the node of the previous read, and what that read saw is not known elsewhere yet.</summary>
-    FloorUnknown,
 }
 
 /// <summary>Everything the routing decision depends on, gathered before a command runs.</summary>
@@ -64,7 +61,6 @@ internal static class Router
         { Statement.Kind: StatementKind.Read, Hint: RoutingHint.ReadFromAnyReplica } => (RouteTarget.Replica, RoutingReason.Read),
         { Statement.Kind: StatementKind.Read, Session: SessionRequirement.RecentWrite } => (RouteTarget.Primary, RoutingReason.RecentWrite),
         { Statement.Kind: StatementKind.Read, Session: SessionRequirement.NotYetOnReplicas } => (RouteTarget.Primary, RoutingReason.ReplicasNotCaughtUp),
-        { Statement.Kind: StatementKind.Read, Session: SessionRequirement.FloorUnknown } => (RouteTarget.Primary, RoutingReason.CausalFloorUnknown),
         { Statement.Kind: StatementKind.Read, Session: SessionRequirement.Position } => (RouteTarget.Replica, RoutingReason.CausalRead),
         { Statement.Kind: StatementKind.Read } => (RouteTarget.Replica, RoutingReason.Read),
         _ => (RouteTarget.Primary, PrimaryReason(facts.Statement.Kind)),

@@ -66,8 +66,10 @@ public sealed class RoutingSession : IDisposable
             var state = Volatile.Read(ref _state);
 
             // Causal: what the session's reads have seen travels too, so the next unit of work never reads older.
-            var floor = DataSource.Configuration.Consistency == ReadConsistency.Causal ? Reads.Floor : null;
-            if ((state.LastWriteAt ?? Reads.FloorAt) is not { } lastWrite || (state.LastWriteAt is null && floor is null))
+            var (_, floor, floorAt, _) = DataSource.Configuration.Consistency == ReadConsistency.Causal
+                ? Reads.Plan(DataSource.Cluster, _timeProvider.GetUtcNow())
+                : default;
+            if ((state.LastWriteAt ?? (floor is null ? null : floorAt)) is not { } lastWrite)
                 return null;
 
             // A write whose position is unknown (its GTID could not be read): the token can only say "wrote at this time",
