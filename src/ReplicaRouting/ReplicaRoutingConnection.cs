@@ -314,7 +314,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
                 else if (!floorKnown)
                     floorUnknown = true;
                 else if (floor is not null)
-                    (required, writeAge) = required is null ? (floor, now - floorAt) : (required.Merge(floor), Min(writeAge, now - floorAt));
+                    (required, writeAge, reason) = required is null ? (floor, now - floorAt, RoutingReason.CausalRead) : (required.Merge(floor), Min(writeAge, now - floorAt), reason);
             }
 
             bool needsWait, notCaughtUp;
@@ -427,8 +427,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
         DiscardPhysical(replica);
         var maxStaleness = MaxStalenessOf(failed.Statement);
-        // Causal: a read that leaves its replica needs the floor, which the wait carries; without one it is safe on the primary only.
-        var (node, connection, needsWait, onPrimary, notCaughtUp) = _readInFlight is not null && failed.WaitFor is null
+        // Causal: a read that leaves its replica must see what the earlier reads saw: the primary surely has it.
+        var (node, connection, needsWait, onPrimary, notCaughtUp) = _readInFlight is not null
             ? (Writer(), await GetOpenPhysicalAsync(Writer(), asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, false)
             : await GetReplicaAsync(failed.WaitFor, failed.WriteAge, maxStaleness, replica, only: null, async, cancellationToken).ConfigureAwait(false);
         _readInFlight?.Started(node, onPrimary);
