@@ -264,7 +264,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
             ? await EvaluateRequirementAsync(session, async, cancellationToken).ConfigureAwait(false)
             : SessionRequirement.None;
-        var reads = statement.IsReplicaEligible && hint != RoutingHint.ReadFromAnyReplica ? CausalReads() : null;
+        var startsReadOnlyTransaction = (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0;
+        var reads = (statement.IsReplicaEligible || startsReadOnlyTransaction) && hint != RoutingHint.ReadFromAnyReplica ? CausalReads() : null;
         _readInFlight = reads;
         var previousOnReplica = _previousNode is { } previous && LastRoutingDecision?.Target == RouteTarget.Replica && _physical[previous.Index] is { State: ConnectionState.Open };
         var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement, previousOnReplica));
@@ -311,8 +312,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
                 var (last, floor, floorAt, floorKnown) = reads.Plan(DataSourceOwner.Cluster, now);
                 if (last is not null && last.IsReadable && Array.IndexOf(DataSourceOwner.Monitor.Snapshot.Readers, last) >= 0)
                     sticky = last;
-                else if (!floorKnown)
-                    floorUnknown = true;
+                else if (!floorKnown || (startsReadOnlyTransaction && floor is not null))
+                    floorUnknown = true;   // a transaction start cannot carry a wait: it moves to the primary
                 else if (floor is not null)
                     (required, writeAge, reason) = required is null ? (floor, now - floorAt, RoutingReason.CausalRead) : (required.Merge(floor), Min(writeAge, now - floorAt), reason);
             }
