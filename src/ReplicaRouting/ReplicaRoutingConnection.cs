@@ -385,11 +385,22 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// </summary>
     private void BeginPrimaryFallback(RoutingNode primary)
     {
-        if (_holdsPrimaryFallback || _physical[primary.Index] is { State: ConnectionState.Open })
+        if (HoldsPrimaryFallback(primary))
             return;
         DataSourceOwner.Shedding.BeginPrimaryFallback(primary);
         _holdsPrimaryFallback = true;
     }
+
+    /// <summary><see cref="BeginPrimaryFallback"/>, or false (nothing sent, nothing thrown) when every slot is taken.</summary>
+    private bool TryBeginPrimaryFallback(RoutingNode primary)
+    {
+        if (HoldsPrimaryFallback(primary))
+            return true;
+        _holdsPrimaryFallback = DataSourceOwner.Shedding.TryBeginPrimaryFallback();
+        return _holdsPrimaryFallback;
+    }
+
+    private bool HoldsPrimaryFallback(RoutingNode primary) => _holdsPrimaryFallback || _physical[primary.Index] is { State: ConnectionState.Open };
 
     /// <summary>
     /// True when a read that failed on a replica before returning anything may run elsewhere: the replica's connection
@@ -948,7 +959,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var readers = only is null ? topology.Readers : [only];   // Causal affinity: that replica or the primary
         var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
         var failed = exclude;
-        var notCaughtUp = false;
+        RoutingNode? notCaughtUp = null;   // Adaptive: the replica it would have waited on, had the write been older
         while ((only is null ? _configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) : only != failed && only.IsReadableWhen(noPrimary) ? only : null) is { } chosen)
         {
             var replica = chosen;
@@ -961,7 +972,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             {
                 if ((_configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? FindReplicaExpectedToHaveApplied(readers, replica, writeAge, failed, maxStaleness, noPrimary) : null) is not { } expected)
                 {
-                    notCaughtUp = true;
+                    notCaughtUp = replica;
                     break;
                 }
 
@@ -983,11 +994,28 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         }
 
         var primary = Writer();
-        if (!notCaughtUp)
+        if (notCaughtUp is not null && _configuration.CausalReadPolicy == CausalReadPolicy.Adaptive && !TryBeginPrimaryFallback(primary))
+        {
+            // Adaptive prefers the primary for a fresh write, but every fallback slot is taken (a burst of fresh positions):
+            // wait on the replica within the budget rather than shed a read that a short wait may serve. Only a wait that
+            // times out then needs the primary, and is shed if the slots are still taken.
+            try
+            {
+                return (notCaughtUp, await GetOpenPhysicalAsync(notCaughtUp, asPrimary: false, async, cancellationToken).ConfigureAwait(false), true, false, false);
+            }
+            catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                notCaughtUp.MarkUnavailable(_configuration.FailedReplicaBackoff);
+                Log.ReplicaConnectFailed(_configuration.Logger, ex, notCaughtUp.Endpoint, _configuration.FailedReplicaBackoff);
+                DiscardPhysical(notCaughtUp);
+            }
+        }
+
+        if (notCaughtUp is null)
             Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
         if (required is not null)
             BeginPrimaryFallback(primary);
-        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, notCaughtUp);
+        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, notCaughtUp is not null);
     }
 
     /// <summary>

@@ -123,6 +123,41 @@ public abstract class CausalTests(TopologyFixture topology) : IDisposable
     }
 
     [Fact]
+    public async Task Adaptive_waits_on_a_replica_instead_of_failing_when_every_primary_fallback_slot_is_taken()
+    {
+        // One slot, held by a connection whose wait timed out while the replicas were stopped (which also taught the
+        // estimate that they are slow). A fresh write's read would then prefer the primary; with the slot taken it waits on
+        // a replica within the budget (they apply again) instead of failing with ReplicaRoutingOverloadedException.
+        var dataSource = DataSource(o => o.MaxConcurrentPrimaryFallbacks = 1);
+        var control = new ReplicaControl(topology);
+        var first = Guid.NewGuid().ToString("N");
+        await control.StopApplyAsync();
+        try
+        {
+            await using (var writer = await dataSource.OpenConnectionAsync())
+                await writer.ExecuteAsync(Insert, new { name = first });
+            await using var holder = await dataSource.OpenConnectionAsync();
+            Assert.Equal(1, await holder.ExecuteScalarAsync<long>(CountByName, new { name = first }));
+            Assert.Equal(RouteTarget.Primary, holder.LastRoutingDecision!.Value.Target);   // holds the only slot until it closes
+
+            await control.StartApplyAsync();
+            await topology.WaitForReplicasAsync();
+            var second = Guid.NewGuid().ToString("N");
+            await using (var writer = await dataSource.OpenConnectionAsync())
+                await writer.ExecuteAsync(Insert, new { name = second });
+            await using var reader = await dataSource.OpenConnectionAsync();
+            Assert.Equal(1, await reader.ExecuteScalarAsync<long>(CountByName, new { name = second }));
+            Assert.Equal(RouteTarget.Replica, reader.LastRoutingDecision!.Value.Target);
+            Assert.Equal(RoutingReason.CausalRead, reader.LastRoutingDecision!.Value.Reason);
+        }
+        finally
+        {
+            await control.StartApplyAsync();
+            await topology.WaitForReplicasAsync();
+        }
+    }
+
+    [Fact]
     public async Task Fast_never_waits()
     {
         var dataSource = DataSource(o => o.CausalReadPolicy = CausalReadPolicy.Fast);

@@ -43,11 +43,8 @@ internal sealed class LoadShedding(RoutingConfiguration configuration)
     /// <summary>A slot for one connection's primary fallback, or <see cref="ReplicaRoutingOverloadedException"/> (counted, logged): the read is not sent.</summary>
     public void BeginPrimaryFallback(RoutingNode primary)
     {
-        if (_fallbacks.TryEnter())
-        {
-            Telemetry.PrimaryFallbacksActive(configuration.ClusterId, 1);
+        if (TryBeginPrimaryFallback())
             return;
-        }
 
         Telemetry.Shed(configuration.ClusterId, "primary_fallback");
         if (_fallbacksShed.ShouldReport(out var count))
@@ -58,6 +55,15 @@ internal sealed class LoadShedding(RoutingConfiguration configuration)
             $"{primary.Endpoint} for such reads. It was not sent; retry later, or raise the limit.",
             nameof(ReplicaRoutingOptions.MaxConcurrentPrimaryFallbacks),
             _fallbacks.Limit);
+    }
+
+    /// <summary>A slot for one connection's primary fallback if one is free (nothing is counted as shed when none is).</summary>
+    public bool TryBeginPrimaryFallback()
+    {
+        if (!_fallbacks.TryEnter())
+            return false;
+        Telemetry.PrimaryFallbacksActive(configuration.ClusterId, 1);
+        return true;
     }
 
     public void EndPrimaryFallback()
