@@ -63,7 +63,9 @@ RR_SET=${RR_SERVERS_SET:-}
 case $RR_SET in
   "")       SET_HOME=$RR_HOME;          PORT_OFFSET=0;  FAST_DETECT=0; SEMI_SYNC=0 ;;
   failover) SET_HOME=$RR_HOME/failover; PORT_OFFSET=20; FAST_DETECT=1; SEMI_SYNC=1 ;;
-  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty or 'failover')" >&2; exit 2 ;;
+  # MariaDB Galera, three nodes 3361-3363 (cluster-galera.sh replaces init/start/health/status).
+  galera)   SET_HOME=$RR_HOME/galera;   PORT_OFFSET=50; FAST_DETECT=1; SEMI_SYNC=0; ALL_FLAVORS=(mariadb) ;;
+  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty, 'failover' or 'galera')" >&2; exit 2 ;;
 esac
 # How `env` names the nodes variable: the failover set must never be picked up by ordinary tests
 # as RR_MARIADB_NODES (they would run against servers that another test kills).
@@ -695,7 +697,7 @@ main() {
   local flavors=("$@")
   (( ${#flavors[@]} )) || flavors=("${ALL_FLAVORS[@]}")
   for f in "${flavors[@]}"; do
-    [[ $f == mariadb || $f == mysql ]] || { echo "unknown flavor '$f' (expected: mariadb, mysql)" >&2; usage; }
+    [[ " ${ALL_FLAVORS[*]} " == *" $f "* ]] || { echo "unknown flavor '$f' (expected: ${ALL_FLAVORS[*]})" >&2; usage; }
   done
 
   mkdir -p "$RR_HOME" "$SET_HOME"
@@ -723,5 +725,9 @@ main() {
   esac
   exit "$rc"
 }
+
+# A cluster set replaces the primary/replica functions above with its own.
+# shellcheck source=cluster-galera.sh
+[[ $RR_SET == galera ]] && source "$HERE/cluster-galera.sh"
 
 main "$@"
