@@ -92,6 +92,12 @@ internal sealed class ClusterState
         }
     }
 
+    /// <summary>
+    /// The probe found Galera members: reads wait with WSREP_SYNC_WAIT_UPTO_GTID from now on (MASTER_GTID_WAIT never sees
+    /// what Galera applied). Reads routed before the first probe may still wait the plain way: they time out to the writer.
+    /// </summary>
+    public void ObserveGalera() => Volatile.Write(ref _dialect, ServerDialect.MariaDbGalera);
+
     public void ObservePrimaryPosition(GtidPosition position) => GtidPosition.MergeInto(ref _knownPrimaryPosition, position);
 
     /// <summary>After a failover: what the old primary had may be lost, so the known position restarts from the new one's.</summary>

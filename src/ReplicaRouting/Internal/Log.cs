@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.NoWritablePrimary, LogLevel.Error, "No primary: {Problem}. Writes fail fast until one is seen; reads go on from replicas")]
     public static partial void NoWritablePrimary(ILogger logger, string problem);
 
+    [LoggerMessage(EventIds.GaleraWriterChosen, LogLevel.Information, "Galera: writes go to {Node}: {Reason}")]
+    public static partial void GaleraWriterChosen(ILogger logger, string node, string reason);
+
     [LoggerMessage(EventIds.SplitBrain, LogLevel.Critical, "SPLIT BRAIN: {Problem}")]
     public static partial void SplitBrain(ILogger logger, string problem);
 
@@ -120,4 +123,5 @@ internal static class EventIds
     public const int ReplicaReadFailed = 1111;
     public const int WriteOutcomeUnknown = 1112;
     public const int RoutinesLoadFailed = 1113;
+    public const int GaleraWriterChosen = 1130;
 }

@@ -45,6 +45,9 @@ internal sealed record ProbeResult
     /// <summary>Semi-sync replicas connected to this server (as a source); 0 means no commit is acknowledged by any replica.</summary>
     public long SemiSyncClients { get; init; }
 
+    /// <summary>The node's Galera status when it is a Galera member (MariaDB with <c>wsrep_on</c>), else null.</summary>
+    public GaleraProbe? Galera { get; init; }
+
     public static ProbeResult Failed(string error, bool connectionFailed) => new() { Error = error, ConnectionFailed = connectionFailed };
 }
 
@@ -159,6 +162,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             SemiSyncEnabled = semiSyncEnabled,
             SemiSyncActive = semiSyncActive,
             SemiSyncClients = semiSyncClients,
+            Galera = mariaDb ? Internal.Galera.Read(reader, 6) : null,
         };
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -207,7 +211,9 @@ internal sealed class NodeProbe : IAsyncDisposable
         SELECT @@read_only, @@gtid_binlog_pos, @@gtid_slave_pos,
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_ENABLED'),
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'),
-          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS');
+          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'),
+        """ + Galera.ProbeColumns + """
+        ;
         SHOW SLAVE STATUS;
         """ + heartbeatSql;
 

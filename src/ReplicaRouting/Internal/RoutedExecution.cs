@@ -233,7 +233,7 @@ internal static class RoutedExecution
             batch = new MySqlBatch(route.Connection) { Transaction = statement.Transaction?.Inner, Timeout = statement.Timeout };
             var wait = new MySqlBatchCommand(dialect.WaitSql);
             wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
-            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeoutSeconds);
+            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, dialect.WaitTimeout(connection.CausalReadTimeout, connection.CausalReadTimeoutSeconds));
             batch.BatchCommands.Add(wait);
             node.CausalWaitSent();
             if (batch.Timeout > 0)
@@ -246,9 +246,16 @@ internal static class RoutedExecution
             var sentAt = Stopwatch.GetTimestamp();
             using var waitActivity = Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!);
             statement.Running(batch);   // Cancel() reaches the batch
-            reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+            try
+            {
+                reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+            }
+            catch (MySqlException ex) when (dialect.Galera && Galera.IsWaitNotReached(ex))
+            {
+                // Galera's wait fails instead of answering "not yet" (the statement behind it did not run): as a timeout.
+            }
 
-            var reached = await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
+            var reached = reader is not null && await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
             var cancelled = statement.CancelRequested;
             if (cancelled)
             {
@@ -260,7 +267,7 @@ internal static class RoutedExecution
             Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt));
             waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
 
-            if (!reached && !cancelled)
+            if (reader is null || (!reached && !cancelled))
             {
                 // Timed out (or the replica is broken): the query already ran there, but its answer may be stale.
                 statement.Running(null);

@@ -14,7 +14,8 @@ internal static class TopologyRules
     /// <param name="position">The probe's GTID position, parsed.</param>
     /// <param name="now">When the probe answered.</param>
     /// <param name="primaryPosition">The writable primary's position in the same probe round, when there is exactly one.</param>
-    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null)
+    /// <param name="galeraWriter">A Galera member that <see cref="Galera.ChooseWriter"/> chose as the writer.</param>
+    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null, bool galeraWriter = false)
     {
         if (!probe.Reachable)
         {
@@ -22,6 +23,9 @@ internal static class TopologyRules
                 return previous with { LastError = probe.Error };
             return previous with { State = NodeState.Unreachable, LastError = probe.Error, Lag = null };
         }
+
+        if (probe.Galera is { } galera)
+            return Galera.Assess(probe, galera, previous, position, now, galeraWriter);
 
         if (!probe.ReadOnly)
         {
