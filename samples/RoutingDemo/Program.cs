@@ -21,6 +21,7 @@ var webPairs = 500;
 var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
+var galeraOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
@@ -28,6 +29,12 @@ for (var i = 0; i < args.Length; i++)
     if (args[i] == "--failover-only")
     {
         failoverOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--galera-only")
+    {
+        galeraOnly = true;
         continue;
     }
 
@@ -45,7 +52,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only] [--galera-only]");
     return 2;
 }
 
@@ -72,6 +79,15 @@ var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptio
 var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
 var resultLines = new List<string>();
+if (galeraOnly)
+{
+    var (galeraOnlyLines, galeraOnlyDone) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
+    Console.WriteLine();
+    foreach (var line in galeraOnlyLines)
+        Console.WriteLine(line);
+    return galeraOnlyDone ? 0 : 1;
+}
+
 if (failoverOnly)
 {
     var (failoverLines, failoverCompleted) = await RunFailoverPartAsync(flavors, failoverRuns, interrupted.Token);
@@ -131,11 +147,15 @@ if (failoverResultLines is null)
     return 130;
 resultLines.AddRange(failoverResultLines);
 
+// Part 5: the MariaDB Galera cluster (its own set; reported MISSING when it is not up).
+var (galeraResultLines, galeraDone) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
+resultLines.AddRange(galeraResultLines);
+
 Console.WriteLine();
 foreach (var line in resultLines)
     Console.WriteLine(line);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
-return failoverDone ? 0 : 1;
+return failoverDone && galeraDone ? 0 : 1;
 
 // Part 4; null lines when interrupted (the failover set is rebuilt all the same).
 static async Task<(List<string>? Lines, bool Completed)> RunFailoverPartAsync(string[] flavors, int runs, CancellationToken cancellationToken)

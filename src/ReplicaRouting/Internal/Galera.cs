@@ -27,19 +27,16 @@ internal sealed record GaleraProbe(int LocalState, string LocalStateComment, boo
 /// </summary>
 internal static class Galera
 {
-    /// <summary>The probe's extra columns (after the replication ones): wsrep_on, then the status, in <see cref="Read"/>'s order.</summary>
+    /// <summary>
+    /// The probe's extra columns (after the replication ones): wsrep_on, then the status as <c>NAME=value</c> pairs. Scalar
+    /// subqueries only: a member outside the primary component refuses a statement with a FROM clause (1047, "WSREP has not
+    /// yet prepared node for application use") but answers these, and it is exactly that member the probe must still see.
+    /// </summary>
     public const string ProbeColumns = """
         (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'WSREP_ON'),
-          w.state, w.comment, w.ready, w.cluster_status, w.cluster_size, w.recv_queue, w.fc_paused
-        FROM (SELECT
-            MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_STATE', VARIABLE_VALUE, NULL)) AS state,
-            MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT', VARIABLE_VALUE, NULL)) AS comment,
-            MAX(IF(VARIABLE_NAME = 'WSREP_READY', VARIABLE_VALUE, NULL)) AS ready,
-            MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_STATUS', VARIABLE_VALUE, NULL)) AS cluster_status,
-            MAX(IF(VARIABLE_NAME = 'WSREP_CLUSTER_SIZE', VARIABLE_VALUE, NULL)) AS cluster_size,
-            MAX(IF(VARIABLE_NAME = 'WSREP_LOCAL_RECV_QUEUE', VARIABLE_VALUE, NULL)) AS recv_queue,
-            MAX(IF(VARIABLE_NAME = 'WSREP_FLOW_CONTROL_PAUSED', VARIABLE_VALUE, NULL)) AS fc_paused
-          FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME LIKE 'WSREP\_%') w
+          (SELECT GROUP_CONCAT(VARIABLE_NAME, '=', VARIABLE_VALUE SEPARATOR ';') FROM information_schema.GLOBAL_STATUS
+            WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE', 'WSREP_LOCAL_STATE_COMMENT', 'WSREP_READY', 'WSREP_CLUSTER_STATUS',
+              'WSREP_CLUSTER_SIZE', 'WSREP_LOCAL_RECV_QUEUE', 'WSREP_FLOW_CONTROL_PAUSED'))
         """;
 
     /// <summary>Reads <see cref="ProbeColumns"/> from <paramref name="first"/> on; null when wsrep is off (not a Galera node).</summary>
@@ -47,16 +44,26 @@ internal static class Galera
     {
         if (reader.IsDBNull(first) || !string.Equals(reader.GetString(first), "ON", StringComparison.OrdinalIgnoreCase))
             return null;
-        string Text(int offset) => reader.IsDBNull(first + offset) ? "" : reader.GetString(first + offset);
+        var status = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!reader.IsDBNull(first + 1))
+        {
+            foreach (var pair in reader.GetString(first + 1).Split(';'))
+            {
+                if (pair.Split('=', 2) is [var name, var value])
+                    status[name] = value;
+            }
+        }
+
+        string Text(string name) => status.GetValueOrDefault(name, "");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return new GaleraProbe(
-            LocalState: int.TryParse(Text(1), invariant, out var state) ? state : 0,
-            LocalStateComment: Text(2),
-            Ready: string.Equals(Text(3), "ON", StringComparison.OrdinalIgnoreCase),
-            PrimaryComponent: string.Equals(Text(4), "Primary", StringComparison.OrdinalIgnoreCase),
-            ClusterSize: int.TryParse(Text(5), invariant, out var size) ? size : 0,
-            RecvQueue: long.TryParse(Text(6), invariant, out var queue) ? queue : 0,
-            FlowControlPaused: double.TryParse(Text(7), invariant, out var paused) ? paused : 0);
+            LocalState: int.TryParse(Text("WSREP_LOCAL_STATE"), invariant, out var state) ? state : 0,
+            LocalStateComment: Text("WSREP_LOCAL_STATE_COMMENT"),
+            Ready: string.Equals(Text("WSREP_READY"), "ON", StringComparison.OrdinalIgnoreCase),
+            PrimaryComponent: string.Equals(Text("WSREP_CLUSTER_STATUS"), "Primary", StringComparison.OrdinalIgnoreCase),
+            ClusterSize: int.TryParse(Text("WSREP_CLUSTER_SIZE"), invariant, out var size) ? size : 0,
+            RecvQueue: long.TryParse(Text("WSREP_LOCAL_RECV_QUEUE"), invariant, out var queue) ? queue : 0,
+            FlowControlPaused: double.TryParse(Text("WSREP_FLOW_CONTROL_PAUSED"), invariant, out var paused) ? paused : 0);
     }
 
     /// <summary>

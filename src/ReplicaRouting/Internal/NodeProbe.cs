@@ -153,6 +153,7 @@ internal sealed class NodeProbe : IAsyncDisposable
         var semiSyncEnabled = !reader.IsDBNull(3) && IsOn(reader.GetString(3));
         var semiSyncActive = !reader.IsDBNull(4) && IsOn(reader.GetString(4));
         var semiSyncClients = !reader.IsDBNull(5) && long.TryParse(reader.GetString(5), out var clients) ? clients : 0;
+        var galera = mariaDb ? Galera.Read(reader, 6) : null;
 
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var result = new ProbeResult
@@ -162,7 +163,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             SemiSyncEnabled = semiSyncEnabled,
             SemiSyncActive = semiSyncActive,
             SemiSyncClients = semiSyncClients,
-            Galera = mariaDb ? Internal.Galera.Read(reader, 6) : null,
+            Galera = galera,
         };
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -212,10 +213,8 @@ internal sealed class NodeProbe : IAsyncDisposable
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_ENABLED'),
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'),
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'),
-        """ + Galera.ProbeColumns + """
-        ;
-        SHOW SLAVE STATUS;
-        """ + heartbeatSql;
+
+        """ + Galera.ProbeColumns + ";\nSHOW SLAVE STATUS;\n" + heartbeatSql;
 
     private static string MySqlProbeSql(string heartbeatSql) => """
         SELECT @@read_only, @@global.gtid_executed, NULL,

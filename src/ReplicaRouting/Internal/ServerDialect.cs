@@ -29,7 +29,7 @@ internal sealed class ServerDialect
     public static readonly ServerDialect MariaDbGalera = new(
         ServerFlavor.MariaDb,
         captureSql: "SELECT @@last_gtid",
-        waitSql: $"SELECT WSREP_SYNC_WAIT_UPTO_GTID({GtidParameter}, {TimeoutParameter})",
+        waitSql: $"SELECT CAST(WSREP_SYNC_WAIT_UPTO_GTID({GtidParameter}, {TimeoutParameter}) AS SIGNED)",   // (it answers a string)
         waitReached: 1,
         primaryPositionSql: "SELECT @@gtid_binlog_pos",
         galera: true);

@@ -31,7 +31,10 @@ namespace ReplicaRouting;
 /// <item><c>replication_error</c>, Critical: Last_IO_Errno or Last_SQL_Errno is set.</item>
 /// <item><c>parallel_workers</c>, Info: a replica applies on one thread (0 or 1 workers), so it lags under write bursts.</item>
 /// <item><c>semi_sync_downgraded</c>, Warning: semi-sync is enabled on the primary but its status is OFF: it silently fell back to asynchronous replication. Replicas are not judged: one enabled as a source for a later promotion reports OFF while it has no semi-sync replicas of its own.</item>
+/// <item><c>galera_cluster_size</c>, Warning (topology): a MariaDB Galera cluster of an even size (2, 4, ...) or of one: a split into halves, or the loss of one member of two, leaves no component with a majority and the whole cluster stops taking writes. Use 3, 5 or 7 members.</item>
 /// </list>
+/// Galera members are all writable and replicate through the cluster, not through replication channels: the replica
+/// rules (read_only, super_read_only, replication threads and errors, parallel workers) and semi-sync do not apply to them.
 /// A setting the server does not have (MariaDB has no super_read_only, semi-sync plugin not loaded) is "not configured" and never a finding.
 /// </remarks>
 internal static class TopologyAudit
@@ -64,6 +67,7 @@ internal static class TopologyAudit
         public const string ReplicationError = "replication_error";
         public const string ParallelWorkers = "parallel_workers";
         public const string SemiSyncDowngraded = "semi_sync_downgraded";
+        public const string GaleraClusterSize = "galera_cluster_size";
     }
 
     // Both flavors' names in one list: SHOW ... WHERE simply leaves out the ones a server does not have, and needs no privilege.
@@ -71,10 +75,11 @@ internal static class TopologyAudit
         "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'log_bin', 'gtid_mode', 'gtid_strict_mode', 'binlog_format', " +
         "'read_only', 'super_read_only', 'log_replica_updates', 'log_slave_updates', 'sync_binlog', 'innodb_flush_log_at_trx_commit', " +
         "'binlog_expire_logs_seconds', 'expire_logs_days', 'binlog_expire_logs_auto_purge', 'replica_parallel_workers', " +
-        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled')";
+        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled', 'wsrep_on')";
 
     private const string StatusSql =
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients')";
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients', " +
+        "'wsrep_cluster_size')";
 
     /// <summary>Audits every node in parallel (one connection each) and evaluates the rules over all of them.</summary>
     /// <param name="nodes">The primary and the replicas.</param>
@@ -231,6 +236,15 @@ internal static class TopologyAudit
             findings.Add(new(FindingSeverity.Critical, "", Checks.ServerIdUnique,
                 $"server_id {group.Key} is used by {Describe(group.Select(n => n.Endpoint))}: replication ignores events carrying its own server_id, so these nodes lose or loop changes. Give every node its own server_id."));
         }
+
+        // Galera: the largest component any member reports (a member cut off reports a smaller one of its own).
+        if (reachable.Where(n => n.Galera).Select(n => n.GaleraClusterSize ?? 0).DefaultIfEmpty(0).Max() is var size and > 0 && (size == 1 || size % 2 == 0))
+        {
+            findings.Add(new(FindingSeverity.Warning, "", Checks.GaleraClusterSize,
+                $"The Galera cluster has {size} member(s): " + (size == 1
+                    ? "a lone member survives nothing, and nothing protects acknowledged writes. Use 3, 5 or 7 members."
+                    : "an even size cannot keep a majority when it splits into halves (and two members stop when either is lost), so the whole cluster stops taking writes. Use 3, 5 or 7 members.")));
+        }
     }
 
     private static void EvaluateNode(NodeFacts node, TopologyAuditOptions options, List<TopologyFinding> findings)
@@ -279,9 +293,10 @@ internal static class TopologyAudit
         if (node.IsPrimary && node.ReadOnly == true)
             Add(FindingSeverity.Critical, Checks.ReadOnly, "The primary is read_only: every write fails. Was it demoted, or is another node the primary now?");
 
-        if (!node.IsPrimary && node.ReadOnly == false)
+        // (A Galera member is writable by design: no replica rules.)
+        if (!node.Galera && !node.IsPrimary && node.ReadOnly == false)
             Add(FindingSeverity.Critical, Checks.ReadOnly, "The replica is not read_only: a misrouted write would land on it, diverge from the primary and later break replication. Set read_only=ON.");
-        else if (!node.IsPrimary && node.Flavor == ServerFlavor.MySql && node.SuperReadOnly == false)
+        else if (!node.Galera && !node.IsPrimary && node.Flavor == ServerFlavor.MySql && node.SuperReadOnly == false)
             Add(FindingSeverity.Warning, Checks.SuperReadOnly, "super_read_only is OFF: users with SUPER or CONNECTION_ADMIN can still write on this replica. Set super_read_only=ON.");
 
         if (!node.IsPrimary && binlogOn && node.LogReplicaUpdates == false)
@@ -296,6 +311,9 @@ internal static class TopologyAudit
 
         if (binlogOn)
             EvaluateRetention(node, options, Add);
+
+        if (node.Galera)
+            return;   // nor do replication channels, parallel workers or semi-sync
 
         EvaluateReplication(node, Add);
 
@@ -469,6 +487,12 @@ internal static class TopologyAudit
         /// <summary>The server's error when reading the replication status was denied.</summary>
         public string? ReplicaStatusDenied { get; init; }
 
+        /// <summary>A MariaDB Galera member (<c>wsrep_on</c> is ON).</summary>
+        public bool Galera { get; init; }
+
+        /// <summary><c>wsrep_cluster_size</c>: members of this member's component.</summary>
+        public long? GaleraClusterSize { get; init; }
+
         /// <summary>Builds the facts from <c>SHOW GLOBAL VARIABLES</c> and <c>SHOW GLOBAL STATUS</c> name/value pairs (names case-insensitive).</summary>
         public static NodeFacts From(
             string endpoint,
@@ -514,6 +538,8 @@ internal static class TopologyAudit
                     : status.TryGetValue("Rpl_semi_sync_master_clients", out clients) ? clients : null),
                 Channels = channels,
                 ReplicaStatusDenied = replicaStatusDenied,
+                Galera = ParseBool(Text("wsrep_on")) == true,
+                GaleraClusterSize = ParseLong(status.TryGetValue("wsrep_cluster_size", out var members) ? members : null),
             };
         }
 

@@ -97,7 +97,8 @@ public sealed class MariaDbGaleraTests(ITestOutputHelper output) : IAsyncLifetim
             await frozen.ExecuteAsync("UNLOCK TABLES");
         }
 
-        output.WriteLine($"stale={stale} of {rounds * 2} reads; served by {string.Join(", ", servedBy.Select(p => $"{p.Key}: {p.Value}"))}; plain reads on the frozen member missed {frozenMissed} of {rounds}");
+        var waits = dataSource.Configuration.Replicas.Select(r => $"{r.Endpoint}: {r.CausalWaits}");
+        output.WriteLine($"stale={stale} of {rounds * 2} reads; served by {string.Join(", ", servedBy.Select(p => $"{p.Key}: {p.Value}"))}; waits sent {string.Join(", ", waits)}; plain reads on the frozen member missed {frozenMissed} of {rounds}");
         Assert.Equal(rounds, frozenMissed);                    // the injection is real: member 3 did not apply any of the writes
         Assert.Equal(0, stale);
         Assert.True(servedBy.GetValueOrDefault(3362) > 0);     // the wait succeeded on the synced member (reads did not all fall back)
@@ -215,6 +216,21 @@ public sealed class MariaDbGaleraTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(HealthStatus.Healthy, (await HealthAsync(dataSource)).Status);
     }
 
+    [Fact]
+    public async Task The_audit_applies_no_replica_or_semi_sync_rule_to_the_members_and_accepts_three()
+    {
+        var dataSource = DataSource();
+        var findings = await dataSource.AuditTopologyAsync();
+        foreach (var finding in findings)
+            output.WriteLine($"{finding.Severity} {finding.Node} {finding.Check}: {finding.Message}");
+
+        string[] notForGalera = [TopologyAudit.Checks.ReadOnly, TopologyAudit.Checks.SuperReadOnly, TopologyAudit.Checks.ReplicationThreads,
+            TopologyAudit.Checks.ReplicationError, TopologyAudit.Checks.GtidPositioning, TopologyAudit.Checks.ParallelWorkers,
+            TopologyAudit.Checks.SemiSyncDowngraded, TopologyAudit.Checks.GaleraClusterSize, TopologyAudit.Checks.Reachable];
+        Assert.DoesNotContain(findings, f => notForGalera.Contains(f.Check));
+        Assert.DoesNotContain(findings, f => f.Severity == FindingSeverity.Critical);
+    }
+
     private ReplicaRoutingDataSource DataSource(Action<ReplicaRoutingOptions>? configure = null)
     {
         var builder = new ReplicaRoutingDataSourceBuilder().UsePrimary(_lab.Config.ConnectionString(_lab.Endpoint(1)));
@@ -242,7 +258,7 @@ public sealed class MariaDbGaleraTests(ITestOutputHelper output) : IAsyncLifetim
             if (condition(topology))
                 return topology;
             if (Stopwatch.GetElapsedTime(started) > HangDetector)
-                throw new TimeoutException($"The topology did not reach the expected state within {HangDetector.TotalSeconds:0} s: {topology}");
+                throw new TimeoutException($"The topology did not reach the expected state within {HangDetector.TotalSeconds:0} s: {topology}; {string.Join("; ", topology.Nodes.Select(n => $"{n.Endpoint}: {n.LastError}"))}");
             await Task.Delay(100);
         }
     }
