@@ -252,7 +252,8 @@ internal static class RoutedExecution
             }
             catch (MySqlException ex) when (dialect.Galera && Galera.IsWaitNotReached(ex))
             {
-                // Galera's wait fails instead of answering "not yet" (the statement behind it did not run): as a timeout.
+                // Galera's wait fails instead of answering "not yet" (a position it cannot wait for fails here, a timeout
+                // when its row is read): the statement behind it did not run. As a timeout.
             }
 
             var reached = reader is not null && await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
@@ -318,7 +319,16 @@ internal static class RoutedExecution
     /// <summary>Reads the wait's hidden result set and moves the reader to the statement's first result.</summary>
     private static async ValueTask<bool> WaitReachedAsync(MySqlDataReader reader, ServerDialect dialect, bool async, CancellationToken cancellationToken)
     {
-        var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+        bool hasRow;
+        try
+        {
+            hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+        }
+        catch (MySqlException ex) when (dialect.Galera && Galera.IsWaitNotReached(ex))
+        {
+            return false;   // Galera's timeout comes as the wait's row: an error that ends the batch (the statement did not run)
+        }
+
         var reached = hasRow && !reader.IsDBNull(0) && reader.GetInt64(0) == dialect.WaitReached;
         _ = async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult();
         return reached;

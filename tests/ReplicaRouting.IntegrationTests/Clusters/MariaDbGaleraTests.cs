@@ -60,50 +60,78 @@ public sealed class MariaDbGaleraTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Read_your_writes_with_one_member_frozen_by_a_global_read_lock_is_never_stale()
     {
-        // A long probe interval: the snapshot taken before the freeze keeps member 3 "Synced" for the whole test, so reads
-        // keep going there and only the wait (WSREP_SYNC_WAIT_UPTO_GTID, 1 s) stands between them and a stale answer.
-        var dataSource = DataSource(o =>
+        // A long probe interval: the snapshot taken before the freeze keeps member 3 "Synced" for the whole test, so only the
+        // wait (WSREP_SYNC_WAIT_UPTO_GTID, 1 s) stands between a read there and a stale answer. Two data sources: one reads
+        // members 2 and 3, the other only the frozen member 3 (its waits must time out and the reads move to the writer).
+        void Configure(ReplicaRoutingOptions o)
         {
             o.Consistency = ReadConsistency.ReadYourWrites;
             o.TopologyProbeInterval = TimeSpan.FromMinutes(1);
             o.CausalReadTimeout = TimeSpan.FromSeconds(1);
-        });
-        Assert.Null((await dataSource.RefreshTopologyAsync()).Problem);
+        }
 
-        int stale = 0, rounds = 10, frozenMissed = 0;
-        var servedBy = new Dictionary<long, int>();
+        var both = DataSource(Configure);
+        var frozenOnly = DataSource(Configure, replicas: [_lab.Endpoint(3)]);
+        foreach (var dataSource in new[] { both, frozenOnly })
+        {
+            // Opening a connection starts the monitor, whose first round probes at once: let it pass before the freeze.
+            var generation = (await dataSource.RefreshTopologyAsync()).Generation;
+            await using (await dataSource.OpenConnectionAsync())
+            {
+            }
+
+            await WaitUntilAsync(() => dataSource.Topology.Generation > generation);
+            Assert.Null(dataSource.Topology.Problem);
+        }
+
+        const int Rounds = 5;
+        var stale = 0;
+        var frozenMissed = 0;
+        var servedBy = new Dictionary<(ReplicaRoutingDataSource, long), int>();
         await using (var frozen = await _lab.OpenAdminAsync(3))
         {
             // FLUSH TABLES WITH READ LOCK on a member stops its applier (it desyncs itself): what it receives is not applied
             // until the lock is released. The control below proves it: a plain read there misses the rows.
             await frozen.ExecuteAsync("FLUSH TABLES WITH READ LOCK");
-            for (var round = 0; round < rounds; round++)
+            foreach (var dataSource in new[] { both, frozenOnly })
             {
-                var name = $"ryw-{Guid.NewGuid():N}";
-                using var session = dataSource.BeginSession();
-                await using var connection = await dataSource.OpenConnectionAsync();
-                await connection.ExecuteAsync($"INSERT INTO {Table} (name, written_by) VALUES (@name, @@server_id)", new { name });
-                for (var read = 0; read < 2; read++)
+                for (var round = 0; round < Rounds; round++)
                 {
-                    var (count, server) = await connection.QuerySingleAsync<(long, long)>($"SELECT COUNT(*), @@server_id FROM {Table} WHERE name = @name", new { name });
-                    stale += count == 1 ? 0 : 1;
-                    servedBy[server] = servedBy.GetValueOrDefault(server) + 1;
-                }
+                    var name = $"ryw-{Guid.NewGuid():N}";
+                    using var session = dataSource.BeginSession();
+                    await using var connection = await dataSource.OpenConnectionAsync();
+                    await connection.ExecuteAsync($"INSERT INTO {Table} (name, written_by) VALUES (@name, @@server_id)", new { name });
+                    for (var read = 0; read < 2; read++)
+                    {
+                        var (count, server) = await connection.QuerySingleAsync<(long, long)>($"SELECT COUNT(*), @@server_id FROM {Table} WHERE name = @name", new { name });
+                        stale += count == 1 ? 0 : 1;
+                        servedBy[(dataSource, server)] = servedBy.GetValueOrDefault((dataSource, server)) + 1;
+                    }
 
-                await using var direct = new MySqlConnection(_lab.Config.ConnectionString(_lab.Endpoint(3)));
-                frozenMissed += await direct.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {Table} WHERE name = @name", new { name }) == 0 ? 1 : 0;
+                    await using var direct = new MySqlConnection(_lab.Config.ConnectionString(_lab.Endpoint(3)));
+                    frozenMissed += await direct.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {Table} WHERE name = @name", new { name }) == 0 ? 1 : 0;
+                }
             }
 
+            // The next probe sees what the freeze did to member 3 (Donor/Desynced): no reads for it from then on.
+            var seen = await frozenOnly.RefreshTopologyAsync();
+            Assert.Equal(NodeState.Lagging, seen.Nodes[1].State);
+            output.WriteLine($"member 3 while frozen: {seen.Nodes[1].LastError}");
             await frozen.ExecuteAsync("UNLOCK TABLES");
         }
 
-        var waits = dataSource.Configuration.Replicas.Select(r => $"{r.Endpoint}: {r.CausalWaits}");
-        output.WriteLine($"stale={stale} of {rounds * 2} reads; served by {string.Join(", ", servedBy.Select(p => $"{p.Key}: {p.Value}"))}; waits sent {string.Join(", ", waits)}; plain reads on the frozen member missed {frozenMissed} of {rounds}");
-        Assert.Equal(rounds, frozenMissed);                    // the injection is real: member 3 did not apply any of the writes
+        string Describe(ReplicaRoutingDataSource dataSource) =>
+            $"served by {string.Join(", ", servedBy.Where(p => p.Key.Item1 == dataSource).Select(p => $"{p.Key.Item2}: {p.Value}"))}, " +
+            $"waits sent {string.Join(", ", dataSource.Configuration.Replicas.Select(r => $"{r.Endpoint}: {r.CausalWaits}"))}";
+        output.WriteLine($"stale={stale} of {Rounds * 4} reads; members 2+3: {Describe(both)}; member 3 only: {Describe(frozenOnly)}; plain reads on the frozen member missed {frozenMissed} of {Rounds * 2}");
+
+        Assert.Equal(Rounds * 2, frozenMissed);                           // the injection is real: member 3 applied none of the writes
         Assert.Equal(0, stale);
-        Assert.True(servedBy.GetValueOrDefault(3362) > 0);     // the wait succeeded on the synced member (reads did not all fall back)
-        Assert.DoesNotContain(3363L, servedBy.Keys);           // the frozen member's waits timed out: those reads ran on the writer
-        Assert.Equal(0, dataSource.Configuration.Primary.CausalWaits);   // never a wait on the writer
+        Assert.True(servedBy.GetValueOrDefault((both, 3362L)) > 0);       // the wait succeeded on the synced member
+        Assert.True(frozenOnly.Configuration.Replicas[0].CausalWaits > 0); // the frozen member was asked to wait ...
+        Assert.Equal(Rounds * 2, servedBy.GetValueOrDefault((frozenOnly, 3361L)));   // ... timed out (error 1205), and the writer answered
+        Assert.DoesNotContain(servedBy.Keys, k => k.Item2 == 3363);
+        Assert.All(new[] { both, frozenOnly }, d => Assert.Equal(0, d.Configuration.Primary.CausalWaits));   // never a wait on the writer
     }
 
     [Fact]
@@ -231,10 +259,10 @@ public sealed class MariaDbGaleraTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.DoesNotContain(findings, f => f.Severity == FindingSeverity.Critical);
     }
 
-    private ReplicaRoutingDataSource DataSource(Action<ReplicaRoutingOptions>? configure = null)
+    private ReplicaRoutingDataSource DataSource(Action<ReplicaRoutingOptions>? configure = null, IEnumerable<string>? replicas = null)
     {
         var builder = new ReplicaRoutingDataSourceBuilder().UsePrimary(_lab.Config.ConnectionString(_lab.Endpoint(1)));
-        foreach (var endpoint in _lab.Config.Nodes.Skip(1))
+        foreach (var endpoint in replicas ?? _lab.Config.Nodes.Skip(1))
             builder.AddReplica(_lab.Config.ConnectionString(endpoint));
         var dataSource = builder.Configure(o =>
         {
@@ -248,6 +276,17 @@ public sealed class MariaDbGaleraTests(ITestOutputHelper output) : IAsyncLifetim
 
     private static Task<long> WriteAsync(ReplicaRoutingConnection connection, string name) =>
         connection.ExecuteScalarAsync<long>($"INSERT INTO {Table} (name, written_by) VALUES (@name, @@server_id); SELECT @@server_id", new { name });
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            if (Stopwatch.GetElapsedTime(started) > HangDetector)
+                throw new TimeoutException($"The condition did not hold within {HangDetector.TotalSeconds:0} s.");
+            await Task.Delay(10);
+        }
+    }
 
     private static async Task<TopologySnapshot> WaitUntilAsync(ReplicaRoutingDataSource dataSource, Func<TopologySnapshot, bool> condition)
     {
