@@ -23,6 +23,8 @@
 #             Replicas notice a killed primary at once and a hung one within ~2 s (heartbeat 1 s,
 #             net timeout 2 s); replication is semi-synchronous (2 s timeout, then async).
 #             `env` prints RR_FAILOVER_FLAVORS and RR_FAILOVER_<FLAVOR>_NODES for them.
+#   galera    a MariaDB Galera cluster of three members on 3361-3363 (cluster-galera.sh; MariaDB only):
+#             `env` prints RR_GALERA_FLAVORS and RR_GALERA_MARIADB_NODES.
 #
 # State lives outside the repository (so every clone shares the same servers):
 #   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/{mariadb,mysql}/n1..n3            shared set
