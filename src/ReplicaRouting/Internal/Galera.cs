@@ -89,8 +89,11 @@ internal static class Galera
         return members == 0 ? null : (-1, "no Galera member is Synced in the primary component");
     }
 
-    /// <summary>A member's status. The chosen writer is the Primary; other members are Replicas that read when usable.</summary>
-    public static NodeStatus Assess(ProbeResult probe, GaleraProbe galera, NodeStatus previous, GtidPosition? position, DateTimeOffset now, bool writer)
+    /// <summary>
+    /// A member's status. The chosen writer is the Primary; other members are Replicas that read when Synced (or, with
+    /// <paramref name="desyncedReads"/>, Donor/Desynced).
+    /// </summary>
+    public static NodeStatus Assess(ProbeResult probe, GaleraProbe galera, NodeStatus previous, GtidPosition? position, DateTimeOffset now, bool writer, bool desyncedReads = false)
     {
         // A heartbeat, when configured, measures lag as on any replica; Galera itself reports only its receive queue.
         var lag = probe.HeartbeatLag;
@@ -99,6 +102,7 @@ internal static class Galera
             { PrimaryComponent: false } => (NodeState.Broken, $"outside the primary component (wsrep_cluster_status non-Primary, {galera.ClusterSize} member(s) in its component): it gets no reads nor writes"),
             { Ready: false } => (NodeState.Broken, "wsrep_ready is OFF: it gets no reads nor writes"),
             { LocalState: GaleraProbe.Synced } => (NodeState.Healthy, (string?)null),
+            { LocalState: GaleraProbe.DonorDesynced } when desyncedReads && !writer => (NodeState.Healthy, $"{galera.LocalStateComment}: reads allowed (ReadFromDesyncedGaleraMembers)"),
             _ => (NodeState.Lagging, $"{galera.LocalStateComment} (wsrep_local_state {galera.LocalState}, receive queue {galera.RecvQueue}): it gets no reads"),
         };
         return new NodeStatus(previous.Endpoint, writer ? NodeRole.Primary : NodeRole.Replica, state, writer ? null : lag, position, problem, now);

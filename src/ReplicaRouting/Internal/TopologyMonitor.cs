@@ -174,7 +174,8 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             _timeoutsInRow[i] = result is { Reachable: false, ConnectionFailed: false } ? _timeoutsInRow[i] + 1 : 0;
             var position = positions[i];
             var previous = node.Status;
-            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition, galeraWriter?.Index == i);
+            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition, galeraWriter?.Index == i,
+                _configuration.ReadFromDesyncedGaleraMembers);
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();

@@ -15,7 +15,10 @@ internal static class TopologyRules
     /// <param name="now">When the probe answered.</param>
     /// <param name="primaryPosition">The writable primary's position in the same probe round, when there is exactly one.</param>
     /// <param name="galeraWriter">A Galera member that <see cref="Galera.ChooseWriter"/> chose as the writer.</param>
-    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null, bool galeraWriter = false)
+    /// <param name="galeraDesyncedReads"><see cref="ReplicaRoutingOptions.ReadFromDesyncedGaleraMembers"/>.</param>
+    public static NodeStatus Assess(
+        ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now,
+        GtidPosition? primaryPosition = null, bool galeraWriter = false, bool galeraDesyncedReads = false)
     {
         if (!probe.Reachable)
         {
@@ -25,7 +28,7 @@ internal static class TopologyRules
         }
 
         if (probe.Galera is { } galera)
-            return Galera.Assess(probe, galera, previous, position, now, galeraWriter);
+            return Galera.Assess(probe, galera, previous, position, now, galeraWriter, galeraDesyncedReads);
 
         if (!probe.ReadOnly)
         {

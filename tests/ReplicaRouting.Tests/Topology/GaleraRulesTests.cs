@@ -67,4 +67,15 @@ public class GaleraRulesTests
         Assert.Equal((NodeRole.Replica, NodeState.Lagging), (desynced.Role, desynced.State));
         Assert.Contains("Donor/Desynced", desynced.LastError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_desynced_member_reads_when_configured_to_and_a_joining_or_partitioned_one_still_does_not()
+    {
+        var previous = NodeStatus.NotProbed("db1:3306", NodeRole.Replica);
+        NodeStatus Assess(ProbeResult probe) => TopologyRules.Assess(probe, previous, 0, TimeSpan.FromSeconds(5), null, Now, galeraDesyncedReads: true);
+        var joining = Member(Synced with { LocalState = 1, LocalStateComment = "Joining" });
+        Assert.Equal(NodeState.Healthy, Assess(Desynced).State);
+        Assert.Equal(NodeState.Lagging, Assess(joining).State);
+        Assert.Equal(NodeState.Broken, Assess(NonPrimary).State);
+    }
 }
