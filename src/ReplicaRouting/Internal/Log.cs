@@ -123,5 +123,5 @@ internal static class EventIds
     public const int ReplicaReadFailed = 1111;
     public const int WriteOutcomeUnknown = 1112;
     public const int RoutinesLoadFailed = 1113;
-    public const int GaleraWriterChosen = 1130;
+    public const int GaleraWriterChosen = 1140;   // 1140-1149: MariaDB Galera
 }
