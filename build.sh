@@ -26,17 +26,34 @@ start_servers() {
 MSG
   fi
   eval "$(bash "$SERVERS" env)"
+  start_group_replication
   start_galera
-  echo "Topologies up: ${RR_FLAVORS}${RR_GALERA_FLAVORS:+; MariaDB Galera cluster}" >&2
+  echo "Topologies up: ${RR_FLAVORS}${RR_GR_FLAVORS:+; Group Replication: mysql-gr}${RR_GALERA_FLAVORS:+; Galera: mariadb-galera}" >&2
 }
 
-# --- MariaDB Galera cluster (issue 15): optional like MySQL; its tests (MariaDbGalera*Tests) FAIL when it is not up.
-start_galera() {
-  if ! RR_SERVERS_SET=galera bash "$SERVERS" start; then
+# --- MySQL Group Replication (issue 15): the gr set, its own flavor value "mysql-gr" in test filters and summary.
+start_group_replication() {
+  if ! RR_SERVERS_SET=gr bash "$SERVERS" start mysql; then
     cat >&2 <<'MSG'
 
 ================================================================================
-==  WARNING: the MariaDB Galera cluster could not be started (see the reason above).
+==  WARNING: the MySQL Group Replication set could not be started (see above).
+==  This run has NO Group Replication results: they are MISSING, not passed.
+================================================================================
+
+MSG
+  fi
+  eval "$(RR_SERVERS_SET=gr bash "$SERVERS" env 2>/dev/null)" || true
+}
+# --- end of Group Replication
+
+# --- MariaDB Galera (issue 15): the galera set; its tests (MariaDbGalera*Tests) FAIL when it is not up.
+start_galera() {
+  if ! RR_SERVERS_SET=galera bash "$SERVERS" start mariadb; then
+    cat >&2 <<'MSG'
+
+================================================================================
+==  WARNING: the MariaDB Galera cluster could not be started (see above).
 ==  Its tests (MariaDbGalera*Tests) will FAIL: Galera results are MISSING, not passed.
 ================================================================================
 
@@ -44,6 +61,7 @@ MSG
   fi
   eval "$(RR_SERVERS_SET=galera bash "$SERVERS" env 2>/dev/null)" || true
 }
+# --- end of Galera
 
 # The end-to-end test drives the sample in a real headless browser: Debian's chromium (Playwright's own browser
 # download is not reachable here, so the test points Playwright at this one).
@@ -63,6 +81,7 @@ run_tests() {
   for flavor in mariadb mysql; do
     [[ ",${RR_FLAVORS}," == *",${flavor},"* ]] || filter+="${filter:+&}Flavor!=${flavor}"
   done
+  [[ -n ${RR_GR_FLAVORS:-} ]] || filter+="${filter:+&}Flavor!=mysql-gr"   # Group Replication
 
   local results; results=$(mktemp -d)
   local status=0
@@ -90,10 +109,18 @@ summarize() {
     failed=$(count "ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?${flavor}[A-Za-z]*Tests\." Failed)
     printf '  %-8s %4d passed, %d failed\n' "$flavor" "$passed" "$failed"
   done
-  # --- MariaDB Galera cluster (issue 15): its own line (also counted in MariaDb above).
-  local galera="ReplicaRouting\.IntegrationTests\.Clusters\.MariaDbGalera[A-Za-z]*Tests\." note=""
-  [[ -n ${RR_GALERA_FLAVORS:-} ]] || note="  (the cluster was NOT up: see the warning above)"
-  printf '  %-8s %4d passed, %d failed%s\n' Galera "$(count "$galera" Passed)" "$(count "$galera" Failed)" "$note"
+  # Group Replication (its classes count in the MySql line above too: MySqlGroupReplication...Tests)
+  if [[ -z ${RR_GR_FLAVORS:-} ]]; then
+    printf '  %-8s NOT RUN: its servers are not up (see the warning above)\n' "MySQL-GR"
+  else
+    printf '  %-8s %4d passed, %d failed\n' "MySQL-GR" \
+      "$(count 'ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?MySqlGroupReplication[A-Za-z]*Tests\.' Passed)" \
+      "$(count 'ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?MySqlGroupReplication[A-Za-z]*Tests\.' Failed)"
+  fi
+  # Galera (its classes count in the MariaDb line above too: MariaDbGalera...Tests)
+  local galera='ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?MariaDbGalera[A-Za-z]*Tests\.' note=""
+  [[ -n ${RR_GALERA_FLAVORS:-} ]] || note="  (the cluster was NOT up: its tests fail, see the warning above)"
+  printf '  %-8s %4d passed, %d failed%s\n' "Galera" "$(count "$galera" Passed)" "$(count "$galera" Failed)" "$note"
   echo "tests: $(count "" Passed) passed, $(count "" Failed) failed"
 }
 

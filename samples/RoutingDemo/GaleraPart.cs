@@ -7,7 +7,7 @@ using ReplicaRouting;
 using ReplicaRouting.ConsistencyChecker;
 
 /// <summary>
-/// Part 5 of the demo: the MariaDB Galera cluster (<c>RR_SERVERS_SET=galera</c>, 3361-3363). The lost-order story on it
+/// Part 7 of the demo: the MariaDB Galera cluster (<c>RR_SERVERS_SET=galera</c>, 3361-3363). The lost-order story on it
 /// (eventual vs read-your-writes, no injected lag: Galera applies after certification, asynchronously), then the writer
 /// killed under load: the cluster keeps its primary component, the data source follows it to the next member.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class GaleraPart
     public static async Task<(List<string> ResultLines, bool Completed)> RunAsync(int pairs, int concurrency, CancellationToken cancellationToken)
     {
         Console.WriteLine();
-        Console.WriteLine("Part 5: MariaDB Galera (three members, 3361-3363). The data source is configured with member 1 as primary and 2, 3 as");
+        Console.WriteLine("Part 7: MariaDB Galera (three members, 3361-3363). The data source is configured with member 1 as primary and 2, 3 as");
         Console.WriteLine("replicas; its monitor recognises the cluster from wsrep_* status and chooses ONE writer (member 1 while it is Synced).");
         var lines = new List<string>();
         GaleraLab lab;

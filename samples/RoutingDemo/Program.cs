@@ -4,11 +4,19 @@
 //   Part 2: the "lost order" story under REAL injected lag, in three modes, counting the orders users could not see.
 //   Part 3: the same story through the sample shop (ASP.NET Core + EF Core) on real Kestrel, with browser-like HttpClients
 //           carrying the token in a cookie, and a second service reading the order with the token propagated in a header.
-//   Part 4: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
+//   Part 4: the token handed from the web request to a background job through a queue row: the shop queues a confirmation
+//           job per order holding the request's token, a worker instance restores it and reads the order; with and without it.
+//   Part 5: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
+//   Part 6: MySQL Group Replication (the gr set): the lost order with the secondaries' appliers delayed, and a failover the
+//           group does by itself (GroupReplicationPart); --gr-only runs it alone.
+//   Part 7: MariaDB Galera (the galera set): the lost order on the cluster and the writer killed under load, followed to
+//           the next member (GaleraPart); --galera-only runs it alone.
+// --compare-topologies N: only the same write->read pair N times on MySQL async replicas (shared set), semi-sync replicas
+//           (failover set) and Group Replication (gr set), with plain MySqlConnector; prints COMPARE lines (docs/clusters.md).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
-//            --concurrency N (simulated users, default 16), --failover-runs N (failover runs per flavor, default 1),
-//            --failover-only (part 4 alone).
+//            --jobs N (orders, hence jobs, per worker scenario, default 300), --concurrency N (simulated users, default 16),
+//            --failover-runs N (failover runs per flavor, default 1), --worker-only (part 4 alone), --failover-only (part 5 alone).
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -18,10 +26,14 @@ using ReplicaRouting.ConsistencyChecker;
 
 var pairs = 2000;
 var webPairs = 500;
+var jobs = 300;
 var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
+var groupReplicationOnly = false;
 var galeraOnly = false;
+var compareSamples = 0;
+var workerOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
@@ -32,18 +44,39 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
+    if (args[i] == "--gr-only")
+    {
+        groupReplicationOnly = true;
+        continue;
+    }
+
     if (args[i] == "--galera-only")
     {
         galeraOnly = true;
         continue;
     }
 
-    if (args[i] is "--pairs" or "--web-pairs" or "--concurrency" or "--failover-runs" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
+    if (args[i] == "--compare-topologies" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var samples) && samples > 0)
+    {
+        compareSamples = samples;
+        i++;
+        continue;
+    }
+
+    if (args[i] == "--worker-only")
+    {
+        workerOnly = true;
+        continue;
+    }
+
+    if (args[i] is "--pairs" or "--web-pairs" or "--jobs" or "--concurrency" or "--failover-runs" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
     {
         if (args[i] == "--pairs")
             pairs = value;
         else if (args[i] == "--web-pairs")
             webPairs = value;
+        else if (args[i] == "--jobs")
+            jobs = value;
         else if (args[i] == "--failover-runs")
             failoverRuns = value;
         else
@@ -52,7 +85,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only] [--galera-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only] [--gr-only] [--galera-only] [--compare-topologies N]");
     return 2;
 }
 
@@ -79,13 +112,53 @@ var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptio
 var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
 var resultLines = new List<string>();
+if (compareSamples > 0)
+{
+    (string Name, Func<TopologyConfig> Config)[] compared =
+    [
+        ("async", () => TopologyConfig.Load(TopologyConfig.MySql)),
+        ("semi-sync", () => TopologyConfig.LoadFailoverSet(TopologyConfig.MySql)),
+        ("group", () => TopologyConfig.LoadClusterSet(GroupReplicationLab.Set, TopologyConfig.MySql)),
+    ];
+    foreach (var (name, config) in compared)
+    {
+        TopologyComparison.ReadMode[] modes = name == "group"
+            ? [TopologyComparison.ReadMode.NoWait, TopologyComparison.ReadMode.GtidWait, TopologyComparison.ReadMode.GroupBefore, TopologyComparison.ReadMode.GroupAfter]
+            : [TopologyComparison.ReadMode.NoWait, TopologyComparison.ReadMode.GtidWait];
+        foreach (var mode in modes)
+        {
+            try
+            {
+                Console.WriteLine(await TopologyComparison.RunAsync(name, config(), compareSamples, mode, interrupted.Token));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or MySqlConnector.MySqlException)
+            {
+                Console.Error.WriteLine($"COMPARE topology={name} read={mode} MISSING: {ex.Message}");
+            }
+        }
+    }
+
+    return 0;
+}
+
 if (galeraOnly)
 {
-    var (galeraOnlyLines, galeraOnlyDone) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
+    var (galeraLines, galeraCompleted) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
     Console.WriteLine();
-    foreach (var line in galeraOnlyLines)
+    foreach (var line in galeraLines)
         Console.WriteLine(line);
-    return galeraOnlyDone ? 0 : 1;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (Galera only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return galeraCompleted ? 0 : 1;
+}
+
+if (groupReplicationOnly)
+{
+    var (groupLines, groupCompleted) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
+    Console.WriteLine();
+    foreach (var line in groupLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (Group Replication only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return groupCompleted ? 0 : 1;
 }
 
 if (failoverOnly)
@@ -98,6 +171,30 @@ if (failoverOnly)
         Console.WriteLine(line);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (failover only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
     return failoverCompleted ? 0 : 1;
+}
+
+if (workerOnly)
+{
+    var keys = Directory.CreateTempSubdirectory("rr-demo-keys-");
+    try
+    {
+        resultLines.AddRange(await RunWorkerPartAsync(topologies, keys, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+    }
+    catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("Interrupted; the replicas' apply threads were restarted.");
+        return 130;
+    }
+    finally
+    {
+        keys.Delete(recursive: true);
+    }
+
+    Console.WriteLine();
+    foreach (var line in resultLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (worker only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return 0;
 }
 
 Console.WriteLine("Part 1: where each statement runs (consistency: Eventual, a plain read/write split)");
@@ -124,6 +221,8 @@ try
     Console.WriteLine("Same lag windows as part 2.");
     foreach (var topology in topologies)
         resultLines.AddRange(await WebStory.RunAsync(topology, keyRing, webPairs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+
+    resultLines.AddRange(await RunWorkerPartAsync(topologies, keyRing, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
 }
 catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
 {
@@ -146,18 +245,35 @@ var (failoverResultLines, failoverDone) = await RunFailoverPartAsync(flavors, fa
 if (failoverResultLines is null)
     return 130;
 resultLines.AddRange(failoverResultLines);
-
-// Part 5: the MariaDB Galera cluster (its own set; reported MISSING when it is not up).
+var (groupResultLines, groupDone) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
+resultLines.AddRange(groupResultLines);
+failoverDone &= groupDone;
 var (galeraResultLines, galeraDone) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
 resultLines.AddRange(galeraResultLines);
+failoverDone &= galeraDone;
 
 Console.WriteLine();
 foreach (var line in resultLines)
     Console.WriteLine(line);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
-return failoverDone && galeraDone ? 0 : 1;
+return failoverDone ? 0 : 1;
 
-// Part 4; null lines when interrupted (the failover set is rebuilt all the same).
+static async Task<List<string>> RunWorkerPartAsync(
+    TopologyConfig[] topologies, DirectoryInfo keyRing, int jobs, int users, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Part 4: the token handed to a background job. {users} users place orders through the shop; each request queues a");
+    Console.WriteLine("confirmation job in a table row holding its consistency token. A worker (a second shop instance with its own data source,");
+    Console.WriteLine("as a separate process would have) takes the rows from the primary, restores each token (RunInSessionAsync) and reads the");
+    Console.WriteLine("order: a job that cannot find it is STALE. Then the same with requests that hand on no token. Delay: queued → read.");
+    Console.WriteLine("Same lag windows as part 2.");
+    var lines = new List<string>();
+    foreach (var topology in topologies)
+        lines.AddRange(await WorkerStory.RunAsync(topology, keyRing, jobs, users, stopped, running, cancellationToken));
+    return lines;
+}
+
+// Part 5; null lines when interrupted (the failover set is rebuilt all the same).
 static async Task<(List<string>? Lines, bool Completed)> RunFailoverPartAsync(string[] flavors, int runs, CancellationToken cancellationToken)
 {
     try

@@ -1,18 +1,19 @@
-# MariaDB 10.11 Galera cluster for servers.sh (sourced, only when RR_SERVERS_SET=galera).
+# MariaDB 10.11 Galera cluster for servers.sh (sourced; its galera_* hooks act when RR_SERVERS_SET=galera).
 # shellcheck shell=bash disable=SC2034  # (globals set here are read by servers.sh)
 #
 # Three nodes on 127.0.0.1, every one writable (Galera is multi-master; the library picks ONE writer):
 #   node N: MariaDB protocol 3360+N, group communication (gcomm) 4560+N, IST 4570+N, SST 4580+N.
 # Node 1 bootstraps the cluster (--wsrep-new-cluster), nodes 2 and 3 join it by SST with mariabackup
 # (streamed with socat). rsync, the faster method, cannot work with our state under /root (mode 700):
-# its daemon on the joiner runs as root but drops to 'nobody', which cannot reach the datadir. The functions below replace servers.sh's primary/replica ones
-# (init, start, health check, status) for this set; stop, kill, reset and env are the shared ones.
+# its daemon on the joiner runs as root but drops to 'nobody', which cannot reach the datadir.
+# Hooks for servers.sh (CLUSTER=galera): galera_server_args, galera_start_flavor, galera_status_flavor
+# replace the primary/replica set-up, health check and status; stop, kill, reset and env are the shared ones.
 
 GALERA_PROVIDER=/usr/lib/galera/libgalera_smm.so
 GALERA_CLUSTER=rr_galera
-gcomm_port() { echo $((4560 + $1)); }
-ist_port()   { echo $((4570 + $1)); }
-sst_port()   { echo $((4580 + $1)); }
+galera_gcomm_port() { echo $((4560 + $1)); }
+galera_ist_port()   { echo $((4570 + $1)); }
+galera_sst_port()   { echo $((4580 + $1)); }
 GALERA_BOOTSTRAP=          # the node launched with --wsrep-new-cluster (set around its launch only)
 # State transfer for a joiner without the cluster's history. mariabackup works but its donor script
 # sleeps 10 s before streaming; init avoids it (identical datadirs, 'skip'); a node that rejoins
@@ -21,9 +22,7 @@ GALERA_SST=mariabackup
 GALERA_START_POS=          # a killed node's recovered position (set around its launch only)
 
 # Installs galera-4 (and mariadb-backup + socat, the SST method) next to mariadb-server when missing.
-eval "mariadb_plain_ensure_binaries() $(declare -f mariadb_ensure_binaries | tail -n +2)"
-mariadb_ensure_binaries() {
-  mariadb_plain_ensure_binaries || return 1
+galera_ensure_packages() {
   [[ -r $GALERA_PROVIDER ]] && command -v mariabackup >/dev/null && command -v socat >/dev/null && return 0
   [[ $EUID == 0 ]] || { REASON="galera-4/mariadb-backup/socat are not installed and we are not root: run 'apt-get install galera-4 mariadb-backup socat' as root"; return 1; }
   local aptlog=$RR_HOME/apt-galera.log
@@ -34,14 +33,10 @@ mariadb_ensure_binaries() {
   fi
   [[ -r $GALERA_PROVIDER ]] || { REASON="galera-4 installed but $GALERA_PROVIDER is missing"; return 1; }
 }
-eval "mariadb_plain_have_binaries() $(declare -f mariadb_have_binaries | tail -n +2)"
-mariadb_have_binaries() { mariadb_plain_have_binaries && [[ -r $GALERA_PROVIDER ]] && command -v mariabackup >/dev/null && command -v socat >/dev/null; }
 
-# The replication set's command line, plus wsrep; no --read-only (every Galera node takes writes).
-eval "mariadb_plain_server_args() $(declare -f mariadb_server_args | tail -n +2)"
-mariadb_server_args() {
+# After mariadb_server_args: wsrep added; no --read-only (every Galera node takes writes).
+galera_server_args() {
   local n=$1 a args=()
-  mariadb_plain_server_args "$n"
   # The SST scripts read option files with my_print_defaults even under --no-defaults, so
   # /etc/mysql's [mysqld_safe] syslog sent their messages to syslog: give the node its own file.
   printf '%s\n' '[sst]' 'sst-syslog=-1' 'sst-log-archive=0' > "$(ndir "$n")/galera.cnf"
@@ -51,13 +46,13 @@ mariadb_server_args() {
   done
   SARGS=("$MARIADBD" --defaults-file="$(ndir "$n")/galera.cnf" "${args[@]}"
     --wsrep-on=ON --wsrep-provider="$GALERA_PROVIDER" --wsrep-cluster-name="$GALERA_CLUSTER"
-    --wsrep-cluster-address="gcomm://127.0.0.1:$(gcomm_port 1),127.0.0.1:$(gcomm_port 2),127.0.0.1:$(gcomm_port 3)"
-    --wsrep-node-name="n$n" --wsrep-node-address="127.0.0.1:$(gcomm_port "$n")"
+    --wsrep-cluster-address="gcomm://127.0.0.1:$(galera_gcomm_port 1),127.0.0.1:$(galera_gcomm_port 2),127.0.0.1:$(galera_gcomm_port 3)"
+    --wsrep-node-name="n$n" --wsrep-node-address="127.0.0.1:$(galera_gcomm_port "$n")"
     --wsrep-node-incoming-address="127.0.0.1:$(port_of "$n")"
-    --wsrep-sst-method="$GALERA_SST" --wsrep-sst-receive-address="127.0.0.1:$(sst_port "$n")"
+    --wsrep-sst-method="$GALERA_SST" --wsrep-sst-receive-address="127.0.0.1:$(galera_sst_port "$n")"
     # Own listen/IST ports (three nodes share one host); a small gcache (disk is shared too).
     # evs timeouts: a killed node leaves the view in ~2 s instead of ~6 s (tests wait for it).
-    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$(gcomm_port "$n");ist.recv_addr=127.0.0.1:$(ist_port "$n");gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.install_timeout=PT3S"
+    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$(galera_gcomm_port "$n");ist.recv_addr=127.0.0.1:$(galera_ist_port "$n");gcache.size=32M;evs.keepalive_period=PT0.5S;evs.suspect_timeout=PT2S;evs.inactive_timeout=PT4S;evs.install_timeout=PT3S"
     # GTIDs the same on every node (one domain for the cluster's writes): WSREP_LAST_SEEN_GTID and
     # WSREP_SYNC_WAIT_UPTO_GTID speak them.
     --wsrep-gtid-mode=ON --wsrep-gtid-domain-id=1
@@ -73,7 +68,7 @@ mariadb_server_args() {
 galera_recovered_position() {
   local n=$1 rlog; rlog=$(ndir "$n")/recover.log
   grep -q '^seqno: *-1' "$(ndata "$n")/grastate.dat" 2>/dev/null || return 0
-  "${F}_server_args" "$n"
+  "${F}_server_args" "$n"; galera_server_args "$n"
   : > "$rlog"
   timeout 60 "${SARGS[@]}" --wsrep-recover --log-error="$rlog" </dev/null >/dev/null 2>&1 9>&- 8>&-
   sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]*:[0-9-]*\).*/\1/p' "$rlog" | tail -n1
@@ -89,7 +84,7 @@ galera_state() {
 }
 
 # Waits (bounded, $2 s) until node $1 is Synced in a Primary component of $3 nodes. 0 / 1 timeout / 2 exited.
-wait_synced() {
+galera_wait_synced() {
   local n=$1 limit=$2 size=$3 t0=$SECONDS st
   while (( SECONDS - t0 < limit )); do
     st=$(galera_state "$n")
@@ -112,7 +107,7 @@ wait_synced() {
 # Measured: 4-9 s per join on the loaded machine (the SST script runs even for an IST). Starting the
 # three together and declaring them primary with pc.bootstrap would avoid the IST, but mariadbd does
 # not open its port before it is in a primary component, even with pc.wait_prim=no.
-init_flavor() {
+galera_init() {
   local n out t
   wipe_flavor || return 1
   ports_free || return 1
@@ -124,7 +119,7 @@ init_flavor() {
   fi
   t=$(now)
   GALERA_BOOTSTRAP=1 launch_node 1
-  wait_synced 1 60 1 || { REASON="bootstrap node 1 did not start (log: $(nerrlog 1))"; return 1; }
+  galera_wait_synced 1 60 1 || { REASON="bootstrap node 1 did not start (log: $(nerrlog 1))"; return 1; }
   # Galera replicates users and DDL itself (no sql_log_bin trick as in the replication sets).
   out=$(sql_root 1 "$("${F}_users_sql" 1 | grep -v sql_log_bin); CREATE DATABASE $DB" 2>&1) \
     || { REASON="creating users and $DB failed: $out"; return 1; }
@@ -137,25 +132,25 @@ init_flavor() {
   done
   galera_form_cluster || return 1
   log "$FL: cluster of ${#NODES[@]} formed in $(since "$t") after the datadir was made"
-  check_topology init || return 1
+  galera_check init || return 1
   echo "$LAYOUT_VERSION" > "$FDIR/.initialized"
 }
 
-# Bootstraps node 1 (datadirs prepared by init_flavor), then joins 2 and 3, one at a time: a donor
+# Bootstraps node 1 (datadirs prepared by galera_init), then joins 2 and 3, one at a time: a donor
 # serves one state transfer at a time.
 galera_form_cluster() {
   local n
   GALERA_BOOTSTRAP=1 launch_node 1
-  wait_synced 1 60 1 || { REASON="node 1 did not bootstrap (log: $(nerrlog 1))"; return 1; }
+  galera_wait_synced 1 60 1 || { REASON="node 1 did not bootstrap (log: $(nerrlog 1))"; return 1; }
   for n in "${NODES[@]:1}"; do
     launch_node "$n"
-    wait_synced "$n" 90 "$n" || { REASON="node $n did not join the cluster (log: $(nerrlog "$n"))"; return 1; }
+    galera_wait_synced "$n" 90 "$n" || { REASON="node $n did not join the cluster (log: $(nerrlog "$n"))"; return 1; }
   done
 }
 
 # Healthy = three nodes Synced in one Primary component, the users everywhere, and a row written on
 # each node read on the two others (wsrep_sync_wait=1: the read waits until the node has applied it).
-check_topology() {
+galera_check() {
   local n m out token
   REASON=
   for n in "${NODES[@]}"; do
@@ -199,31 +194,31 @@ galera_restart_missing() {
     done
     [[ -n $boot ]] || { REASON="all nodes are down and none is safe to bootstrap (killed, not stopped)"; return 1; }
     GALERA_BOOTSTRAP=$boot launch_node "$boot"
-    wait_synced "$boot" 60 1 || { REASON="node $boot did not bootstrap again"; return 1; }
+    galera_wait_synced "$boot" 60 1 || { REASON="node $boot did not bootstrap again"; return 1; }
     running=("$boot"); down=("${down[@]/$boot}")
   fi
   # One joiner at a time, like init (a donor serves one state transfer at a time).
   for n in ${down[*]}; do
     GALERA_START_POS=$(galera_recovered_position "$n") launch_node "$n"
-    wait_synced "$n" 90 $(( ${#running[@]} + 1 )) || { REASON="node $n did not rejoin the cluster"; return 1; }
+    galera_wait_synced "$n" 90 $(( ${#running[@]} + 1 )) || { REASON="node $n did not rejoin the cluster"; return 1; }
     running+=("$n")
   done
 }
 
 # start: reuse a healthy cluster, bring back missing nodes, else rebuild from scratch.
-start_flavor() {
+galera_start_flavor() {
   local t0 how=reused
   t0=$(now)
   use_flavor "$1"
   REASON=
-  if ! ensure_binaries; then
+  if ! ensure_binaries || ! galera_ensure_packages; then
     banner "FAILED to bring up the $FL cluster" "reason: ${REASON:-could not install the server or galera-4}" \
       "(ports $(port_of 1), $(port_of 2), $(port_of 3) are NOT available for tests)"
     return 1
   fi
   if [[ -f $FDIR/.initialized && $(cat "$FDIR/.initialized") == "$LAYOUT_VERSION" ]]; then
     local n; for n in "${NODES[@]}"; do node_pid "$n" >/dev/null || how=restarted; done
-    if galera_restart_missing && check_topology; then
+    if galera_restart_missing && galera_check; then
       log "$FL: $how healthy cluster in $(since "$t0") (ports $(port_of 1), $(port_of 2), $(port_of 3))"
       return 0
     fi
@@ -231,7 +226,7 @@ start_flavor() {
     log "$FL: wiping it and initialising from scratch"
   fi
   REASON=
-  if init_flavor; then
+  if galera_init; then
     log "$FL: initialised fresh cluster in $(since "$t0") (ports $(port_of 1), $(port_of 2), $(port_of 3))"
     return 0
   fi
@@ -241,12 +236,12 @@ start_flavor() {
   return 1
 }
 
-status_flavor() {
+galera_status_flavor() {
   use_flavor "$1"
-  "${F}_have_binaries" || { echo "$F: server or galera-4 not installed"; return; }
+  "${F}_have_binaries" && [[ -r $GALERA_PROVIDER ]] || { echo "$F: server or galera-4 not installed"; return; }
   local n pid line out
   for n in "${NODES[@]}"; do
-    line=$(printf '%-7s n%s 127.0.0.1:%s gcomm:%s' "$F" "$n" "$(port_of "$n")" "$(gcomm_port "$n")")
+    line=$(printf '%-7s n%s 127.0.0.1:%s gcomm:%s' "$F" "$n" "$(port_of "$n")" "$(galera_gcomm_port "$n")")
     if ! pid=$(node_pid "$n"); then echo "$line  DOWN"; continue; fi
     out=$(sql_root "$n" "SELECT CONCAT('state=', MAX(IF(variable_name='WSREP_LOCAL_STATE_COMMENT', variable_value, NULL)),
         ' cluster=', MAX(IF(variable_name='WSREP_CLUSTER_STATUS', variable_value, NULL)),

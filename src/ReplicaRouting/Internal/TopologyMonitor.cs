@@ -151,11 +151,12 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         var positions = new GtidPosition?[nodes.Length];
         GtidPosition? primaryPosition = null;
         var writable = 0;
+        var groupWriter = GroupReplication.MultiPrimaryWriter(results);
         for (var i = 0; i < nodes.Length; i++)
         {
             if (results[i].Position is { Length: > 0 } text && flavor is { } f && GtidPosition.TryParse(f, text, out var parsed))
                 positions[i] = parsed;
-            if (results[i] is { Reachable: true, ReadOnly: false })
+            if (results[i] is { Reachable: true, ReadOnly: false } && (groupWriter < 0 || groupWriter == i))
                 (primaryPosition, writable) = (positions[i], writable + 1);
         }
 
@@ -174,8 +175,8 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             _timeoutsInRow[i] = result is { Reachable: false, ConnectionFailed: false } ? _timeoutsInRow[i] + 1 : 0;
             var position = positions[i];
             var previous = node.Status;
-            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition, galeraWriter?.Index == i,
-                _configuration.ReadFromDesyncedGaleraMembers);
+            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition,
+                groupWriter < 0 || groupWriter == i, galeraWriter?.Index == i, _configuration.ReadFromDesyncedGaleraMembers);
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();
@@ -195,6 +196,8 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             problem = noWriter;
         if (writer is not null && writer != _lastWriter)
         {
+            if (groupWriter >= 0)
+                Log.MultiPrimaryWriterChosen(_configuration.Logger, writer.Endpoint);
             if (galeraWriter is { Reason: var why })
                 Log.GaleraWriterChosen(_configuration.Logger, writer.Endpoint, why);
             OnFailover(_lastWriter, writer);

@@ -14,11 +14,12 @@ internal static class TopologyRules
     /// <param name="position">The probe's GTID position, parsed.</param>
     /// <param name="now">When the probe answered.</param>
     /// <param name="primaryPosition">The writable primary's position in the same probe round, when there is exactly one.</param>
+    /// <param name="groupWriter">A multi-primary group member: whether it is the one chosen for writes.</param>
     /// <param name="galeraWriter">A Galera member that <see cref="Galera.ChooseWriter"/> chose as the writer.</param>
     /// <param name="galeraDesyncedReads"><see cref="ReplicaRoutingOptions.ReadFromDesyncedGaleraMembers"/>.</param>
     public static NodeStatus Assess(
         ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now,
-        GtidPosition? primaryPosition = null, bool galeraWriter = false, bool galeraDesyncedReads = false)
+        GtidPosition? primaryPosition = null, bool groupWriter = true, bool galeraWriter = false, bool galeraDesyncedReads = false)
     {
         if (!probe.Reachable)
         {
@@ -26,6 +27,9 @@ internal static class TopologyRules
                 return previous with { LastError = probe.Error };
             return previous with { State = NodeState.Unreachable, LastError = probe.Error, Lag = null };
         }
+
+        if (probe.Group is { } group)
+            return GroupReplication.Assess(probe, group, previous, maxReplicaLag, position, now, primaryPosition, groupWriter);
 
         if (probe.Galera is { } galera)
             return Galera.Assess(probe, galera, previous, position, now, galeraWriter, galeraDesyncedReads);

@@ -31,10 +31,15 @@ namespace ReplicaRouting;
 /// <item><c>replication_error</c>, Critical: Last_IO_Errno or Last_SQL_Errno is set.</item>
 /// <item><c>parallel_workers</c>, Info: a replica applies on one thread (0 or 1 workers), so it lags under write bursts.</item>
 /// <item><c>semi_sync_downgraded</c>, Warning: semi-sync is enabled on the primary but its status is OFF: it silently fell back to asynchronous replication. Replicas are not judged: one enabled as a source for a later promotion reports OFF while it has no semi-sync replicas of its own.</item>
-/// <item><c>galera_cluster_size</c>, Warning (topology): a MariaDB Galera cluster of an even size (2, 4, ...) or of one: a split into halves, or the loss of one member of two, leaves no component with a majority and the whole cluster stops taking writes. Use 3, 5 or 7 members.</item>
+/// <item><c>group_size</c>, Warning (topology): a MySQL Group Replication group of 1, 2 or 4 members (or any even number): 2 and 4 tolerate no
+/// more failures than 1 and 3, and a split in halves leaves no majority anywhere. Use 3, 5 or 7. On group members the group manages
+/// read_only and its own channels, and acknowledges by consensus: the read_only, super_read_only, replication_threads and
+/// semi_sync_downgraded checks do not apply there (a member that left the group is reported by the monitor, not the audit).</item>
+/// <item><c>galera_cluster_size</c>, Warning (topology): a MariaDB Galera cluster of 1, 2 or 4 members (any even size): a split into
+/// halves, or the loss of one member of two, leaves no component with a majority and the whole cluster stops taking writes. Use 3, 5
+/// or 7. Galera members are all writable and replicate through the cluster, not through channels: the read_only, super_read_only,
+/// replication_threads, replication_error, parallel_workers and semi_sync_downgraded checks do not apply to them.</item>
 /// </list>
-/// Galera members are all writable and replicate through the cluster, not through replication channels: the replica
-/// rules (read_only, super_read_only, replication threads and errors, parallel workers) and semi-sync do not apply to them.
 /// A setting the server does not have (MariaDB has no super_read_only, semi-sync plugin not loaded) is "not configured" and never a finding.
 /// </remarks>
 internal static class TopologyAudit
@@ -67,6 +72,7 @@ internal static class TopologyAudit
         public const string ReplicationError = "replication_error";
         public const string ParallelWorkers = "parallel_workers";
         public const string SemiSyncDowngraded = "semi_sync_downgraded";
+        public const string GroupSize = "group_size";
         public const string GaleraClusterSize = "galera_cluster_size";
     }
 
@@ -75,7 +81,10 @@ internal static class TopologyAudit
         "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'log_bin', 'gtid_mode', 'gtid_strict_mode', 'binlog_format', " +
         "'read_only', 'super_read_only', 'log_replica_updates', 'log_slave_updates', 'sync_binlog', 'innodb_flush_log_at_trx_commit', " +
         "'binlog_expire_logs_seconds', 'expire_logs_days', 'binlog_expire_logs_auto_purge', 'replica_parallel_workers', " +
-        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled', 'wsrep_on')";
+        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled', 'group_replication_group_name', 'wsrep_on')";
+
+    // MySQL Group Replication: the members in this member's view (needs SELECT on the table; denied or absent means unknown).
+    private const string GroupMembersSql = "SELECT COUNT(*) FROM performance_schema.replication_group_members WHERE MEMBER_ID <> ''";
 
     private const string StatusSql =
         "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients', " +
@@ -153,7 +162,24 @@ internal static class TopologyAudit
                     denied = ex.Message;
                 }
 
-                return NodeFacts.From(target.Endpoint, target.IsPrimary, flavor, variables, status, channels, denied);
+                var facts = NodeFacts.From(target.Endpoint, target.IsPrimary, flavor, variables, status, channels, denied);
+                return facts.GroupName is null ? facts : facts with { GroupMembers = await CountGroupMembersAsync(connection, timeout, cancellationToken).ConfigureAwait(false) };
+            }
+        }
+    }
+
+    private static async Task<long?> CountGroupMembersAsync(MySqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var command = new MySqlCommand(GroupMembersSql, connection) { CommandTimeout = (int)Math.Ceiling(timeout.TotalSeconds) };
+        await using (command.ConfigureAwait(false))
+        {
+            try
+            {
+                return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.TableAccessDenied or MySqlErrorCode.SpecifiedAccessDeniedError)
+            {
+                return null;
             }
         }
     }
@@ -237,13 +263,24 @@ internal static class TopologyAudit
                 $"server_id {group.Key} is used by {Describe(group.Select(n => n.Endpoint))}: replication ignores events carrying its own server_id, so these nodes lose or loop changes. Give every node its own server_id."));
         }
 
-        // Galera: the largest component any member reports (a member cut off reports a smaller one of its own).
-        if (reachable.Where(n => n.Galera).Select(n => n.GaleraClusterSize ?? 0).DefaultIfEmpty(0).Max() is var size and > 0 && (size == 1 || size % 2 == 0))
+        foreach (var group in reachable.Where(n => n.GroupName is not null).GroupBy(n => n.GroupName!))
         {
-            findings.Add(new(FindingSeverity.Warning, "", Checks.GaleraClusterSize,
-                $"The Galera cluster has {size} member(s): " + (size == 1
-                    ? "a lone member survives nothing, and nothing protects acknowledged writes. Use 3, 5 or 7 members."
-                    : "an even size cannot keep a majority when it splits into halves (and two members stop when either is lost), so the whole cluster stops taking writes. Use 3, 5 or 7 members.")));
+            // The members' own count when readable (members not configured here count too), else the configured members.
+            var size = group.Max(n => n.GroupMembers) ?? group.Count();
+            if (size % 2 == 0 || size == 1)
+            {
+                findings.Add(new(FindingSeverity.Warning, "", Checks.GroupSize, size == 1
+                    ? $"Group Replication group {group.Key} has 1 member: it tolerates no failure. Use 3, 5 or 7 members."
+                    : $"Group Replication group {group.Key} has {size} members: an even size tolerates no more failures than {size - 1} members ({(size - 1) / 2}), and a split in halves leaves no majority on either side. Use 3, 5 or 7 members."));
+            }
+        }
+
+        // Galera: the largest component any member reports (a member cut off reports a smaller one of its own).
+        if (reachable.Where(n => n.Galera).Select(n => n.GaleraClusterSize ?? 0).DefaultIfEmpty(0).Max() is var members and > 0 && (members == 1 || members % 2 == 0))
+        {
+            findings.Add(new(FindingSeverity.Warning, "", Checks.GaleraClusterSize, members == 1
+                ? "The Galera cluster has 1 member: it survives no failure. Use 3, 5 or 7 members."
+                : $"The Galera cluster has {members} members: an even size cannot keep a majority when it splits into halves (and two stop when either is lost), so the whole cluster stops taking writes. Use 3, 5 or 7 members."));
         }
     }
 
@@ -289,15 +326,10 @@ internal static class TopologyAudit
                 Add(FindingSeverity.Warning, Checks.BinlogFormat, $"binlog_format is {format}: once promoted, this replica would replicate statement-based events. Set binlog_format=ROW.");
         }
 
-        // Read-only roles.
-        if (node.IsPrimary && node.ReadOnly == true)
-            Add(FindingSeverity.Critical, Checks.ReadOnly, "The primary is read_only: every write fails. Was it demoted, or is another node the primary now?");
-
-        // (A Galera member is writable by design: no replica rules.)
-        if (!node.Galera && !node.IsPrimary && node.ReadOnly == false)
-            Add(FindingSeverity.Critical, Checks.ReadOnly, "The replica is not read_only: a misrouted write would land on it, diverge from the primary and later break replication. Set read_only=ON.");
-        else if (!node.Galera && !node.IsPrimary && node.Flavor == ServerFlavor.MySql && node.SuperReadOnly == false)
-            Add(FindingSeverity.Warning, Checks.SuperReadOnly, "super_read_only is OFF: users with SUPER or CONNECTION_ADMIN can still write on this replica. Set super_read_only=ON.");
+        // Read-only roles (a group member's are the group's to set, and its primary is whichever member the group elected).
+        // (A Galera member is writable by design.)
+        if (node.GroupName is null && !node.Galera)
+            EvaluateReadOnly(node, Add);
 
         if (!node.IsPrimary && binlogOn && node.LogReplicaUpdates == false)
             Add(FindingSeverity.Warning, Checks.LogReplicaUpdates, "log_replica_updates is OFF: this replica does not log what it applies, so if it is promoted the other replicas miss that history. Set log_replica_updates=ON.");
@@ -313,7 +345,7 @@ internal static class TopologyAudit
             EvaluateRetention(node, options, Add);
 
         if (node.Galera)
-            return;   // nor do replication channels, parallel workers or semi-sync
+            return;   // replicates through the cluster: no channels, parallel workers or semi-sync to judge
 
         EvaluateReplication(node, Add);
 
@@ -323,10 +355,23 @@ internal static class TopologyAudit
             Add(FindingSeverity.Info, Checks.ParallelWorkers, $"{setting} is {workers}: this replica applies on a single thread, so it lags behind under write bursts. Consider 4 or more.");
         }
 
+        if (node.GroupName is not null)
+            return;   // a group acknowledges by consensus: semi-sync does not apply
         if (node.IsPrimary && node.SemiSyncSourceEnabled == true && node.SemiSyncSourceOn == false)
             Add(FindingSeverity.Warning, Checks.SemiSyncDowngraded, "Semi-synchronous replication is enabled but its status is OFF: the primary silently fell back to asynchronous replication (no replica acknowledged in time), so a failover now can lose acknowledged writes.");
         else if (node.IsPrimary && node.SemiSyncSourceEnabled == true && node.SemiSyncClients == 0)
             Add(FindingSeverity.Warning, Checks.SemiSyncDowngraded, "Semi-synchronous replication is enabled but no semi-sync replica is connected: commits are acknowledged by no replica (status can still read ON when the primary does not wait without replicas), so a failover now can lose acknowledged writes.");
+    }
+
+    private static void EvaluateReadOnly(NodeFacts node, Action<FindingSeverity, string, string> add)
+    {
+        if (node.IsPrimary && node.ReadOnly == true)
+            add(FindingSeverity.Critical, Checks.ReadOnly, "The primary is read_only: every write fails. Was it demoted, or is another node the primary now?");
+
+        if (!node.IsPrimary && node.ReadOnly == false)
+            add(FindingSeverity.Critical, Checks.ReadOnly, "The replica is not read_only: a misrouted write would land on it, diverge from the primary and later break replication. Set read_only=ON.");
+        else if (!node.IsPrimary && node.Flavor == ServerFlavor.MySql && node.SuperReadOnly == false)
+            add(FindingSeverity.Warning, Checks.SuperReadOnly, "super_read_only is OFF: users with SUPER or CONNECTION_ADMIN can still write on this replica. Set super_read_only=ON.");
     }
 
     private static void EvaluateRetention(NodeFacts node, TopologyAuditOptions options, Action<FindingSeverity, string, string> add)
@@ -359,7 +404,7 @@ internal static class TopologyAudit
         if (node.Channels is null)
             return; // Unknown (the status could not be read): reported as a privilege problem.
 
-        if (!node.IsPrimary && node.Channels.Count == 0)
+        if (!node.IsPrimary && node.Channels.Count == 0 && node.GroupName is null)
         {
             add(FindingSeverity.Critical, Checks.ReplicationThreads, "No replication is configured on this replica: it never receives new writes, so every read from it is stale.");
             return;
@@ -367,6 +412,9 @@ internal static class TopologyAudit
 
         foreach (var channel in node.Channels)
         {
+            if (node.GroupName is not null && channel.Name.StartsWith("group_replication_", StringComparison.Ordinal))
+                continue;   // the group's own channels: the member's state in the group says whether it applies
+
             var what = channel.Name.Length == 0 ? "Replication" : $"Replication channel '{channel.Name}'";
             var from = channel.Source.Length == 0 ? "" : $" from {channel.Source}";
             if (!IsYes(channel.IoRunning) || !IsYes(channel.SqlRunning))
@@ -487,6 +535,12 @@ internal static class TopologyAudit
         /// <summary>The server's error when reading the replication status was denied.</summary>
         public string? ReplicaStatusDenied { get; init; }
 
+        /// <summary>MySQL group_replication_group_name: set on a Group Replication member; <see langword="null"/> otherwise.</summary>
+        public string? GroupName { get; init; }
+
+        /// <summary>Members in the group's view, as this member sees it; <see langword="null"/> when not readable.</summary>
+        public long? GroupMembers { get; init; }
+
         /// <summary>A MariaDB Galera member (<c>wsrep_on</c> is ON).</summary>
         public bool Galera { get; init; }
 
@@ -538,8 +592,9 @@ internal static class TopologyAudit
                     : status.TryGetValue("Rpl_semi_sync_master_clients", out clients) ? clients : null),
                 Channels = channels,
                 ReplicaStatusDenied = replicaStatusDenied,
+                GroupName = Text("group_replication_group_name") is { Length: > 0 } groupName ? groupName : null,
                 Galera = ParseBool(Text("wsrep_on")) == true,
-                GaleraClusterSize = ParseLong(status.TryGetValue("wsrep_cluster_size", out var members) ? members : null),
+                GaleraClusterSize = ParseLong(status.TryGetValue("wsrep_cluster_size", out var galeraMembers) ? galeraMembers : null),
             };
         }
 
