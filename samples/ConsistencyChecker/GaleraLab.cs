@@ -12,28 +12,19 @@ namespace ReplicaRouting.ConsistencyChecker;
 /// </summary>
 public sealed class GaleraLab
 {
-    /// <summary>The variable <c>RR_SERVERS_SET=galera servers.sh env</c> prints with the cluster's endpoints.</summary>
-    public const string NodesVariable = "RR_GALERA_MARIADB_NODES";
+    /// <summary>The set's name in <c>servers.sh</c> (<c>RR_SERVERS_SET=galera</c>).</summary>
+    public const string Set = "galera";
 
     /// <summary>The longest the cluster may take to settle after a kill, a restart or a partition.</summary>
     public static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
 
     private const int ScriptBasePort = 3360;   // servers.sh's galera set: node N listens on 3360 + N
 
-    /// <summary>Creates the lab over the cluster named by <see cref="NodesVariable"/>.</summary>
+    /// <summary>Creates the lab over the cluster named by <c>RR_GALERA_MARIADB_NODES</c>.</summary>
     /// <exception cref="InvalidOperationException">The variable is not set (the cluster is not up): a test must fail, not skip.</exception>
     public GaleraLab()
     {
-        var nodes = Environment.GetEnvironmentVariable(NodesVariable);
-        if (string.IsNullOrWhiteSpace(nodes))
-        {
-            throw new InvalidOperationException(
-                $"{NodesVariable} is not set: the MariaDB Galera cluster is not up. Start it with 'RR_SERVERS_SET=galera scripts/servers/servers.sh start' " +
-                "and export its endpoints with 'eval \"$(RR_SERVERS_SET=galera scripts/servers/servers.sh env)\"' (./build.sh test does both).");
-        }
-
-        var baseConfig = TopologyConfig.Load(TopologyConfig.MariaDb);
-        Config = baseConfig with { Nodes = nodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+        Config = TopologyConfig.LoadClusterSet(Set, TopologyConfig.MariaDb);
         for (var node = 1; node <= Config.Nodes.Count; node++)
         {
             var (host, port) = TopologyConfig.Split(Config.Nodes[node - 1]);
@@ -57,14 +48,14 @@ public sealed class GaleraLab
     /// <param name="cancellationToken">Abandons the wait for the script.</param>
     /// <returns>A task that completes when the cluster is healthy.</returns>
     public static Task StartAsync(CancellationToken cancellationToken = default) =>
-        FailoverLab.RunScriptAsync("galera", cancellationToken, "start");
+        FailoverLab.RunScriptAsync(Set, cancellationToken, "start");
 
     /// <summary>SIGKILLs node <paramref name="node"/> (<c>servers.sh kill mariadb N</c>); returns once its port is closed.</summary>
     /// <param name="node">1 to 3.</param>
     /// <param name="cancellationToken">Abandons the wait for the script.</param>
     /// <returns>A task that completes when the node is gone.</returns>
     public static Task KillAsync(int node, CancellationToken cancellationToken = default) =>
-        FailoverLab.RunScriptAsync("galera", cancellationToken, "kill", TopologyConfig.MariaDb, node.ToString(CultureInfo.InvariantCulture));
+        FailoverLab.RunScriptAsync(Set, cancellationToken, "kill", TopologyConfig.MariaDb, node.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>
     /// Partitions node <paramref name="node"/> away from the others (<c>gmcast.isolate=1</c>: it drops its group
