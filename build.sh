@@ -27,7 +27,8 @@ MSG
   fi
   eval "$(bash "$SERVERS" env)"
   start_group_replication
-  echo "Topologies up: ${RR_FLAVORS}${RR_GR_FLAVORS:+; Group Replication: mysql-gr}" >&2
+  start_galera
+  echo "Topologies up: ${RR_FLAVORS}${RR_GR_FLAVORS:+; Group Replication: mysql-gr}${RR_GALERA_FLAVORS:+; Galera: mariadb-galera}" >&2
 }
 
 # --- MySQL Group Replication (issue 15): the gr set, its own flavor value "mysql-gr" in test filters and summary.
@@ -45,6 +46,22 @@ MSG
   eval "$(RR_SERVERS_SET=gr bash "$SERVERS" env 2>/dev/null)" || true
 }
 # --- end of Group Replication
+
+# --- MariaDB Galera (issue 15): the galera set; its tests (MariaDbGalera*Tests) FAIL when it is not up.
+start_galera() {
+  if ! RR_SERVERS_SET=galera bash "$SERVERS" start mariadb; then
+    cat >&2 <<'MSG'
+
+================================================================================
+==  WARNING: the MariaDB Galera cluster could not be started (see above).
+==  Its tests (MariaDbGalera*Tests) will FAIL: Galera results are MISSING, not passed.
+================================================================================
+
+MSG
+  fi
+  eval "$(RR_SERVERS_SET=galera bash "$SERVERS" env 2>/dev/null)" || true
+}
+# --- end of Galera
 
 # The end-to-end test drives the sample in a real headless browser: Debian's chromium (Playwright's own browser
 # download is not reachable here, so the test points Playwright at this one).
@@ -100,6 +117,10 @@ summarize() {
       "$(count 'ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?MySqlGroupReplication[A-Za-z]*Tests\.' Passed)" \
       "$(count 'ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?MySqlGroupReplication[A-Za-z]*Tests\.' Failed)"
   fi
+  # Galera (its classes count in the MariaDb line above too: MariaDbGalera...Tests)
+  local galera='ReplicaRouting\.IntegrationTests\.([A-Za-z]+\.)?MariaDbGalera[A-Za-z]*Tests\.' note=""
+  [[ -n ${RR_GALERA_FLAVORS:-} ]] || note="  (the cluster was NOT up: its tests fail, see the warning above)"
+  printf '  %-8s %4d passed, %d failed%s\n' "Galera" "$(count "$galera" Passed)" "$(count "$galera" Failed)" "$note"
   echo "tests: $(count "" Passed) passed, $(count "" Failed) failed"
 }
 

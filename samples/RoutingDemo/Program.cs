@@ -10,6 +10,8 @@
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
 //   Part 6: MySQL Group Replication (the gr set): the lost order with the secondaries' appliers delayed, and a failover the
 //           group does by itself (GroupReplicationPart); --gr-only runs it alone.
+//   Part 7: MariaDB Galera (the galera set): the lost order on the cluster and the writer killed under load, followed to
+//           the next member (GaleraPart); --galera-only runs it alone.
 // --compare-topologies N: only the same write->read pair N times on MySQL async replicas (shared set), semi-sync replicas
 //           (failover set) and Group Replication (gr set), with plain MySqlConnector; prints COMPARE lines (docs/clusters.md).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
@@ -29,6 +31,7 @@ var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
 var groupReplicationOnly = false;
+var galeraOnly = false;
 var compareSamples = 0;
 var workerOnly = false;
 for (var i = 0; i < args.Length; i++)
@@ -44,6 +47,12 @@ for (var i = 0; i < args.Length; i++)
     if (args[i] == "--gr-only")
     {
         groupReplicationOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--galera-only")
+    {
+        galeraOnly = true;
         continue;
     }
 
@@ -76,7 +85,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only] [--gr-only] [--compare-topologies N]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only] [--gr-only] [--galera-only] [--compare-topologies N]");
     return 2;
 }
 
@@ -130,6 +139,16 @@ if (compareSamples > 0)
     }
 
     return 0;
+}
+
+if (galeraOnly)
+{
+    var (galeraLines, galeraCompleted) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
+    Console.WriteLine();
+    foreach (var line in galeraLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (Galera only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return galeraCompleted ? 0 : 1;
 }
 
 if (groupReplicationOnly)
@@ -229,6 +248,9 @@ resultLines.AddRange(failoverResultLines);
 var (groupResultLines, groupDone) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
 resultLines.AddRange(groupResultLines);
 failoverDone &= groupDone;
+var (galeraResultLines, galeraDone) = await GaleraPart.RunAsync(pairs, concurrency, interrupted.Token);
+resultLines.AddRange(galeraResultLines);
+failoverDone &= galeraDone;
 
 Console.WriteLine();
 foreach (var line in resultLines)

@@ -25,6 +25,8 @@
 #             `env` prints RR_FAILOVER_FLAVORS and RR_FAILOVER_<FLAVOR>_NODES for them.
 #   gr        MySQL only: a three-member Group Replication group (cluster-gr.sh), 3351-3353;
 #             RR_GR_MODE=multi for multi-primary. `env` prints RR_GR_FLAVORS and RR_GR_MYSQL_NODES.
+#   galera    MariaDB only: a three-member Galera cluster (cluster-galera.sh), 3361-3363.
+#             `env` prints RR_GALERA_FLAVORS and RR_GALERA_MARIADB_NODES.
 #
 # State lives outside the repository (so every clone shares the same servers):
 #   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/{mariadb,mysql}/n1..n3            shared set
@@ -68,7 +70,8 @@ case $RR_SET in
   "")       SET_HOME=$RR_HOME;          PORT_OFFSET=0;  FAST_DETECT=0; SEMI_SYNC=0 ;;
   failover) SET_HOME=$RR_HOME/failover; PORT_OFFSET=20; FAST_DETECT=1; SEMI_SYNC=1 ;;
   gr)       SET_HOME=$RR_HOME/gr;       PORT_OFFSET=30; FAST_DETECT=0; SEMI_SYNC=0; CLUSTER=gr; SET_FLAVORS=(mysql) ;;
-  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty, 'failover' or 'gr')" >&2; exit 2 ;;
+  galera)   SET_HOME=$RR_HOME/galera;   PORT_OFFSET=50; FAST_DETECT=1; SEMI_SYNC=0; CLUSTER=galera; SET_FLAVORS=(mariadb) ;;
+  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty, 'failover', 'gr' or 'galera')" >&2; exit 2 ;;
 esac
 # How `env` names the nodes variable: the failover set must never be picked up by ordinary tests
 # as RR_MARIADB_NODES (they would run against servers that another test kills).
@@ -116,6 +119,8 @@ source "$HERE/flavor-mariadb.sh"
 source "$HERE/flavor-mysql.sh"
 # shellcheck source=cluster-gr.sh
 source "$HERE/cluster-gr.sh"
+# shellcheck source=cluster-galera.sh
+source "$HERE/cluster-galera.sh"
 
 use_flavor() {
   F=$1

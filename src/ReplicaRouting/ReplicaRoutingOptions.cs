@@ -99,6 +99,14 @@ public sealed class ReplicaRoutingOptions
     public TimeSpan MaxReplicaLag { get; set; } = RoutingDefaults.MaxReplicaLag;
 
     /// <summary>
+    /// Gets or sets whether a MariaDB Galera member that is Donor/Desynced (serving a state transfer, or desynced by hand or
+    /// by FLUSH TABLES WITH READ LOCK) still gets reads. Its data may be behind without bound; reads that need the session's
+    /// writes still wait for them there. Joining members and members outside the primary component never get reads.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool ReadFromDesyncedGaleraMembers { get; set; }
+
+    /// <summary>
     /// Gets or sets how stale a read may be under <see cref="ReadConsistency.BoundedStaleness"/>: it goes to a replica whose
     /// measured lag plus the age of that measurement is at most this, else to the primary.
     /// </summary>

@@ -300,4 +300,21 @@ public sealed class TopologyAuditRulesTests
         Assert.Null(facts.SemiSyncSourceOn);
         Assert.Null(facts.BinlogExpireLogsSeconds);
     }
+
+    private static NodeFacts[] Galera(int members) =>
+        Clean(ServerFlavor.MariaDb).Select(n => n with { ReadOnly = false, Channels = [], ParallelWorkers = 1, Galera = true, GaleraClusterSize = members }).ToArray();
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void A_galera_cluster_of_an_odd_size_with_writable_members_and_no_channels_yields_no_finding(int members) =>
+        Assert.Empty(Evaluate(Galera(members), Options));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void A_galera_cluster_of_an_even_size_or_a_lone_member_is_a_warning(int members) =>
+        Single(Evaluate(Galera(members), Options), FindingSeverity.Warning, "", Checks.GaleraClusterSize);
 }

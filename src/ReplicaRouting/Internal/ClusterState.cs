@@ -93,6 +93,12 @@ internal sealed class ClusterState
         }
     }
 
+    /// <summary>
+    /// The probe found Galera members: reads wait with WSREP_SYNC_WAIT_UPTO_GTID from now on (MASTER_GTID_WAIT never sees
+    /// what Galera applied). Reads routed before the first probe may still wait the plain way: they time out to the writer.
+    /// </summary>
+    public void ObserveGalera() => Volatile.Write(ref _dialect, ServerDialect.MariaDbGalera);
+
     /// <summary>A position the primary has (a capture of one write: no time attached).</summary>
     public void ObservePrimaryPosition(GtidPosition position) => GtidPosition.MergeInto(ref _knownPrimaryPosition, position);
 

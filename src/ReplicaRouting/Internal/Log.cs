@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(EventIds.NoWritablePrimary, LogLevel.Error, "No primary: {Problem}. Writes fail fast until one is seen; reads go on from replicas")]
     public static partial void NoWritablePrimary(ILogger logger, string problem);
 
+    [LoggerMessage(EventIds.GaleraWriterChosen, LogLevel.Information, "Galera: writes go to {Node}: {Reason}")]
+    public static partial void GaleraWriterChosen(ILogger logger, string node, string reason);
+
     [LoggerMessage(EventIds.SplitBrain, LogLevel.Critical, "SPLIT BRAIN: {Problem}")]
     public static partial void SplitBrain(ILogger logger, string problem);
 
@@ -129,4 +132,5 @@ internal static class EventIds
     public const int RoutinesLoadFailed = 1113;
     public const int MultiPrimaryWriterChosen = 1120;   // 1120-1129: MySQL Group Replication
     public const int HeartbeatWaitingForDatabase = 1130;
+    public const int GaleraWriterChosen = 1140;   // 1140-1149: MariaDB Galera
 }

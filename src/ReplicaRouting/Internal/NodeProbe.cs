@@ -51,6 +51,9 @@ internal sealed record ProbeResult
     /// <summary>How long the probe's query took to answer: an upper bound of a round trip to the node.</summary>
     public TimeSpan? RoundTrip { get; init; }
 
+    /// <summary>The node's Galera status when it is a Galera member (MariaDB with <c>wsrep_on</c>), else null.</summary>
+    public GaleraProbe? Galera { get; init; }
+
     public static ProbeResult Failed(string error, bool connectionFailed) => new() { Error = error, ConnectionFailed = connectionFailed };
 }
 
@@ -163,6 +166,7 @@ internal sealed class NodeProbe : IAsyncDisposable
         var semiSyncActive = !reader.IsDBNull(4) && IsOn(reader.GetString(4));
         var semiSyncClients = !reader.IsDBNull(5) && long.TryParse(reader.GetString(5), out var clients) ? clients : 0;
         _groupMode = !mariaDb && !reader.IsDBNull(6) && reader.GetString(6).Length > 0 ? !reader.IsDBNull(7) && IsOn(reader.GetString(7)) : null;
+        var galera = mariaDb ? Galera.Read(reader, 6) : null;
 
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var result = new ProbeResult
@@ -173,6 +177,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             SemiSyncActive = semiSyncActive,
             SemiSyncClients = semiSyncClients,
             RoundTrip = roundTrip,
+            Galera = galera,
         };
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -221,9 +226,9 @@ internal sealed class NodeProbe : IAsyncDisposable
         SELECT @@read_only, @@gtid_binlog_pos, @@gtid_slave_pos,
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_ENABLED'),
           (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'),
-          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS');
-        SHOW SLAVE STATUS;
-        """ + heartbeatSql;
+          (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'),
+
+        """ + Galera.ProbeColumns + ";\nSHOW SLAVE STATUS;\n" + heartbeatSql;
 
     private static string MySqlProbeSql(string heartbeatSql) => """
         SELECT @@read_only, @@global.gtid_executed, NULL,

@@ -236,7 +236,7 @@ internal static class RoutedExecution
             batch = new MySqlBatch(route.Connection) { Transaction = statement.Transaction?.Inner, Timeout = statement.Timeout };
             var wait = new MySqlBatchCommand(dialect.WaitSql);
             wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
-            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalWaitTimeoutSeconds);
+            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, dialect.WaitTimeout(connection.CausalWaitTimeout, connection.CausalWaitTimeoutSeconds));
             batch.BatchCommands.Add(wait);
             node.CausalWaitSent();
             if (batch.Timeout > 0)
@@ -249,10 +249,19 @@ internal static class RoutedExecution
             var sentAt = Stopwatch.GetTimestamp();
             using var waitActivity = Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!);
             statement.Running(batch);   // Cancel() reaches the batch
-            reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+            try
+            {
+                reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+            }
+            catch (MySqlException ex) when (dialect.Galera && Galera.IsWaitNotReached(ex))
+            {
+                // Galera's wait fails instead of answering "not yet" (a position it cannot wait for fails here, a timeout
+                // when its row is read): the statement behind it did not run. As a timeout.
+            }
+
             var waited = Stopwatch.GetElapsedTime(sentAt);   // the wait's answer is the first result: its round trip plus the wait
 
-            var reached = await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
+            var reached = reader is not null && await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
             var cancelled = statement.CancelRequested;
             if (cancelled)
             {
@@ -268,7 +277,7 @@ internal static class RoutedExecution
                 node.ApplyDelay.WaitTimedOut(route.WriteAge, connection.CausalWaitTimeout);
             waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
 
-            if (!reached && !cancelled)
+            if (reader is null || (!reached && !cancelled))
             {
                 // Timed out (or the replica is broken): the query already ran there, but its answer may be stale.
                 statement.Running(null);
@@ -319,7 +328,16 @@ internal static class RoutedExecution
     /// <summary>Reads the wait's hidden result set and moves the reader to the statement's first result.</summary>
     private static async ValueTask<bool> WaitReachedAsync(MySqlDataReader reader, ServerDialect dialect, bool async, CancellationToken cancellationToken)
     {
-        var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+        bool hasRow;
+        try
+        {
+            hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
+        }
+        catch (MySqlException ex) when (dialect.Galera && Galera.IsWaitNotReached(ex))
+        {
+            return false;   // Galera's timeout comes as the wait's row: an error that ends the batch (the statement did not run)
+        }
+
         var reached = hasRow && !reader.IsDBNull(0) && reader.GetInt64(0) == dialect.WaitReached;
         try
         {

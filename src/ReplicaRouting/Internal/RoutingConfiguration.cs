@@ -20,6 +20,7 @@ internal sealed class RoutingConfiguration
         ClusterId = options.ClusterId ?? ClusterState.DeriveClusterId(nodes.Select(n => n.Endpoint), database);
         FailedReplicaBackoff = options.FailedReplicaBackoff;
         MaxReplicaLag = options.MaxReplicaLag;
+        ReadFromDesyncedGaleraMembers = options.ReadFromDesyncedGaleraMembers;
         MaxStaleness = options.MaxStaleness;
         TopologyMonitor = options.TopologyMonitor;
         TopologyProbeInterval = options.TopologyProbeInterval;
@@ -36,6 +37,9 @@ internal sealed class RoutingConfiguration
         Logger = loggerFactory.CreateLogger("ReplicaRouting");
         TimeProvider = timeProvider;
     }
+
+    /// <summary><see cref="ReplicaRoutingOptions.ReadFromDesyncedGaleraMembers"/>.</summary>
+    public bool ReadFromDesyncedGaleraMembers { get; }
 
     public ReadConsistency Consistency { get; }
 

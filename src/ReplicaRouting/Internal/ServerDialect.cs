@@ -21,8 +21,22 @@ internal sealed class ServerDialect
         waitReached: 0,
         primaryPositionSql: "SELECT @@gtid_binlog_pos");
 
-    private ServerDialect(ServerFlavor flavor, string captureSql, string waitSql, long waitReached, string primaryPositionSql)
+    /// <summary>
+    /// MariaDB Galera: <c>@@last_gtid</c> is the cluster's GTID of the session's commit (with <c>wsrep_gtid_mode</c>, the
+    /// same on every member), but MASTER_GTID_WAIT returns -1 there; WSREP_SYNC_WAIT_UPTO_GTID waits for it (1 = applied;
+    /// a timeout is error 1205, handled as not reached) and takes whole seconds (see <see cref="WaitTimeout"/>).
+    /// </summary>
+    public static readonly ServerDialect MariaDbGalera = new(
+        ServerFlavor.MariaDb,
+        captureSql: "SELECT @@last_gtid",
+        waitSql: $"SELECT CAST(WSREP_SYNC_WAIT_UPTO_GTID({GtidParameter}, {TimeoutParameter}) AS SIGNED)",   // (it answers a string)
+        waitReached: 1,
+        primaryPositionSql: "SELECT @@gtid_binlog_pos",
+        galera: true);
+
+    private ServerDialect(ServerFlavor flavor, string captureSql, string waitSql, long waitReached, string primaryPositionSql, bool galera = false)
     {
+        Galera = galera;
         Flavor = flavor;
         CaptureSql = captureSql;
         WaitSql = waitSql;
@@ -31,6 +45,15 @@ internal sealed class ServerDialect
     }
 
     public ServerFlavor Flavor { get; }
+
+    /// <summary>The servers are MariaDB Galera members (<see cref="MariaDbGalera"/>).</summary>
+    public bool Galera { get; }
+
+    /// <summary>
+    /// The wait's timeout parameter. WSREP_SYNC_WAIT_UPTO_GTID truncates to whole seconds (0.3 timed out at once, measured),
+    /// so Galera waits at least a second.
+    /// </summary>
+    public object WaitTimeout(TimeSpan timeout, object seconds) => Galera ? Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)) : seconds;
 
     /// <summary>
     /// The GTID of this session's writes (MySQL: the executed set, a safe superset), read on the primary session that ran them,

@@ -164,6 +164,11 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         if (writable != 1)
             primaryPosition = null;   // no primary, or split brain: no position to compare replicas with
 
+        // Galera: every member is writable; the cluster is followed by choosing one writer among its usable members.
+        var galeraWriter = Galera.ChooseWriter(results);
+        if (galeraWriter is not null)
+            _cluster.ObserveGalera();
+
         for (var i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i];
@@ -171,7 +176,8 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             _timeoutsInRow[i] = result is { Reachable: false, ConnectionFailed: false } ? _timeoutsInRow[i] + 1 : 0;
             var position = positions[i];
             var previous = node.Status;
-            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition, groupWriter < 0 || groupWriter == i);
+            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition,
+                groupWriter < 0 || groupWriter == i, galeraWriter?.Index == i, _configuration.ReadFromDesyncedGaleraMembers);
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();
@@ -189,10 +195,14 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         }
 
         var (writer, problem, splitBrain) = TopologyRules.ChooseWriter(nodes, _configuration.Primary);
+        if (galeraWriter is { Index: < 0, Reason: var noWriter } && writer is null)
+            problem = noWriter;
         if (writer is not null && writer != _lastWriter)
         {
             if (groupWriter >= 0)
                 Log.MultiPrimaryWriterChosen(_configuration.Logger, writer.Endpoint);
+            if (galeraWriter is { Reason: var why })
+                Log.GaleraWriterChosen(_configuration.Logger, writer.Endpoint, why);
             OnFailover(_lastWriter, writer);
         }
         if (writer is not null)

@@ -15,7 +15,11 @@ internal static class TopologyRules
     /// <param name="now">When the probe answered.</param>
     /// <param name="primaryPosition">The writable primary's position in the same probe round, when there is exactly one.</param>
     /// <param name="groupWriter">A multi-primary group member: whether it is the one chosen for writes.</param>
-    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null, bool groupWriter = true)
+    /// <param name="galeraWriter">A Galera member that <see cref="Galera.ChooseWriter"/> chose as the writer.</param>
+    /// <param name="galeraDesyncedReads"><see cref="ReplicaRoutingOptions.ReadFromDesyncedGaleraMembers"/>.</param>
+    public static NodeStatus Assess(
+        ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now,
+        GtidPosition? primaryPosition = null, bool groupWriter = true, bool galeraWriter = false, bool galeraDesyncedReads = false)
     {
         if (!probe.Reachable)
         {
@@ -26,6 +30,9 @@ internal static class TopologyRules
 
         if (probe.Group is { } group)
             return GroupReplication.Assess(probe, group, previous, maxReplicaLag, position, now, primaryPosition, groupWriter);
+
+        if (probe.Galera is { } galera)
+            return Galera.Assess(probe, galera, previous, position, now, galeraWriter, galeraDesyncedReads);
 
         if (!probe.ReadOnly)
         {

@@ -35,6 +35,10 @@ namespace ReplicaRouting;
 /// more failures than 1 and 3, and a split in halves leaves no majority anywhere. Use 3, 5 or 7. On group members the group manages
 /// read_only and its own channels, and acknowledges by consensus: the read_only, super_read_only, replication_threads and
 /// semi_sync_downgraded checks do not apply there (a member that left the group is reported by the monitor, not the audit).</item>
+/// <item><c>galera_cluster_size</c>, Warning (topology): a MariaDB Galera cluster of 1, 2 or 4 members (any even size): a split into
+/// halves, or the loss of one member of two, leaves no component with a majority and the whole cluster stops taking writes. Use 3, 5
+/// or 7. Galera members are all writable and replicate through the cluster, not through channels: the read_only, super_read_only,
+/// replication_threads, replication_error, parallel_workers and semi_sync_downgraded checks do not apply to them.</item>
 /// </list>
 /// A setting the server does not have (MariaDB has no super_read_only, semi-sync plugin not loaded) is "not configured" and never a finding.
 /// </remarks>
@@ -69,6 +73,7 @@ internal static class TopologyAudit
         public const string ParallelWorkers = "parallel_workers";
         public const string SemiSyncDowngraded = "semi_sync_downgraded";
         public const string GroupSize = "group_size";
+        public const string GaleraClusterSize = "galera_cluster_size";
     }
 
     // Both flavors' names in one list: SHOW ... WHERE simply leaves out the ones a server does not have, and needs no privilege.
@@ -76,13 +81,14 @@ internal static class TopologyAudit
         "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'log_bin', 'gtid_mode', 'gtid_strict_mode', 'binlog_format', " +
         "'read_only', 'super_read_only', 'log_replica_updates', 'log_slave_updates', 'sync_binlog', 'innodb_flush_log_at_trx_commit', " +
         "'binlog_expire_logs_seconds', 'expire_logs_days', 'binlog_expire_logs_auto_purge', 'replica_parallel_workers', " +
-        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled', 'group_replication_group_name')";
+        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled', 'group_replication_group_name', 'wsrep_on')";
 
     // MySQL Group Replication: the members in this member's view (needs SELECT on the table; denied or absent means unknown).
     private const string GroupMembersSql = "SELECT COUNT(*) FROM performance_schema.replication_group_members WHERE MEMBER_ID <> ''";
 
     private const string StatusSql =
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients')";
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients', " +
+        "'wsrep_cluster_size')";
 
     /// <summary>Audits every node in parallel (one connection each) and evaluates the rules over all of them.</summary>
     /// <param name="nodes">The primary and the replicas.</param>
@@ -268,6 +274,14 @@ internal static class TopologyAudit
                     : $"Group Replication group {group.Key} has {size} members: an even size tolerates no more failures than {size - 1} members ({(size - 1) / 2}), and a split in halves leaves no majority on either side. Use 3, 5 or 7 members."));
             }
         }
+
+        // Galera: the largest component any member reports (a member cut off reports a smaller one of its own).
+        if (reachable.Where(n => n.Galera).Select(n => n.GaleraClusterSize ?? 0).DefaultIfEmpty(0).Max() is var members and > 0 && (members == 1 || members % 2 == 0))
+        {
+            findings.Add(new(FindingSeverity.Warning, "", Checks.GaleraClusterSize, members == 1
+                ? "The Galera cluster has 1 member: it survives no failure. Use 3, 5 or 7 members."
+                : $"The Galera cluster has {members} members: an even size cannot keep a majority when it splits into halves (and two stop when either is lost), so the whole cluster stops taking writes. Use 3, 5 or 7 members."));
+        }
     }
 
     private static void EvaluateNode(NodeFacts node, TopologyAuditOptions options, List<TopologyFinding> findings)
@@ -313,7 +327,8 @@ internal static class TopologyAudit
         }
 
         // Read-only roles (a group member's are the group's to set, and its primary is whichever member the group elected).
-        if (node.GroupName is null)
+        // (A Galera member is writable by design.)
+        if (node.GroupName is null && !node.Galera)
             EvaluateReadOnly(node, Add);
 
         if (!node.IsPrimary && binlogOn && node.LogReplicaUpdates == false)
@@ -328,6 +343,9 @@ internal static class TopologyAudit
 
         if (binlogOn)
             EvaluateRetention(node, options, Add);
+
+        if (node.Galera)
+            return;   // replicates through the cluster: no channels, parallel workers or semi-sync to judge
 
         EvaluateReplication(node, Add);
 
@@ -523,6 +541,12 @@ internal static class TopologyAudit
         /// <summary>Members in the group's view, as this member sees it; <see langword="null"/> when not readable.</summary>
         public long? GroupMembers { get; init; }
 
+        /// <summary>A MariaDB Galera member (<c>wsrep_on</c> is ON).</summary>
+        public bool Galera { get; init; }
+
+        /// <summary><c>wsrep_cluster_size</c>: members of this member's component.</summary>
+        public long? GaleraClusterSize { get; init; }
+
         /// <summary>Builds the facts from <c>SHOW GLOBAL VARIABLES</c> and <c>SHOW GLOBAL STATUS</c> name/value pairs (names case-insensitive).</summary>
         public static NodeFacts From(
             string endpoint,
@@ -569,6 +593,8 @@ internal static class TopologyAudit
                 Channels = channels,
                 ReplicaStatusDenied = replicaStatusDenied,
                 GroupName = Text("group_replication_group_name") is { Length: > 0 } groupName ? groupName : null,
+                Galera = ParseBool(Text("wsrep_on")) == true,
+                GaleraClusterSize = ParseLong(status.TryGetValue("wsrep_cluster_size", out var galeraMembers) ? galeraMembers : null),
             };
         }
 
