@@ -19,10 +19,10 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
     /// <summary>The routed reads over both replicas: the default configuration.</summary>
     private static readonly WriteRead.Variant Spread = new("spread", _ => { });
 
+    private readonly MySqlConnection?[] _rawReplicas = new MySqlConnection?[2];
+    private readonly Dictionary<string, ReplicaRoutingConnection> _overTwoReplicas = new(StringComparer.Ordinal);   // by variant
     private MySqlConnection? _rawPrimary;
     private MySqlConnection? _rawReplica;
-    private readonly MySqlConnection?[] _rawReplicas = new MySqlConnection?[2];
-    private readonly Dictionary<string, ReplicaRoutingConnection> _overTwoReplicas = new(StringComparer.Ordinal);
     private int _nextReplica;
     private ReplicaRoutingConnection? _routed;
     private ReplicaRoutingConnection? _routedWriter;
