@@ -53,12 +53,11 @@ if (only is null or "e2e" or "throughput" or "allocations")
         foreach (var pair in pairs)
         {
             var latency = await LatencyChecker.RunAsync(flavor, pair, TimeSpan.FromSeconds(quick ? 3 : 15), quick ? 10_000 : 100_000);
-            var routed = latency.Sides[0];
-            for (var i = 0; i < pair.Baselines.Count; i++)
+            foreach (var comparison in pair.Comparisons)
             {
-                var raw = latency.Sides[i + 1];
-                var name = pair.LineName(pair.Baselines[i], "c1");
-                Bench($"name={name} ratio={Format(latency.Ratio(i), 3)} routed_alloc_b={Format(routed.AllocatedPerOp, 0)} raw_alloc_b={Format(raw.AllocatedPerOp, 0)}{Reads(routed.Reads, raw.Reads)}");
+                var (routed, raw) = (latency.Sides[comparison.Routed], latency.Sides[comparison.Baseline]);
+                var name = pair.LineName(comparison, "c1");
+                Bench($"name={name} ratio={Format(latency.Ratio(comparison), 3)} routed_alloc_b={Format(routed.AllocatedPerOp, 0)} raw_alloc_b={Format(raw.AllocatedPerOp, 0)}{Reads(routed.Reads, raw.Reads)}");
                 Console.Error.WriteLine($"  {name}: interleaved medians routed {Format(routed.MedianMicroseconds, 1)} µs, raw {Format(raw.MedianMicroseconds, 1)} µs "
                     + $"(quartiles routed {Format(routed.Quartiles.P25, 1)}–{Format(routed.Quartiles.P75, 1)} µs, raw {Format(raw.Quartiles.P25, 1)}–{Format(raw.Quartiles.P75, 1)} µs; {latency.Samples} samples each)"
                     + (measured.TryGetValue(routed.Operation, out var routedDotNet) && measured.TryGetValue(raw.Operation, out var rawDotNet)
@@ -80,11 +79,10 @@ if (only is null or "e2e" or "throughput" or "allocations")
             {
                 Console.Error.WriteLine($"Throughput {pair.Name} at concurrency {concurrency}...");
                 var result = await ThroughputChecker.RunAsync(flavor, pair, concurrency, rounds, phase);
-                var routed = result.Sides[0];
-                for (var i = 0; i < pair.Baselines.Count; i++)
+                foreach (var comparison in pair.Comparisons)
                 {
-                    var raw = result.Sides[i + 1];
-                    Bench($"name={pair.LineName(pair.Baselines[i], $"c{concurrency}_throughput")} ratio={Format(result.Ratio(i), 3)} routed_alloc_b={Format(routed.AllocatedPerOp, 0)} raw_alloc_b={Format(raw.AllocatedPerOp, 0)}{Reads(routed.Reads, raw.Reads)}");
+                    var (routed, raw) = (result.Sides[comparison.Routed], result.Sides[comparison.Baseline]);
+                    Bench($"name={pair.LineName(comparison, $"c{concurrency}_throughput")} ratio={Format(result.Ratio(comparison), 3)} routed_alloc_b={Format(routed.AllocatedPerOp, 0)} raw_alloc_b={Format(raw.AllocatedPerOp, 0)}{Reads(routed.Reads, raw.Reads)}");
                     Console.Error.WriteLine($"  routed {Format(routed.OpsPerSecond, 0)} ops/s, raw {Format(raw.OpsPerSecond, 0)} ops/s (medians of {rounds} rounds)");
                 }
             }

@@ -9,11 +9,11 @@ namespace ReplicaRouting.Benchmarks.EndToEnd;
 /// </summary>
 internal sealed record LatencySide(string Operation, double MedianMicroseconds, (double P25, double P75) Quartiles, double AllocatedPerOp, ReadTally? Reads);
 
-/// <summary>The outcome of one pair at concurrency 1: the routed side first, then its baselines in order.</summary>
+/// <summary>The outcome of one pair at concurrency 1, a side per <see cref="Pair.Sides"/>.</summary>
 internal sealed record LatencyResult(int Samples, IReadOnlyList<LatencySide> Sides)
 {
-    /// <summary>The routed median over the median of baseline <paramref name="index"/>.</summary>
-    public double Ratio(int index) => Sides[0].MedianMicroseconds / Sides[index + 1].MedianMicroseconds;
+    /// <summary>The routed side's median over the baseline's.</summary>
+    public double Ratio((int Routed, int Baseline) comparison) => Sides[comparison.Routed].MedianMicroseconds / Sides[comparison.Baseline].MedianMicroseconds;
 }
 
 /// <summary>
@@ -31,7 +31,7 @@ internal static class LatencyChecker
         var lane = new Lane(bench);
         try
         {
-            string[] names = [pair.Routed, .. pair.Baselines.Select(b => b.Operation)];
+            var names = pair.Sides.Select(side => side.Operation).ToArray();
             var operations = names.Select(Pair.Operation).ToArray();
             if (pair.NeedsCausalPreparation)
                 await lane.PrepareCausalAsync();

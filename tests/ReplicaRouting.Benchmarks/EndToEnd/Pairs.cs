@@ -1,14 +1,15 @@
 namespace ReplicaRouting.Benchmarks.EndToEnd;
 
 /// <summary>
-/// A routed operation measured against one or more baselines doing the same work, all interleaved in one run (so drift hits
-/// every side alike). Each baseline gives one BENCH line per concurrency: the pair's name, the baseline's suffix, the level.
+/// One or more routed operations measured against one or more baselines doing the same work, all interleaved in one run
+/// (so drift hits every side alike). Each routed side against each baseline gives one BENCH line per level: the pair's
+/// name, the sides' suffixes (where a pair has several), the level.
 /// </summary>
 /// <param name="Name">The name in the BENCH lines (and in <c>--pairs</c>).</param>
-/// <param name="Routed">The measured side (for the BenchmarkDotNet pairs, also its method name).</param>
-/// <param name="Baselines">What it is compared with, in order.</param>
+/// <param name="Routed">The measured sides (for the BenchmarkDotNet pairs, the operation is also its method name).</param>
+/// <param name="Baselines">What each is compared with, in order.</param>
 /// <param name="Concurrencies">The concurrency levels of its throughput runs; none: concurrency 1 only.</param>
-internal sealed record Pair(string Name, string Routed, IReadOnlyList<Baseline> Baselines, IReadOnlyList<int> Concurrencies)
+internal sealed record Pair(string Name, IReadOnlyList<Side> Routed, IReadOnlyList<Side> Baselines, IReadOnlyList<int> Concurrencies)
 {
     private static readonly int[] Reads = [8, 64];
     private static readonly int[] SpreadReads = [8, 16, 64];
@@ -42,13 +43,13 @@ internal sealed record Pair(string Name, string Routed, IReadOnlyList<Baseline> 
         // The routed unit of work against that floor, interleaved in one pair: what ReplicaRouting adds to the statements.
         Single("unit_of_work_vs_floor", nameof(Lane.RoutedUnitOfWork), nameof(Lane.RawUnitOfWorkWithCapture), Reads),
 
-        // A session writes a row and reads it back (issue 14): each routed variant against the same work on the primary and
-        // against Eventual, both over the two replicas. Last: they write the most.
-        .. WriteRead.Scenarios.SelectMany(scenario => WriteRead.Variants.Select(variant => new Pair(
-            $"{scenario.Name}_{variant.Name}",
-            WriteRead.Operation(scenario, variant.Name),
+        // A session writes a row and reads it back (issue 14): every routed variant against the same work on the primary and
+        // against Eventual, over the two replicas, all in one run per scenario. Last: they write the most.
+        .. WriteRead.Scenarios.Select(scenario => new Pair(
+            scenario.Name,
+            [.. WriteRead.Variants.Select(variant => new Side(variant.Name, WriteRead.Operation(scenario, variant.Name)))],
             [new("vs_primary", WriteRead.Operation(scenario, WriteRead.Primary)), new("vs_eventual", WriteRead.Operation(scenario, WriteRead.Eventual.Name))],
-            WriteReads))),
+            WriteReads)),
     ];
 
     private static readonly Dictionary<string, Func<Lane, Task<long>>> Operations = new(StringComparer.Ordinal)
@@ -85,15 +86,25 @@ internal sealed record Pair(string Name, string Routed, IReadOnlyList<Baseline> 
     public static Func<Lane, Task<long>> Operation(string name) =>
         Operations.TryGetValue(name, out var operation) ? operation : throw new ArgumentOutOfRangeException(nameof(name), name, "No such operation.");
 
-    public bool NeedsCausalPreparation => Routed is nameof(Lane.RoutedCausalKnown) or nameof(Lane.RoutedCausalWait);
+    /// <summary>Every side in the order the checkers take them: the routed ones, then the baselines.</summary>
+    public IReadOnlyList<Side> Sides => [.. Routed, .. Baselines];
 
-    /// <summary>The BENCH line name of one baseline at one level (<c>c1</c>, <c>c16_throughput</c>).</summary>
-    public string LineName(Baseline baseline, string level) => baseline.Suffix.Length == 0 ? $"{Name}_{level}" : $"{Name}_{baseline.Suffix}_{level}";
+    /// <summary>Each routed side against each baseline, as indexes into <see cref="Sides"/>.</summary>
+    public IEnumerable<(int Routed, int Baseline)> Comparisons =>
+        from routed in Enumerable.Range(0, Routed.Count)
+        from baseline in Enumerable.Range(Routed.Count, Baselines.Count)
+        select (routed, baseline);
 
-    private static Pair Single(string name, string routed, string raw, int[] concurrencies) => new(name, routed, [new("", raw)], concurrencies);
+    public bool NeedsCausalPreparation => Routed.Any(side => side.Operation is nameof(Lane.RoutedCausalKnown) or nameof(Lane.RoutedCausalWait));
+
+    /// <summary>The BENCH line name of one comparison at one level (<c>c1</c>, <c>c16_throughput</c>).</summary>
+    public string LineName((int Routed, int Baseline) comparison, string level) =>
+        string.Join('_', new[] { Name, Sides[comparison.Routed].Suffix, Sides[comparison.Baseline].Suffix, level }.Where(part => part.Length > 0));
+
+    private static Pair Single(string name, string routed, string raw, int[] concurrencies) => new(name, [new("", routed)], [new("", raw)], concurrencies);
 }
 
-/// <summary>One side a pair is compared with.</summary>
-/// <param name="Suffix">Added to the pair's name in its BENCH lines; empty for a pair with a single baseline.</param>
+/// <summary>One side of a pair.</summary>
+/// <param name="Suffix">Added to the pair's name in its BENCH lines; empty where the pair has one side of its kind.</param>
 /// <param name="Operation">The operation (for the BenchmarkDotNet pairs, also its method name).</param>
-internal sealed record Baseline(string Suffix, string Operation);
+internal sealed record Side(string Suffix, string Operation);

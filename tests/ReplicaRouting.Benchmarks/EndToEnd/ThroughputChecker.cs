@@ -5,11 +5,12 @@ namespace ReplicaRouting.Benchmarks.EndToEnd;
 /// <summary>One side of a pair at one concurrency: medians over the rounds.</summary>
 internal sealed record ThroughputSide(string Operation, double OpsPerSecond, double AllocatedPerOp, ReadTally? Reads);
 
-/// <summary>The outcome of one pair at one concurrency: the routed side first, then its baselines in order.</summary>
-internal sealed record ThroughputResult(IReadOnlyList<double> Ratios, IReadOnlyList<ThroughputSide> Sides)
+/// <summary>The outcome of one pair at one concurrency, a side per <see cref="Pair.Sides"/>, and each side's rate in every round.</summary>
+internal sealed record ThroughputResult(IReadOnlyList<ThroughputSide> Sides, IReadOnlyList<IReadOnlyList<double>> RoundRates)
 {
-    /// <summary>The median of the per-round ratios routed / baseline <paramref name="index"/>.</summary>
-    public double Ratio(int index) => Ratios[index];
+    /// <summary>The median of the per-round ratios routed/baseline.</summary>
+    public double Ratio((int Routed, int Baseline) comparison) =>
+        ThroughputChecker.Median([.. RoundRates[comparison.Routed].Select((rate, round) => rate / RoundRates[comparison.Baseline][round])]);
 }
 
 /// <summary>
@@ -28,7 +29,7 @@ internal static class ThroughputChecker
             lanes[i] = new Lane(bench);
         try
         {
-            string[] names = [pair.Routed, .. pair.Baselines.Select(b => b.Operation)];
+            var names = pair.Sides.Select(side => side.Operation).ToArray();
             var operations = names.Select(Pair.Operation).ToArray();
             if (pair.NeedsCausalPreparation)
             {
@@ -39,32 +40,27 @@ internal static class ThroughputChecker
             // Open every lane's connections and warm every side; then size K so one phase of the first baseline lasts about `phase`.
             foreach (var operation in operations)
                 await RunPhaseAsync(lanes, operation, 5);
-            var probe = await RunPhaseAsync(lanes, operations[1], 20);
+            var probe = await RunPhaseAsync(lanes, operations[pair.Routed.Count], 20);
             var perOperation = probe.Elapsed.TotalSeconds / 20;
             var count = Math.Clamp((int)(phase.TotalSeconds / perOperation), 20, 100_000);
 
             var rates = names.Select(_ => new List<double>()).ToArray();
             var allocations = names.Select(_ => new List<double>()).ToArray();
-            var ratios = pair.Baselines.Select(_ => new List<double>()).ToArray();
             var total = (double)concurrency * count;
             for (var round = 0; round < rounds; round++)
             {
-                var rate = new double[names.Length];
                 for (var step = 0; step < operations.Length; step++)
                 {
                     var side = round % 2 == 0 ? step : operations.Length - 1 - step;
                     var measured = await RunPhaseAsync(lanes, operations[side], count);
-                    rate[side] = total / measured.Elapsed.TotalSeconds;
-                    rates[side].Add(rate[side]);
+                    rates[side].Add(total / measured.Elapsed.TotalSeconds);
                     allocations[side].Add(measured.Allocated / total);
                 }
-
-                for (var baseline = 0; baseline < ratios.Length; baseline++)
-                    ratios[baseline].Add(rate[0] / rate[baseline + 1]);
             }
 
-            var sides = names.Select((name, i) => new ThroughputSide(name, Median(rates[i]), Median(allocations[i]), bench.TallyOrNull(name))).ToList();
-            return new ThroughputResult([.. ratios.Select(Median)], sides);
+            // The medians sort their lists: the per-round rates are kept in round order for the ratios.
+            var sides = names.Select((name, i) => new ThroughputSide(name, Median([.. rates[i]]), Median(allocations[i]), bench.TallyOrNull(name))).ToList();
+            return new ThroughputResult(sides, rates);
         }
         finally
         {
