@@ -76,8 +76,9 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         try
         {
             using var activity = Telemetry.Source.HasListeners() ? Telemetry.Source.StartActivity("replicarouting.probe") : null;
+            var startedAt = _configuration.TimeProvider.GetTimestamp();   // every position read below is at least as new as this
             var results = await Task.WhenAll(_probes.Select(p => p.ProbeAsync(_cluster, _configuration.TopologyProbeTimeout, cancellationToken))).ConfigureAwait(false);
-            var snapshot = Apply(results);
+            var snapshot = Apply(results, startedAt);
             activity?.SetTag("replicarouting.primary", snapshot.Primary?.Endpoint);
             if (snapshot.Writer is { } writer && _cluster.RoutinesDue)
                 await LoadRoutinesAsync(_probes[writer.Index], cancellationToken).ConfigureAwait(false);
@@ -143,7 +144,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
     }
 
     /// <summary>Judges the probe results, updates every node, names the writer and publishes the snapshot.</summary>
-    private TopologySnapshot Apply(ProbeResult[] results)
+    private TopologySnapshot Apply(ProbeResult[] results, long startedAt)
     {
         var nodes = _configuration.Nodes;
         var now = _configuration.TimeProvider.GetUtcNow();
@@ -151,11 +152,12 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         var positions = new GtidPosition?[nodes.Length];
         GtidPosition? primaryPosition = null;
         var writable = 0;
+        var groupWriter = GroupReplication.MultiPrimaryWriter(results);
         for (var i = 0; i < nodes.Length; i++)
         {
             if (results[i].Position is { Length: > 0 } text && flavor is { } f && GtidPosition.TryParse(f, text, out var parsed))
                 positions[i] = parsed;
-            if (results[i] is { Reachable: true, ReadOnly: false })
+            if (results[i] is { Reachable: true, ReadOnly: false } && (groupWriter < 0 || groupWriter == i))
                 (primaryPosition, writable) = (positions[i], writable + 1);
         }
 
@@ -169,12 +171,14 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             _timeoutsInRow[i] = result is { Reachable: false, ConnectionFailed: false } ? _timeoutsInRow[i] + 1 : 0;
             var position = positions[i];
             var previous = node.Status;
-            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition);
+            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition, groupWriter < 0 || groupWriter == i);
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();
             if (status.Role == NodeRole.Replica && position is not null)
-                node.ObserveAppliedPosition(position);
+                node.ObserveAppliedPosition(position, observedSince: startedAt);
+            if (result.RoundTrip is { } roundTrip)
+                node.ApplyDelay.ObserveRoundTrip(roundTrip);
             if (status.Role != previous.Role || status.State != previous.State)
                 OnNodeChanged(node, previous, status);
             if (_probes[i].HeartbeatMissing && !_heartbeatMissingLogged)
@@ -186,12 +190,16 @@ internal sealed class TopologyMonitor : IAsyncDisposable
 
         var (writer, problem, splitBrain) = TopologyRules.ChooseWriter(nodes, _configuration.Primary);
         if (writer is not null && writer != _lastWriter)
+        {
+            if (groupWriter >= 0)
+                Log.MultiPrimaryWriterChosen(_configuration.Logger, writer.Endpoint);
             OnFailover(_lastWriter, writer);
+        }
         if (writer is not null)
         {
             _lastWriter = writer;
             if (writer.Status.Position is { } writerPosition)
-                _cluster.ObservePrimaryPosition(writerPosition);
+                _cluster.ObservePrimaryPosition(writerPosition, observedSince: startedAt);
         }
 
         var before = Snapshot;
@@ -240,6 +248,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         // again from the new primary's own.
         if (to.Status.Position is { } position)
             _cluster.ResetPrimaryPosition(position);
+        _cluster.OnWriterChanged();
         if (from is not null)
             ClearPool(from);
     }
