@@ -22,10 +22,13 @@ internal static class WriteRead
     /// <summary>The baseline that splits reads without read-your-writes.</summary>
     public static readonly Variant Eventual = new("eventual", o => o.Consistency = ReadConsistency.Eventual);
 
-    /// <summary>The routed configurations measured.</summary>
+    /// <summary>The routed configurations measured: read-your-writes under each causal read policy, and causal consistency.</summary>
     public static readonly Variant[] Variants =
     [
-        new("ryw", o => o.Consistency = ReadConsistency.ReadYourWrites),
+        new("ryw_adaptive", o => (o.Consistency, o.CausalReadPolicy) = (ReadConsistency.ReadYourWrites, CausalReadPolicy.Adaptive)),
+        new("ryw_wait", o => (o.Consistency, o.CausalReadPolicy) = (ReadConsistency.ReadYourWrites, CausalReadPolicy.Wait)),
+        new("ryw_fast", o => (o.Consistency, o.CausalReadPolicy) = (ReadConsistency.ReadYourWrites, CausalReadPolicy.Fast)),
+        new("causal", o => (o.Consistency, o.CausalReadPolicy) = (ReadConsistency.Causal, CausalReadPolicy.Adaptive)),
     ];
 
     /// <summary>The operation name of one side (a routed variant, <see cref="Eventual"/> or <see cref="Primary"/>) in one scenario.</summary>
