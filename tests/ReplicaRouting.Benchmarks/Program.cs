@@ -36,7 +36,7 @@ if (only is null or "hot")
 if (only is null or "e2e" or "throughput" or "allocations")
 {
     var topology = BenchTopology.Load(flavor);
-    Console.Error.WriteLine($"End to end against {flavor}: primary {topology.Primary}, replica {topology.Replica}; creating {Workbench.Table}...");
+    Console.Error.WriteLine($"End to end against {flavor}: primary {topology.Primary}, replicas {string.Join(", ", topology.Replicas)}; creating {Workbench.Table}, {Workbench.WriteReadTable}...");
     await Workbench.CreateTableAsync(topology);
 
     if (only is null or "e2e")
@@ -53,12 +53,17 @@ if (only is null or "e2e" or "throughput" or "allocations")
         foreach (var pair in pairs)
         {
             var latency = await LatencyChecker.RunAsync(flavor, pair, TimeSpan.FromSeconds(quick ? 3 : 15), quick ? 10_000 : 100_000);
-            var routed = measured[pair.Routed];
-            var raw = measured[pair.Raw];
-            Bench($"name={latency.Name} ratio={Format(latency.Ratio, 3)} routed_alloc_b={Format(latency.RoutedAllocatedPerOp, 0)} raw_alloc_b={Format(latency.RawAllocatedPerOp, 0)}");
-            Console.Error.WriteLine($"  {latency.Name}: interleaved medians routed {Format(latency.RoutedMedianMicroseconds, 1)} µs, raw {Format(latency.RawMedianMicroseconds, 1)} µs "
-                + $"(quartiles routed {Format(latency.RoutedQuartiles.P25, 1)}–{Format(latency.RoutedQuartiles.P75, 1)} µs, raw {Format(latency.RawQuartiles.P25, 1)}–{Format(latency.RawQuartiles.P75, 1)} µs; {latency.Samples} samples each); "
-                + $"BenchmarkDotNet means routed {Format(routed.MeanNanoseconds / 1000, 1)} µs / {routed.AllocatedBytes} B, raw {Format(raw.MeanNanoseconds / 1000, 1)} µs / {raw.AllocatedBytes} B");
+            foreach (var comparison in pair.Comparisons)
+            {
+                var (routed, raw) = (latency.Sides[comparison.Routed], latency.Sides[comparison.Baseline]);
+                var name = pair.LineName(comparison, "c1");
+                Bench($"name={name} ratio={Format(latency.Ratio(comparison), 3)} routed_alloc_b={Format(routed.AllocatedPerOp, 0)} raw_alloc_b={Format(raw.AllocatedPerOp, 0)}{Reads(routed.Reads, raw.Reads)}");
+                Console.Error.WriteLine($"  {name}: interleaved medians routed {Format(routed.MedianMicroseconds, 1)} µs, raw {Format(raw.MedianMicroseconds, 1)} µs "
+                    + $"(quartiles routed {Format(routed.Quartiles.P25, 1)}–{Format(routed.Quartiles.P75, 1)} µs, raw {Format(raw.Quartiles.P25, 1)}–{Format(raw.Quartiles.P75, 1)} µs; {latency.Samples} samples each)"
+                    + (measured.TryGetValue(routed.Operation, out var routedDotNet) && measured.TryGetValue(raw.Operation, out var rawDotNet)
+                        ? $"; BenchmarkDotNet means routed {Format(routedDotNet.MeanNanoseconds / 1000, 1)} µs / {routedDotNet.AllocatedBytes} B, raw {Format(rawDotNet.MeanNanoseconds / 1000, 1)} µs / {rawDotNet.AllocatedBytes} B"
+                        : ""));
+            }
         }
 
         await Workbench.WaitForReplicaAsync(topology, TimeSpan.FromSeconds(120));
@@ -68,14 +73,18 @@ if (only is null or "e2e" or "throughput" or "allocations")
     {
         var rounds = quick ? 7 : 11;
         var phase = TimeSpan.FromMilliseconds(quick ? 300 : 1000);
-        foreach (var concurrency in new[] { 8, 64 })
+        foreach (var concurrency in pairs.SelectMany(p => p.Concurrencies).Distinct().Order())
         {
-            foreach (var pair in pairs.Where(p => p.Concurrent))
+            foreach (var pair in pairs.Where(p => p.Concurrencies.Contains(concurrency)))
             {
                 Console.Error.WriteLine($"Throughput {pair.Name} at concurrency {concurrency}...");
                 var result = await ThroughputChecker.RunAsync(flavor, pair, concurrency, rounds, phase);
-                Bench($"name={result.Name} ratio={Format(result.Ratio, 3)} routed_alloc_b={Format(result.RoutedAllocatedPerOp, 0)} raw_alloc_b={Format(result.RawAllocatedPerOp, 0)}");
-                Console.Error.WriteLine($"  routed {Format(result.RoutedOpsPerSecond, 0)} ops/s, raw {Format(result.RawOpsPerSecond, 0)} ops/s (medians of {rounds} rounds)");
+                foreach (var comparison in pair.Comparisons)
+                {
+                    var (routed, raw) = (result.Sides[comparison.Routed], result.Sides[comparison.Baseline]);
+                    Bench($"name={pair.LineName(comparison, $"c{concurrency}_throughput")} ratio={Format(result.Ratio(comparison), 3)} routed_alloc_b={Format(routed.AllocatedPerOp, 0)} raw_alloc_b={Format(raw.AllocatedPerOp, 0)}{Reads(routed.Reads, raw.Reads)}");
+                    Console.Error.WriteLine($"  routed {Format(routed.OpsPerSecond, 0)} ops/s, raw {Format(raw.OpsPerSecond, 0)} ops/s (medians of {rounds} rounds)");
+                }
             }
 
             await Workbench.WaitForReplicaAsync(topology, TimeSpan.FromSeconds(120));
@@ -102,6 +111,11 @@ string? Option(string name)
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }
+
+// The write→read pairs' reads, counted over the whole run: how many, the share a replica served, how many missed the write.
+static string Reads(ReadTally? routed, ReadTally? raw) =>
+    (routed is null ? "" : $" routed_reads={routed.Reads} routed_replica_share={Format(routed.ReplicaShare, 3)} routed_stale={routed.Stale}")
+    + (raw is null ? "" : $" raw_reads={raw.Reads} raw_replica_share={Format(raw.ReplicaShare, 3)} raw_stale={raw.Stale}");
 
 static string Format(double value, int decimals) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 

@@ -21,8 +21,8 @@ internal sealed class AllocationSampler : EventListener
         {
             if (pair.NeedsCausalPreparation)
                 await lane.PrepareCausalAsync();
-            var routed = await SampleAsync(lane, Pair.Operation(pair.Routed), operations);
-            var raw = await SampleAsync(lane, Pair.Operation(pair.Raw), operations);
+            var routed = await SampleAsync(lane, Pair.Operation(pair.Routed[0].Operation), operations);
+            var raw = await SampleAsync(lane, Pair.Operation(pair.Baselines[0].Operation), operations);
             return routed.Keys.Union(raw.Keys)
                 .Select(type => (type, routed.GetValueOrDefault(type) / (double)operations, raw.GetValueOrDefault(type) / (double)operations))
                 .OrderByDescending(row => row.Item2 - row.Item3)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using MySqlConnector;
 
 namespace ReplicaRouting.Benchmarks.EndToEnd;
@@ -12,9 +13,17 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
 {
     private const string SelectByKey = $"SELECT id, item, qty FROM {Workbench.Table} WHERE id = @id";
     private const string InsertRow = $"INSERT INTO {Workbench.Table} (item, qty) VALUES (@item, @qty)";
+    private const string InsertWriteRead = $"INSERT INTO {Workbench.WriteReadTable} (id, written) VALUES (@id, 1)";
+    private const string SelectWriteRead = $"SELECT written FROM {Workbench.WriteReadTable} WHERE id = @id";
 
+    /// <summary>The routed reads over both replicas: the default configuration.</summary>
+    private static readonly WriteRead.Variant Spread = new("spread", _ => { });
+
+    private readonly MySqlConnection?[] _rawReplicas = new MySqlConnection?[2];
+    private readonly Dictionary<string, ReplicaRoutingConnection> _overTwoReplicas = new(StringComparer.Ordinal);   // by variant
     private MySqlConnection? _rawPrimary;
     private MySqlConnection? _rawReplica;
+    private int _nextReplica;
     private ReplicaRoutingConnection? _routed;
     private ReplicaRoutingConnection? _routedWriter;
     private ReplicaRoutingConnection? _eventual;
@@ -43,6 +52,40 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
         var value = await ReadByKeyAsync(connection);
         Expect(connection, RoutingReason.Read);
         return value;
+    }
+
+    /// <summary>Plain reads alternating over the two replicas (round robin, as the routed data source spreads them).</summary>
+    public async Task<long> RawPkReadTwoReplicas()
+    {
+        var index = _nextReplica++ % 2;
+        return await ReadByKeyAsync(_rawReplicas[index] ??= await OpenAsync(bench.RawReplicas[index]));
+    }
+
+    /// <summary>Routed reads over the two replicas (default configuration, round robin).</summary>
+    public async Task<long> RoutedPkReadTwoReplicas()
+    {
+        var connection = await OverTwoReplicasAsync(Spread);
+        var value = await ReadByKeyAsync(connection);
+        Expect(connection, RoutingReason.Read);
+        return value;
+    }
+
+    /// <summary>The time this lane spent in the write→read pauses: not part of an operation's latency.</summary>
+    public TimeSpan Paused { get; private set; }
+
+    /// <summary>A write→read unit of work with plain MySqlConnector on the primary: the write and its reads on one connection.</summary>
+    public async Task<long> RawWriteRead(WriteRead.Scenario scenario) =>
+        await WriteThenReadAsync(_rawPrimary ??= await OpenAsync(bench.RawPrimary), scenario, bench.Tally(WriteRead.Operation(scenario, WriteRead.Primary)));
+
+    /// <summary>
+    /// The same unit of work routed: one routing session (as a request has), the write and its reads on the connection the
+    /// worker holds. Where each read ran and whether it saw the write are counted in the variant's tally.
+    /// </summary>
+    public async Task<long> RoutedWriteRead(WriteRead.Scenario scenario, WriteRead.Variant variant)
+    {
+        var connection = await OverTwoReplicasAsync(variant);
+        using var session = connection.DataSourceOwner.BeginSession();
+        return await WriteThenReadAsync(connection, scenario, bench.Tally(WriteRead.Operation(scenario, variant.Name)));
     }
 
     public async Task<long> RawInsert() => await InsertAsync(_rawPrimary ??= await OpenAsync(bench.RawPrimary));
@@ -151,7 +194,8 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var connection in new DbConnection?[] { _rawPrimary, _rawReplica, _routed, _routedWriter, _eventual, _causalKnown, _causalWait })
+        foreach (var connection in new DbConnection?[] { _rawPrimary, _rawReplica, _routed, _routedWriter, _eventual, _causalKnown, _causalWait }
+            .Concat(_rawReplicas).Concat(_overTwoReplicas.Values))
         {
             if (connection is not null)
                 await connection.DisposeAsync();
@@ -198,6 +242,49 @@ internal sealed class Lane(Workbench bench) : IAsyncDisposable
         }
 
         return affected;
+    }
+
+    private async Task<ReplicaRoutingConnection> OverTwoReplicasAsync(WriteRead.Variant variant)
+    {
+        if (!_overTwoReplicas.TryGetValue(variant.Name, out var connection))
+            _overTwoReplicas[variant.Name] = connection = await OpenAsync(bench.OverTwoReplicas(variant));
+        return connection;
+    }
+
+    /// <summary>Writes a new row, pauses, and reads it back; the same code on both sides. Returns how many reads saw the row.</summary>
+    private async Task<long> WriteThenReadAsync(DbConnection connection, WriteRead.Scenario scenario, ReadTally tally)
+    {
+        var id = Workbench.NextWriteReadId();
+        await using (var insert = CommandWithId(connection, InsertWriteRead, id))
+            await insert.ExecuteNonQueryAsync();
+        if (scenario.Pause > TimeSpan.Zero)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await Task.Delay(scenario.Pause);
+            Paused += Stopwatch.GetElapsedTime(start);
+        }
+
+        long seen = 0;
+        for (var i = 0; i < scenario.Reads; i++)
+        {
+            await using var select = CommandWithId(connection, SelectWriteRead, id);
+            var sawWrite = await select.ExecuteScalarAsync() is not (null or DBNull);
+            tally.Record(sawWrite, onReplica: connection is ReplicaRoutingConnection { LastRoutingDecision: { Target: RouteTarget.Replica } });
+            seen += sawWrite ? 1 : 0;
+        }
+
+        return seen;
+    }
+
+    private static DbCommand CommandWithId(DbConnection connection, string sql, long id)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@id";
+        parameter.Value = id;
+        command.Parameters.Add(parameter);
+        return command;
     }
 
     private static async Task<long> Select1Async(DbConnection connection)

@@ -3,19 +3,25 @@ using System.Diagnostics;
 namespace ReplicaRouting.Benchmarks.EndToEnd;
 
 /// <summary>
-/// The outcome of one pair at concurrency 1: median latencies of the interleaved samples, and their quartiles (on a
-/// machine where the reply sometimes finds the awaiting thread still spinning and sometimes parked, latencies have two
-/// modes, and the quartiles show how far apart they are).
+/// One side of a pair at concurrency 1: the median latency of its interleaved samples, and their quartiles (on a machine
+/// where the reply sometimes finds the awaiting thread still spinning and sometimes parked, latencies have two modes, and
+/// the quartiles show how far apart they are).
 /// </summary>
-internal sealed record LatencyResult(
-    string Name, double Ratio, double RoutedMedianMicroseconds, double RawMedianMicroseconds, int Samples, double RoutedAllocatedPerOp, double RawAllocatedPerOp,
-    (double P25, double P75) RoutedQuartiles, (double P25, double P75) RawQuartiles);
+internal sealed record LatencySide(string Operation, double MedianMicroseconds, (double P25, double P75) Quartiles, double AllocatedPerOp, ReadTally? Reads);
+
+/// <summary>The outcome of one pair at concurrency 1, a side per <see cref="Pair.Sides"/>.</summary>
+internal sealed record LatencyResult(int Samples, IReadOnlyList<LatencySide> Sides)
+{
+    /// <summary>The routed side's median over the baseline's.</summary>
+    public double Ratio((int Routed, int Baseline) comparison) => Sides[comparison.Routed].MedianMicroseconds / Sides[comparison.Baseline].MedianMicroseconds;
+}
 
 /// <summary>
-/// Concurrency 1, one operation at a time, alternating routed and plain (routed first on even samples, plain first on odd
-/// ones) on one worker's connections, each operation timed on its own. On a small machine that also runs the servers,
-/// back-to-back BenchmarkDotNet runs of the two sides drift apart by more than the effect being measured; alternating
-/// operation by operation exposes both sides to the same conditions, so the ratio of the medians is the overhead.
+/// Concurrency 1, one operation at a time, the sides in turn (in order on even samples, in reverse order on odd ones) on one
+/// worker's connections, each operation timed on its own. On a small machine that also runs the servers, back-to-back
+/// BenchmarkDotNet runs of the sides drift apart by more than the effect being measured; alternating operation by
+/// operation exposes every side to the same conditions, so the ratio of the medians is the overhead. A write→read
+/// operation's pause is not part of its time.
 /// </summary>
 internal static class LatencyChecker
 {
@@ -25,40 +31,37 @@ internal static class LatencyChecker
         var lane = new Lane(bench);
         try
         {
-            var routed = Pair.Operation(pair.Routed);
-            var raw = Pair.Operation(pair.Raw);
+            var names = pair.Sides.Select(side => side.Operation).ToArray();
+            var operations = names.Select(Pair.Operation).ToArray();
             if (pair.NeedsCausalPreparation)
                 await lane.PrepareCausalAsync();
-            for (var i = 0; i < 50; i++)
+
+            // Warm up: 50 rounds, or a second's worth for the operations that pause.
+            var warmUp = Stopwatch.StartNew();
+            for (var i = 0; i < 50 && warmUp.Elapsed < TimeSpan.FromSeconds(1); i++)
             {
-                await routed(lane);
-                await raw(lane);
+                foreach (var operation in operations)
+                    await operation(lane);
             }
 
-            var routedTimes = new List<double>(maxSamples);
-            var rawTimes = new List<double>(maxSamples);
-            var routedBytes = new Allocated();
-            var rawBytes = new Allocated();
+            var times = names.Select(_ => new List<double>(maxSamples)).ToArray();
+            var bytes = new long[names.Length];
             var clock = Stopwatch.StartNew();
-            while (routedTimes.Count < maxSamples && clock.Elapsed < budget)
+            for (var sample = 0; sample < maxSamples && clock.Elapsed < budget; sample++)
             {
-                if (routedTimes.Count % 2 == 0)
+                for (var step = 0; step < operations.Length; step++)
                 {
-                    routedTimes.Add(await TimeAsync(routed, lane, routedBytes));
-                    rawTimes.Add(await TimeAsync(raw, lane, rawBytes));
-                }
-                else
-                {
-                    rawTimes.Add(await TimeAsync(raw, lane, rawBytes));
-                    routedTimes.Add(await TimeAsync(routed, lane, routedBytes));
+                    var side = sample % 2 == 0 ? step : operations.Length - 1 - step;
+                    var (microseconds, allocated) = await TimeAsync(operations[side], lane);
+                    times[side].Add(microseconds);
+                    bytes[side] += allocated;
                 }
             }
 
-            var routedMedian = ThroughputChecker.Median(routedTimes);
-            var rawMedian = ThroughputChecker.Median(rawTimes);
-            return new LatencyResult($"{pair.Name}_c1", routedMedian / rawMedian, routedMedian, rawMedian, routedTimes.Count,
-                (double)routedBytes.Total / routedTimes.Count, (double)rawBytes.Total / rawTimes.Count,
-                Quartiles(routedTimes), Quartiles(rawTimes));
+            var samples = times[0].Count;
+            var sides = names.Select((name, i) => new LatencySide(
+                name, ThroughputChecker.Median(times[i]), Quartiles(times[i]), (double)bytes[i] / samples, bench.TallyOrNull(name))).ToList();
+            return new LatencyResult(samples, sides);
         }
         finally
         {
@@ -69,19 +72,17 @@ internal static class LatencyChecker
     /// <summary>The 25th and 75th percentiles of values already sorted (by <see cref="ThroughputChecker.Median"/>).</summary>
     private static (double P25, double P75) Quartiles(List<double> sorted) => (sorted[sorted.Count / 4], sorted[sorted.Count * 3 / 4]);
 
-    /// <summary>Times one operation; the bytes every thread allocated meanwhile (I/O completions included) are read outside the timing.</summary>
-    private static async Task<double> TimeAsync(Func<Lane, Task<long>> operation, Lane lane, Allocated allocated)
+    /// <summary>
+    /// Times one operation, less the lane's pauses; the bytes every thread allocated meanwhile (I/O completions included) are
+    /// read outside the timing.
+    /// </summary>
+    private static async Task<(double Microseconds, long Allocated)> TimeAsync(Func<Lane, Task<long>> operation, Lane lane)
     {
         var before = GC.GetTotalAllocatedBytes(precise: true);
+        var paused = lane.Paused;
         var start = Stopwatch.GetTimestamp();
         await operation(lane);
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-        allocated.Total += GC.GetTotalAllocatedBytes(precise: true) - before;
-        return elapsed;
-    }
-
-    private sealed class Allocated
-    {
-        public long Total { get; set; }
+        var elapsed = Stopwatch.GetElapsedTime(start) - (lane.Paused - paused);
+        return (elapsed.TotalMicroseconds, GC.GetTotalAllocatedBytes(precise: true) - before);
     }
 }

@@ -2,13 +2,22 @@ using System.Diagnostics;
 
 namespace ReplicaRouting.Benchmarks.EndToEnd;
 
-/// <summary>The outcome of one pair at one concurrency: medians over the rounds.</summary>
-internal sealed record ThroughputResult(string Name, double Ratio, double RoutedOpsPerSecond, double RawOpsPerSecond, double RoutedAllocatedPerOp, double RawAllocatedPerOp);
+/// <summary>One side of a pair at one concurrency: medians over the rounds.</summary>
+internal sealed record ThroughputSide(string Operation, double OpsPerSecond, double AllocatedPerOp, ReadTally? Reads);
+
+/// <summary>The outcome of one pair at one concurrency, a side per <see cref="Pair.Sides"/>, and each side's rate in every round.</summary>
+internal sealed record ThroughputResult(IReadOnlyList<ThroughputSide> Sides, IReadOnlyList<IReadOnlyList<double>> RoundRates)
+{
+    /// <summary>The median of the per-round ratios routed/baseline.</summary>
+    public double Ratio((int Routed, int Baseline) comparison) =>
+        ThroughputChecker.Median([.. RoundRates[comparison.Routed].Select((rate, round) => rate / RoundRates[comparison.Baseline][round])]);
+}
 
 /// <summary>
 /// Throughput at concurrency N: N tasks, each on its own connections, each doing K operations; ops/s = N·K / wall time.
-/// Routed and plain phases alternate (ABBA) over several rounds, so drift (replication backlog, the servers' caches)
-/// hits both sides alike; the ratio is the median of the per-round ratios routed/raw.
+/// The sides' phases alternate over several rounds, in order on even rounds and in reverse order on odd ones (ABBA for a
+/// pair), so drift (replication backlog, the servers' caches) hits every side alike; each ratio is the median of the
+/// per-round ratios routed/baseline. The write→read pauses are part of the wall time (the users think between requests).
 /// </summary>
 internal static class ThroughputChecker
 {
@@ -20,51 +29,38 @@ internal static class ThroughputChecker
             lanes[i] = new Lane(bench);
         try
         {
-            var routed = Pair.Operation(pair.Routed);
-            var raw = Pair.Operation(pair.Raw);
+            var names = pair.Sides.Select(side => side.Operation).ToArray();
+            var operations = names.Select(Pair.Operation).ToArray();
             if (pair.NeedsCausalPreparation)
             {
                 foreach (var lane in lanes)
                     await lane.PrepareCausalAsync();
             }
 
-            // Open every lane's connections and warm both paths; then size K so one phase lasts about `phase`.
-            await RunPhaseAsync(lanes, routed, 5);
-            await RunPhaseAsync(lanes, raw, 5);
-            var probe = await RunPhaseAsync(lanes, raw, 20);
+            // Open every lane's connections and warm every side; then size K so one phase of the first baseline lasts about `phase`.
+            foreach (var operation in operations)
+                await RunPhaseAsync(lanes, operation, 5);
+            var probe = await RunPhaseAsync(lanes, operations[pair.Routed.Count], 20);
             var perOperation = probe.Elapsed.TotalSeconds / 20;
-            var operations = Math.Clamp((int)(phase.TotalSeconds / perOperation), 20, 100_000);
+            var count = Math.Clamp((int)(phase.TotalSeconds / perOperation), 20, 100_000);
 
-            var ratios = new List<double>();
-            var routedRates = new List<double>();
-            var rawRates = new List<double>();
-            var routedAllocations = new List<double>();
-            var rawAllocations = new List<double>();
+            var rates = names.Select(_ => new List<double>()).ToArray();
+            var allocations = names.Select(_ => new List<double>()).ToArray();
+            var total = (double)concurrency * count;
             for (var round = 0; round < rounds; round++)
             {
-                Phase routedPhase, rawPhase;
-                if (round % 2 == 0)
+                for (var step = 0; step < operations.Length; step++)
                 {
-                    rawPhase = await RunPhaseAsync(lanes, raw, operations);
-                    routedPhase = await RunPhaseAsync(lanes, routed, operations);
+                    var side = round % 2 == 0 ? step : operations.Length - 1 - step;
+                    var measured = await RunPhaseAsync(lanes, operations[side], count);
+                    rates[side].Add(total / measured.Elapsed.TotalSeconds);
+                    allocations[side].Add(measured.Allocated / total);
                 }
-                else
-                {
-                    routedPhase = await RunPhaseAsync(lanes, routed, operations);
-                    rawPhase = await RunPhaseAsync(lanes, raw, operations);
-                }
-
-                var total = (double)concurrency * operations;
-                var routedRate = total / routedPhase.Elapsed.TotalSeconds;
-                var rawRate = total / rawPhase.Elapsed.TotalSeconds;
-                ratios.Add(routedRate / rawRate);
-                routedRates.Add(routedRate);
-                rawRates.Add(rawRate);
-                routedAllocations.Add(routedPhase.Allocated / total);
-                rawAllocations.Add(rawPhase.Allocated / total);
             }
 
-            return new ThroughputResult($"{pair.Name}_c{concurrency}_throughput", Median(ratios), Median(routedRates), Median(rawRates), Median(routedAllocations), Median(rawAllocations));
+            // The medians sort their lists: the per-round rates are kept in round order for the ratios.
+            var sides = names.Select((name, i) => new ThroughputSide(name, Median([.. rates[i]]), Median(allocations[i]), bench.TallyOrNull(name))).ToList();
+            return new ThroughputResult(sides, rates);
         }
         finally
         {

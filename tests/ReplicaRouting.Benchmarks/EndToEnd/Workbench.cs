@@ -7,13 +7,21 @@ using ReplicaRouting.Internal;
 namespace ReplicaRouting.Benchmarks.EndToEnd;
 
 /// <summary>
-/// The data sources one run of a pair needs: plain MySqlConnector pools on the primary and the replica, and routed data
-/// sources over the same two servers (one per behaviour, so what one learns cannot change what another measures).
+/// The data sources one run of a pair needs: plain MySqlConnector pools on the primary and the replicas, and routed data
+/// sources over the same servers (one per behaviour, so what one learns cannot change what another measures).
 /// </summary>
 internal sealed class Workbench : IAsyncDisposable
 {
+    private static long s_lastWriteReadId;
+
+    private readonly Dictionary<string, ReplicaRoutingDataSource> _overTwoReplicas = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReadTally> _tallies = new(StringComparer.Ordinal);
+
     public const string Table = "rr_bench";
     public const int Rows = 1000;
+
+    /// <summary>The table of the write→read pairs: each unit of work writes a new row and reads it back by its key.</summary>
+    public const string WriteReadTable = "rr_bench_write_read";
 
     /// <summary>The inserts of one unit of work (open, writes, close) in the unit-of-work pairs.</summary>
     public const int UnitOfWorkWrites = 4;
@@ -22,11 +30,11 @@ internal sealed class Workbench : IAsyncDisposable
     {
         Topology = topology;
         RawPrimary = new MySqlDataSource(topology.ConnectionString(topology.Primary));
-        RawReplica = new MySqlDataSource(topology.ConnectionString(topology.Replica));
-        Routed = topology.BuildRouted(ReadConsistency.ReadYourWrites);
-        Eventual = topology.BuildRouted(ReadConsistency.Eventual);
-        CausalKnown = topology.BuildRouted(ReadConsistency.ReadYourWrites);
-        CausalWait = topology.BuildRouted(ReadConsistency.ReadYourWrites);
+        RawReplicas = [.. topology.Replicas.Select(replica => new MySqlDataSource(topology.ConnectionString(replica)))];
+        Routed = topology.BuildRouted(1, o => o.Consistency = ReadConsistency.ReadYourWrites);
+        Eventual = topology.BuildRouted(1, o => o.Consistency = ReadConsistency.Eventual);
+        CausalKnown = topology.BuildRouted(1, o => o.Consistency = ReadConsistency.ReadYourWrites);
+        CausalWait = topology.BuildRouted(1, o => o.Consistency = ReadConsistency.ReadYourWrites);
 
         // What the causal-wait replica is known to have applied is replaced by a position of the other flavor before each
         // read, which no session position is satisfied by: every read then needs the wait (and the replica, caught up,
@@ -41,7 +49,10 @@ internal sealed class Workbench : IAsyncDisposable
 
     public MySqlDataSource RawPrimary { get; }
 
-    public MySqlDataSource RawReplica { get; }
+    /// <summary>The first replica: the one the single-replica pairs read.</summary>
+    public MySqlDataSource RawReplica => RawReplicas[0];
+
+    public IReadOnlyList<MySqlDataSource> RawReplicas { get; }
 
     /// <summary>The default configuration (read-your-writes, GTID waits): plain reads, writes captured once per unit of work.</summary>
     public ReplicaRoutingDataSource Routed { get; }
@@ -67,6 +78,41 @@ internal sealed class Workbench : IAsyncDisposable
 
     public static Workbench Create(string flavor) => new(BenchTopology.Load(flavor));
 
+    /// <summary>
+    /// The routed data source of one behaviour over the primary and both replicas, made on first use (each runs its own
+    /// topology monitor, which would load the servers during pairs that do not use it).
+    /// </summary>
+    public ReplicaRoutingDataSource OverTwoReplicas(WriteRead.Variant variant)
+    {
+        lock (_overTwoReplicas)
+        {
+            if (!_overTwoReplicas.TryGetValue(variant.Name, out var source))
+                _overTwoReplicas[variant.Name] = source = Topology.BuildRouted(2, variant.Configure);
+            return source;
+        }
+    }
+
+    /// <summary>The reads of one side of a write→read pair, counted over this run (warm-up included: a stale read is never left out).</summary>
+    public ReadTally Tally(string operation)
+    {
+        lock (_tallies)
+        {
+            if (!_tallies.TryGetValue(operation, out var tally))
+                _tallies[operation] = tally = new ReadTally();
+            return tally;
+        }
+    }
+
+    /// <summary>The tally of <paramref name="operation"/>, or <see langword="null"/> when it reads nothing it checks.</summary>
+    public ReadTally? TallyOrNull(string operation)
+    {
+        lock (_tallies)
+            return _tallies.GetValueOrDefault(operation);
+    }
+
+    /// <summary>A key no earlier write→read unit of work of this process used (the table is emptied when the program starts).</summary>
+    public static long NextWriteReadId() => Interlocked.Increment(ref s_lastWriteReadId);
+
     /// <summary>A fresh table of <see cref="Rows"/> rows, present on the replica before anything is measured.</summary>
     public static async Task CreateTableAsync(BenchTopology topology)
     {
@@ -78,21 +124,26 @@ internal sealed class Workbench : IAsyncDisposable
         await ExecuteAsync(primary, $"CREATE TABLE IF NOT EXISTS {Table} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, item VARCHAR(64) NOT NULL, qty INT NOT NULL)");
         await ExecuteAsync(primary, $"TRUNCATE TABLE {Table}");
         await ExecuteAsync(primary, $"INSERT INTO {Table} (item, qty) VALUES {values}");
+        await ExecuteAsync(primary, $"CREATE TABLE IF NOT EXISTS {WriteReadTable} (id BIGINT NOT NULL PRIMARY KEY, written INT NOT NULL)");
+        await ExecuteAsync(primary, $"TRUNCATE TABLE {WriteReadTable}");
         await WaitForReplicaAsync(topology, TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Waits until the replica has applied everything the primary has (inserts leave a backlog behind them).</summary>
+    /// <summary>Waits until both replicas have applied everything the primary has (inserts leave a backlog behind them).</summary>
     public static async Task WaitForReplicaAsync(BenchTopology topology, TimeSpan timeout)
     {
         var position = await ReadPrimaryPositionAsync(topology);
-        await using var replica = new MySqlConnection(topology.ConnectionString(topology.Replica));
-        await replica.OpenAsync();
-        var waitSql = topology.IsMariaDb ? "SELECT MASTER_GTID_WAIT(@gtid, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@gtid, @timeout)";
-        await using var wait = new MySqlCommand(waitSql, replica) { CommandTimeout = (int)timeout.TotalSeconds + 10 };
-        wait.Parameters.AddWithValue("@gtid", position);
-        wait.Parameters.AddWithValue("@timeout", timeout.TotalSeconds);
-        if (Convert.ToInt64(await wait.ExecuteScalarAsync(), CultureInfo.InvariantCulture) != 0)
-            throw new InvalidOperationException($"The replica {topology.Replica} did not reach {position} within {timeout}.");
+        foreach (var endpoint in topology.Replicas)
+        {
+            await using var replica = new MySqlConnection(topology.ConnectionString(endpoint));
+            await replica.OpenAsync();
+            var waitSql = topology.IsMariaDb ? "SELECT MASTER_GTID_WAIT(@gtid, @timeout)" : "SELECT WAIT_FOR_EXECUTED_GTID_SET(@gtid, @timeout)";
+            await using var wait = new MySqlCommand(waitSql, replica) { CommandTimeout = (int)timeout.TotalSeconds + 10 };
+            wait.Parameters.AddWithValue("@gtid", position);
+            wait.Parameters.AddWithValue("@timeout", timeout.TotalSeconds);
+            if (Convert.ToInt64(await wait.ExecuteScalarAsync(), CultureInfo.InvariantCulture) != 0)
+                throw new InvalidOperationException($"The replica {endpoint} did not reach {position} within {timeout}.");
+        }
     }
 
     /// <summary>The primary's executed position, as the text the wait functions take.</summary>
@@ -107,7 +158,10 @@ internal sealed class Workbench : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await RawPrimary.DisposeAsync();
-        await RawReplica.DisposeAsync();
+        foreach (var replica in RawReplicas)
+            await replica.DisposeAsync();
+        foreach (var source in _overTwoReplicas.Values)
+            await source.DisposeAsync();
         await Routed.DisposeAsync();
         await Eventual.DisposeAsync();
         await CausalKnown.DisposeAsync();
