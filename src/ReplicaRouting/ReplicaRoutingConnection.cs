@@ -1036,7 +1036,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return null;
     }
 
-    private static bool IsExpectedToHaveApplied(RoutingNode replica, TimeSpan writeAge) => replica.ApplyDelay.Estimate(replica.Status.Lag) <= writeAge;
+    private static bool IsExpectedToHaveApplied(RoutingNode replica, TimeSpan writeAge) => replica.ApplyDelay.Estimate(replica.Status.SureLag) <= writeAge;
 
     /// <summary>True when some readable replica is expected to have applied a write <paramref name="writeAge"/> old.</summary>
     private bool AnyReplicaExpectedToHaveApplied(TimeSpan writeAge)

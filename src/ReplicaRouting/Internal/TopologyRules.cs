@@ -62,7 +62,10 @@ internal static class TopologyRules
             _ when lag > maxReplicaLag => (NodeState.Lagging, $"lag {lag.Value.TotalMilliseconds:0} ms is above {maxReplicaLag.TotalMilliseconds:0} ms"),
             _ => (NodeState.Healthy, (string?)null),
         };
-        return new NodeStatus(previous.Endpoint, NodeRole.Replica, state, lag, position, error, now);
+        return new NodeStatus(previous.Endpoint, NodeRole.Replica, state, lag, position, error, now)
+        {
+            LagInWholeSeconds = lag is not null && lag != probe.HeartbeatLag && lag != TimeSpan.Zero,
+        };
     }
 
     /// <summary>

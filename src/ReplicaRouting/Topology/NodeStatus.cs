@@ -28,4 +28,13 @@ public sealed record NodeStatus(
     /// <summary>The status of a node nobody has probed yet.</summary>
     internal static NodeStatus NotProbed(string endpoint, NodeRole configuredRole) =>
         new(endpoint, configuredRole, NodeState.Unknown, Lag: null, Position: null, LastError: null, ProbedAt: null);
+
+    /// <summary>True when <see cref="Lag"/> came from <c>Seconds_Behind_*</c>: whole seconds, so a 1 may mean a few milliseconds.</summary>
+    internal bool LagInWholeSeconds { get; init; }
+
+    /// <summary>
+    /// How far behind the replica surely is: <see cref="Lag"/>, less the one-second resolution of <c>Seconds_Behind_*</c>
+    /// (under a steady stream of writes it reads 1 for a replica milliseconds behind). What adaptive routing predicts with.
+    /// </summary>
+    internal TimeSpan? SureLag => LagInWholeSeconds && Lag is { } lag ? (lag > TimeSpan.FromSeconds(1) ? lag - TimeSpan.FromSeconds(1) : TimeSpan.Zero) : Lag;
 }

@@ -40,6 +40,17 @@ public class TopologyRulesAssessTests
         Assert.False(status.SemiSyncDowngraded);
     }
 
+    [Theory]
+    [InlineData(1, null, 0)]       // Seconds_Behind 1 under a steady stream of writes: maybe milliseconds behind
+    [InlineData(3, null, 2000)]    // surely two seconds behind: adaptive routing does not wait there for a younger write
+    [InlineData(0, 1000, 1000)]    // a heartbeat measures to the sub-second: taken as it is
+    public void Adaptive_routing_predicts_with_the_lag_the_replica_surely_has(long secondsBehind, int? heartbeatMs, int sureMs)
+    {
+        var status = Assess(Replica(secondsBehind) with { HeartbeatLag = heartbeatMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null });
+        Assert.Equal(TimeSpan.FromMilliseconds(sureMs), status.SureLag);
+        Assert.Equal(heartbeatMs is { } measured ? TimeSpan.FromMilliseconds(measured) : TimeSpan.FromSeconds(secondsBehind), status.Lag);
+    }
+
     [Fact]
     public void A_writable_server_with_a_replication_source_still_counts_as_a_primary()
     {
