@@ -1,0 +1,50 @@
+using Xunit.Abstractions;
+
+namespace ReplicaRouting.IntegrationTests;
+
+/// <summary>
+/// The consistency checker's short run (<c>./build.sh check</c> in small): 10,000 operations of 32 concurrent users per
+/// flavor on the failover set, while the replicas' apply threads are really stopped and started and one replica runs with a
+/// replication delay. Counts, never timings, are asserted: the modes that promise read-your-writes (or monotonic reads) show
+/// no violation, and <c>eventual</c> shows the lag, which proves the checker can see a violation.
+/// </summary>
+public abstract class ConsistencyCheckerTests(string flavor, ITestOutputHelper output)
+{
+    private static readonly IReadOnlyList<FaultKind> Lag = [FaultKind.Lag];
+
+    [Fact]
+    public async Task Promising_modes_show_no_violation_and_eventual_shows_the_lag_in_10000_operations()
+    {
+        var readYourWrites = await CheckAsync("read-your-writes", 4_000);
+        var sessionless = await CheckAsync("sessionless", 3_000);
+        var eventual = await CheckAsync("eventual", 3_000);
+
+        foreach (var result in new[] { readYourWrites, sessionless, eventual })
+            Assert.False(result.BrokePromise, $"{result.Mode.Name} broke what it promises:{Environment.NewLine}{result}");
+        Assert.Equal(0, readYourWrites.ReadYourWritesViolations);
+        Assert.True(readYourWrites.Reads > readYourWrites.PrimaryReads, "no read reached a replica: the check proved nothing");
+
+        // A plain split under stopped apply threads reads stale versions: if it did not, the checker could not see a violation.
+        Assert.True(eventual.ReadYourWritesViolations + eventual.MonotonicViolations > 0, $"eventual showed no stale read under lag: {eventual}");
+    }
+
+    private async Task<CausalityCheckResult> CheckAsync(string mode, int operations)
+    {
+        var (result, faults) = await CheckRun.OnFailoverSetAsync(
+            flavor, CheckMode.Parse(mode), Lag, new CausalityCheckOptions { Operations = operations }, log: null);
+        output.WriteLine(result.ToResultLine(flavor, FaultInjector.Names(Lag)));
+        output.WriteLine($"  {result}");
+        output.WriteLine($"  injected: {faults}");
+
+        Assert.True(faults.ApplyStops > 0, $"{mode}: no lag was injected");
+        Assert.Empty(result.Errors);
+        Assert.Equal(operations, result.Operations);
+        return result;
+    }
+}
+
+[Collection("failover-" + TopologyConfig.MariaDb), Trait("Flavor", TopologyConfig.MariaDb)]
+public sealed class MariaDbConsistencyCheckerTests(ITestOutputHelper output) : ConsistencyCheckerTests(TopologyConfig.MariaDb, output);
+
+[Collection("failover-" + TopologyConfig.MySql), Trait("Flavor", TopologyConfig.MySql)]
+public sealed class MySqlConsistencyCheckerTests(ITestOutputHelper output) : ConsistencyCheckerTests(TopologyConfig.MySql, output);
