@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 namespace ReplicaRouting.IntegrationTests;
 
 /// <summary>
-/// The consistency checker's short run (<c>./build.sh check</c> in small): 10,000 operations of 32 concurrent users per
+/// The consistency checker's short run (<c>./build.sh check</c> in small): 10,000 operations of 16 concurrent users per
 /// flavor on the failover set, while the replicas' apply threads are really stopped and started and one replica runs with a
 /// replication delay. Counts, never timings, are asserted: the modes that promise read-your-writes (or monotonic reads) show
 /// no violation, and <c>eventual</c> shows the lag, which proves the checker can see a violation.
@@ -12,12 +12,16 @@ public abstract class ConsistencyCheckerTests(string flavor, ITestOutputHelper o
 {
     private static readonly IReadOnlyList<FaultKind> Lag = [FaultKind.Lag];
 
+    // Fewer users than MaxConcurrentPrimaryFallbacks (25): with more, reads that fall back under lag are shed
+    // (ReplicaRoutingOverloadedException), by design, and the run would count them as errors.
+    private const int Users = 16;
+
     [Fact]
     public async Task Promising_modes_show_no_violation_and_eventual_shows_the_lag_in_10000_operations()
     {
-        var readYourWrites = await CheckAsync("read-your-writes", 4_000);
-        var sessionless = await CheckAsync("sessionless", 3_000);
-        var eventual = await CheckAsync("eventual", 3_000);
+        var readYourWrites = await CheckAsync("read-your-writes", 3_000);
+        var sessionless = await CheckAsync("sessionless", 3_500);
+        var eventual = await CheckAsync("eventual", 3_500);
 
         foreach (var result in new[] { readYourWrites, sessionless, eventual })
             Assert.False(result.BrokePromise, $"{result.Mode.Name} broke what it promises:{Environment.NewLine}{result}");
@@ -31,7 +35,7 @@ public abstract class ConsistencyCheckerTests(string flavor, ITestOutputHelper o
     private async Task<CausalityCheckResult> CheckAsync(string mode, int operations)
     {
         var (result, faults) = await CheckRun.OnFailoverSetAsync(
-            flavor, CheckMode.Parse(mode), Lag, new CausalityCheckOptions { Operations = operations }, log: null);
+            flavor, CheckMode.Parse(mode), Lag, new CausalityCheckOptions { Operations = operations, Users = Users }, log: null);
         output.WriteLine(result.ToResultLine(flavor, FaultInjector.Names(Lag)));
         output.WriteLine($"  {result}");
         output.WriteLine($"  injected: {faults}");
