@@ -84,10 +84,14 @@ public static class CausalityCheck
     /// <param name="topology">The servers; <see cref="TableName"/> must exist (<see cref="CreateTableAsync"/>).</param>
     /// <param name="mode">The mode to run (its options, sessions or not, what it promises).</param>
     /// <param name="options">How much load.</param>
+    /// <param name="keepRunningUntil">
+    /// When given, the users go on past <see cref="CausalityCheckOptions.Operations"/> until it completes (so that every fault
+    /// of a schedule happens while the check runs); <see cref="CausalityCheckResult.Operations"/> counts them all.
+    /// </param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The counts of the run.</returns>
     public static async Task<CausalityCheckResult> RunAsync(
-        TopologyConfig topology, CheckMode mode, CausalityCheckOptions options, CancellationToken cancellationToken = default)
+        TopologyConfig topology, CheckMode mode, CausalityCheckOptions options, Task? keepRunningUntil = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(topology);
         ArgumentNullException.ThrowIfNull(mode);
@@ -109,7 +113,7 @@ public static class CausalityCheck
             o.ClusterId = clusterId;
         }).Build();
 
-        var run = new Run(dataSource, mode, options);
+        var run = new Run(dataSource, mode, options, keepRunningUntil ?? Task.CompletedTask);
         using var waits = CountWaits(clusterId, run);
         var started = Stopwatch.GetTimestamp();
         var users = Enumerable.Range(0, Math.Min(options.Users, options.Operations))
@@ -143,7 +147,7 @@ public static class CausalityCheck
     }
 
     /// <summary>The shared record of one run: the operation counter, the counts and the read times.</summary>
-    private sealed class Run(ReplicaRoutingDataSource dataSource, CheckMode mode, CausalityCheckOptions options)
+    private sealed class Run(ReplicaRoutingDataSource dataSource, CheckMode mode, CausalityCheckOptions options, Task keepRunningUntil)
     {
         private readonly ConcurrentQueue<double> _readMilliseconds = new();
         private readonly ConcurrentQueue<string> _violations = new();
@@ -165,7 +169,7 @@ public static class CausalityCheck
             var random = new Random(HashCode.Combine(options.Seed, user));
             var history = new History(options.Keys);
             string? token = null;
-            while (Interlocked.Increment(ref _next) < options.Operations)
+            while (Interlocked.Increment(ref _next) < options.Operations || !keepRunningUntil.IsCompleted)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var writeKey = random.Next(2) == 0 ? random.Next(options.Keys) : -1;
@@ -173,14 +177,23 @@ public static class CausalityCheck
                 try
                 {
                     using var session = mode.UsesSessions ? dataSource.BeginSession(token) : null;
-                    if (writeKey >= 0)
+                    try
                     {
-                        history.Wrote(writeKey, await WriteAsync(writeKey, cancellationToken));
-                        Interlocked.Increment(ref _writes);
+                        if (writeKey >= 0)
+                        {
+                            history.Wrote(writeKey, await WriteAsync(writeKey, cancellationToken));
+                            Interlocked.Increment(ref _writes);
+                        }
+
+                        await ReadAsync(user, readKeys, history, cancellationToken);
+                    }
+                    finally
+                    {
+                        // Also when the read failed: the acknowledged write is history, so its token must travel on.
+                        if (session is not null)
+                            token = session.Token?.ToString();
                     }
 
-                    await ReadAsync(user, readKeys, history, cancellationToken);
-                    token = session?.Token?.ToString();
                     Interlocked.Increment(ref _operations);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -9,7 +9,8 @@ public static class CheckRun
     /// <summary>
     /// Brings the failover set of <paramref name="flavor"/> up healthy (rebuilt after an earlier failover), creates the
     /// checker's table, runs <see cref="CausalityCheck.RunAsync"/> in <paramref name="mode"/> and, at the same time,
-    /// <see cref="FaultInjector"/> with <paramref name="faults"/>, until the operations are done.
+    /// <see cref="FaultInjector"/> with <paramref name="faults"/>, until the operations are done and every fault asked for
+    /// happened at least once (the check then counts more operations than asked for).
     /// </summary>
     /// <param name="flavor"><c>mariadb</c> or <c>mysql</c>.</param>
     /// <param name="mode">The mode to check.</param>
@@ -30,10 +31,12 @@ public static class CheckRun
         await lab.WaitForReplicasAsync(1, [2, 3], cancellationToken);
 
         using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var injection = Task.Run(() => new FaultInjector(lab, faults, log).RunAsync(stopFaults.Token), CancellationToken.None);
+        var injector = new FaultInjector(lab, faults, log);
+        var injection = Task.Run(() => injector.RunAsync(stopFaults.Token), CancellationToken.None);
         try
         {
-            var check = await CausalityCheck.RunAsync(config, mode, options, cancellationToken);
+            // At least the operations asked for, and on until every fault asked for has happened once.
+            var check = await CausalityCheck.RunAsync(config, mode, options, injector.CycleCompleted, cancellationToken);
             await stopFaults.CancelAsync();
             return (check, await injection);
         }

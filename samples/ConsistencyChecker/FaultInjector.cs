@@ -35,6 +35,14 @@ public sealed class FaultInjector(FailoverLab lab, IReadOnlyCollection<FaultKind
     private static readonly TimeSpan Calm = TimeSpan.FromMilliseconds(500);
     private static readonly Dictionary<string, FaultKind> ByName = Enum.GetValues<FaultKind>().ToDictionary(Name);
 
+    private readonly TaskCompletionSource _cycleCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Gets a task that completes when <see cref="RunAsync"/> has injected each kind of fault once (at once when there is none),
+    /// or ended: a check that runs until then sees every fault.
+    /// </summary>
+    public Task CycleCompleted => _cycleCompleted.Task;
+
     /// <summary>Parses a comma-separated list of <c>lag</c>, <c>kill-replica</c>, <c>failover</c> (or <c>none</c>).</summary>
     /// <param name="text">The list.</param>
     /// <returns>The kinds, in the order of <see cref="FaultKind"/>.</returns>
@@ -75,6 +83,18 @@ public sealed class FaultInjector(FailoverLab lab, IReadOnlyCollection<FaultKind
     /// <param name="stop">Ends the schedule; cancelling it is not an error.</param>
     /// <returns>What was injected.</returns>
     public async Task<FaultReport> RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            return await InjectAsync(stop);
+        }
+        finally
+        {
+            _cycleCompleted.TrySetResult();
+        }
+    }
+
+    private async Task<FaultReport> InjectAsync(CancellationToken stop)
     {
         var report = new FaultReport();
         var replicas = new[] { 2, 3 };
@@ -124,6 +144,8 @@ public sealed class FaultInjector(FailoverLab lab, IReadOnlyCollection<FaultKind
                 Log($"failover: node 1 killed, node {promoted} promoted; no more faults in this run");
                 break;
             }
+
+            _cycleCompleted.TrySetResult();
         }
 
         return report;
