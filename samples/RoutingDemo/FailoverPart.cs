@@ -2,7 +2,7 @@ using System.Globalization;
 using ReplicaRouting.ConsistencyChecker;
 
 /// <summary>
-/// Part 4 of the demo: a real failover under load on the disposable failover set (<c>RR_SERVERS_SET=failover</c>), through
+/// Part 5 of the demo: a real failover under load on the disposable failover set (<c>RR_SERVERS_SET=failover</c>), through
 /// <see cref="FailoverChecker"/>, once or more per flavor; the set is rebuilt before every run and once more at the end, so
 /// that it is left healthy.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class FailoverPart
     {
         var options = new FailoverCheckerOptions();
         Console.WriteLine();
-        Console.WriteLine("Part 4: failover. The failover set (MariaDB 3331-3333, MySQL 3341-3343, semi-sync on every node) is rebuilt; through ONE data");
+        Console.WriteLine("Part 5: failover. The failover set (MariaDB 3331-3333, MySQL 3341-3343, semi-sync on every node) is rebuilt; through ONE data");
         Console.WriteLine($"source (topology monitor on, default 1 s interval) {options.Writers} writers insert rows and record each acknowledged one, {options.Readers} readers read");
         Console.WriteLine("a table of known content. Node 1 (the primary) is killed with SIGKILL; once the data source has noticed and the cluster has");
         Console.WriteLine($"been without a primary for {options.Outage.TotalSeconds:0.#} s, the most advanced replica is promoted by SQL and the other one repointed to it.");

@@ -4,11 +4,13 @@
 //   Part 2: the "lost order" story under REAL injected lag, in three modes, counting the orders users could not see.
 //   Part 3: the same story through the sample shop (ASP.NET Core + EF Core) on real Kestrel, with browser-like HttpClients
 //           carrying the token in a cookie, and a second service reading the order with the token propagated in a header.
-//   Part 4: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
+//   Part 4: the token handed from the web request to a background job through a queue row: the shop queues a confirmation
+//           job per order holding the request's token, a worker instance restores it and reads the order; with and without it.
+//   Part 5: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
-//            --concurrency N (simulated users, default 16), --failover-runs N (failover runs per flavor, default 1),
-//            --failover-only (part 4 alone).
+//            --jobs N (orders, hence jobs, per worker scenario, default 300), --concurrency N (simulated users, default 16),
+//            --failover-runs N (failover runs per flavor, default 1), --worker-only (part 4 alone), --failover-only (part 5 alone).
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -18,9 +20,11 @@ using ReplicaRouting.ConsistencyChecker;
 
 var pairs = 2000;
 var webPairs = 500;
+var jobs = 300;
 var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
+var workerOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--")
@@ -31,12 +35,20 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    if (args[i] is "--pairs" or "--web-pairs" or "--concurrency" or "--failover-runs" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
+    if (args[i] == "--worker-only")
+    {
+        workerOnly = true;
+        continue;
+    }
+
+    if (args[i] is "--pairs" or "--web-pairs" or "--jobs" or "--concurrency" or "--failover-runs" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
     {
         if (args[i] == "--pairs")
             pairs = value;
         else if (args[i] == "--web-pairs")
             webPairs = value;
+        else if (args[i] == "--jobs")
+            jobs = value;
         else if (args[i] == "--failover-runs")
             failoverRuns = value;
         else
@@ -45,7 +57,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--concurrency N] [--failover-runs N] [--failover-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only]");
     return 2;
 }
 
@@ -84,6 +96,30 @@ if (failoverOnly)
     return failoverCompleted ? 0 : 1;
 }
 
+if (workerOnly)
+{
+    var keys = Directory.CreateTempSubdirectory("rr-demo-keys-");
+    try
+    {
+        resultLines.AddRange(await RunWorkerPartAsync(topologies, keys, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+    }
+    catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+    {
+        Console.Error.WriteLine("Interrupted; the replicas' apply threads were restarted.");
+        return 130;
+    }
+    finally
+    {
+        keys.Delete(recursive: true);
+    }
+
+    Console.WriteLine();
+    foreach (var line in resultLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (worker only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return 0;
+}
+
 Console.WriteLine("Part 1: where each statement runs (consistency: Eventual, a plain read/write split)");
 foreach (var topology in topologies)
     await ShowRoutingAsync(topology);
@@ -108,6 +144,8 @@ try
     Console.WriteLine("Same lag windows as part 2.");
     foreach (var topology in topologies)
         resultLines.AddRange(await WebStory.RunAsync(topology, keyRing, webPairs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
+
+    resultLines.AddRange(await RunWorkerPartAsync(topologies, keyRing, jobs, concurrency, stoppedWindow, runningWindow, interrupted.Token));
 }
 catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
 {
@@ -137,7 +175,22 @@ foreach (var line in resultLines)
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo finished in {clock.Elapsed.TotalSeconds:F1} s."));
 return failoverDone ? 0 : 1;
 
-// Part 4; null lines when interrupted (the failover set is rebuilt all the same).
+static async Task<List<string>> RunWorkerPartAsync(
+    TopologyConfig[] topologies, DirectoryInfo keyRing, int jobs, int users, TimeSpan stopped, TimeSpan running, CancellationToken cancellationToken)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Part 4: the token handed to a background job. {users} users place orders through the shop; each request queues a");
+    Console.WriteLine("confirmation job in a table row holding its consistency token. A worker (a second shop instance with its own data source,");
+    Console.WriteLine("as a separate process would have) takes the rows from the primary, restores each token (RunInSessionAsync) and reads the");
+    Console.WriteLine("order: a job that cannot find it is STALE. Then the same with requests that hand on no token. Delay: queued → read.");
+    Console.WriteLine("Same lag windows as part 2.");
+    var lines = new List<string>();
+    foreach (var topology in topologies)
+        lines.AddRange(await WorkerStory.RunAsync(topology, keyRing, jobs, users, stopped, running, cancellationToken));
+    return lines;
+}
+
+// Part 5; null lines when interrupted (the failover set is rebuilt all the same).
 static async Task<(List<string>? Lines, bool Completed)> RunFailoverPartAsync(string[] flavors, int runs, CancellationToken cancellationToken)
 {
     try

@@ -36,8 +36,8 @@ internal static class WebStory
         var schemaReady = false;
         foreach (var mode in Modes)
         {
-            await using var partner = await WebShop.StartAsync(topology, mode, keyRing, partnerUrl: null, cancellationToken);
-            await using var shop = await WebShop.StartAsync(topology, mode, keyRing, partner.BaseAddress, cancellationToken);
+            await using var partner = await WebShop.StartAsync(topology, mode, keyRing, partnerUrl: null, extraSettings: null, cancellationToken);
+            await using var shop = await WebShop.StartAsync(topology, mode, keyRing, partner.BaseAddress, extraSettings: null, cancellationToken);
             if (!schemaReady)
             {
                 await ShopApp.EnsureSchemaAsync(shop.Services);
@@ -128,7 +128,7 @@ internal static class WebStory
     }
 
     /// <summary>The shop's table reaches the replicas by replication: wait (bounded) until they have it, before any lag.</summary>
-    private static async Task WaitForTableOnReplicasAsync(TopologyConfig topology, CancellationToken cancellationToken)
+    internal static async Task WaitForTableOnReplicasAsync(TopologyConfig topology, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (10 * Stopwatch.Frequency);
         foreach (var replica in topology.ReplicaEndpoints)
@@ -314,8 +314,10 @@ internal static class WebShop
     /// <param name="mode">One of <see cref="WebStory.Modes"/>.</param>
     /// <param name="keyRing">The Data Protection key ring every instance shares, so each accepts the others' tokens.</param>
     /// <param name="partnerUrl">Service B's address (for service A), or null (for service B).</param>
+    /// <param name="extraSettings">More configuration keys (e.g. <c>Shop:Confirmations:…</c>), or null.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<ShopHost> StartAsync(TopologyConfig topology, string mode, DirectoryInfo keyRing, Uri? partnerUrl, CancellationToken cancellationToken)
+    public static async Task<ShopHost> StartAsync(
+        TopologyConfig topology, string mode, DirectoryInfo keyRing, Uri? partnerUrl, IReadOnlyDictionary<string, string?>? extraSettings, CancellationToken cancellationToken)
     {
         // The web modes are the ADO.NET story's modes: let the checker say what each one sets, and write that as configuration.
         var routing = new ReplicaRoutingOptions();
@@ -330,6 +332,8 @@ internal static class WebShop
         };
         for (var i = 0; i < topology.ReplicaEndpoints.Count; i++)
             settings[$"ReplicaRouting:Replicas:{i}"] = topology.ConnectionString(topology.ReplicaEndpoints[i], TopologyConfig.EfCoreOptions);
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
+            settings[key] = value;
 
         var host = await ShopHost.StartAsync(settings, builder =>
         {

@@ -13,17 +13,29 @@ public static class ShopApp
     /// <summary>The response header that tells which node answered the page's query, and why (for the demo and tests).</summary>
     public const string RouteHeader = "X-ReplicaRouting-Route";
 
-    private const string CreateTable = """
+    private const string CreateTables = """
         CREATE TABLE IF NOT EXISTS shop_orders (
             Id BIGINT AUTO_INCREMENT PRIMARY KEY,
             Customer VARCHAR(100) NOT NULL,
             Item VARCHAR(100) NOT NULL,
             CreatedAt DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+        ) ENGINE=InnoDB;
+        CREATE TABLE IF NOT EXISTS shop_confirmation_jobs (
+            Id BIGINT AUTO_INCREMENT PRIMARY KEY,
+            OrderId BIGINT NOT NULL,
+            ConsistencyToken VARCHAR(4096) CHARACTER SET ascii NULL,
+            EnqueuedAt DATETIME(6) NOT NULL,
+            DoneAt DATETIME(6) NULL,
+            OrderFound BOOL NULL,
+            ReadBy VARCHAR(200) NULL,
+            KEY pending (DoneAt, Id),
+            KEY by_order (OrderId)
         ) ENGINE=InnoDB
         """;
 
     /// <summary>Builds the shop. Configuration: the <c>ReplicaRouting</c> section (see docs/aspnetcore.md),
-    /// <c>Shop:KeysDirectory</c> (Data Protection keys shared by every instance) and <c>Shop:PartnerUrl</c> (the second service).</summary>
+    /// <c>Shop:KeysDirectory</c> (Data Protection keys shared by every instance), <c>Shop:PartnerUrl</c> (the second service)
+    /// and <c>Shop:Confirmations</c> (<see cref="ConfirmationOptions"/>: the background job that confirms each order).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -39,6 +51,9 @@ public static class ShopApp
         builder.Services.AddDbContext<ShopDb>((services, options) => options
             .UseMySql(ReplicaRoutingServerVersion.AutoDetect(services.GetRequiredService<ReplicaRoutingDataSource>()))
             .UseReplicaRouting(services));
+        var confirmations = configuration.GetSection("Shop:Confirmations").Get<ConfirmationOptions>() ?? new ConfirmationOptions();
+        if (confirmations.Worker)
+            builder.Services.AddHostedService<ConfirmationWorker>();
         builder.Services.AddHttpClient("partner", client =>
             {
                 if (configuration["Shop:PartnerUrl"] is { Length: > 0 } partner)
@@ -59,6 +74,14 @@ public static class ShopApp
                 return Results.BadRequest("Customer and item are required (at most 100 characters).");
             db.Orders.Add(order);
             await db.SaveChangesAsync();
+            if (confirmations.Enqueue)
+            {
+                // The job runs elsewhere, later: hand it this request's token (it now holds the order's write) in the queue row.
+                var token = confirmations.CarryToken ? RoutingSession.Current?.Token?.ToString() : null;
+                db.ConfirmationJobs.Add(new ConfirmationJob { OrderId = order.Id, ConsistencyToken = token, EnqueuedAt = DateTime.UtcNow });
+                await db.SaveChangesAsync();
+            }
+
             return Results.Redirect($"/orders/{order.Id}");   // the redirect after POST: the next request must see the order
         }).DisableAntiforgery();
 
@@ -101,17 +124,21 @@ public static class ShopApp
         return app;
     }
 
-    /// <summary>Creates the shop's table if needed (on the primary; replicas get it through replication).</summary>
+    /// <summary>Creates the shop's tables if needed (on the primary; replicas get them through replication).</summary>
     public static async Task EnsureSchemaAsync(IServiceProvider services)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ShopDb>();
-        await db.Database.ExecuteSqlRawAsync(CreateTable);
+        await db.Database.ExecuteSqlRawAsync(CreateTables);
     }
+
+    /// <summary>Which node answered the context's last command, and why: <c>Target; Reason; node</c> (null before any).</summary>
+    public static string? Route(ShopDb db) =>
+        db.Database.GetDbConnection() is ReplicaRoutingConnection { LastRoutingDecision: { } decision } ? $"{decision.Target}; {decision.Reason}; {decision.Node}" : null;
 
     private static void TellRoute(ShopDb db, HttpResponse response)
     {
-        if (db.Database.GetDbConnection() is ReplicaRoutingConnection { LastRoutingDecision: { } decision })
-            response.Headers[RouteHeader] = $"{decision.Target}; {decision.Reason}; {decision.Node}";
+        if (Route(db) is { } route)
+            response.Headers[RouteHeader] = route;
     }
 }

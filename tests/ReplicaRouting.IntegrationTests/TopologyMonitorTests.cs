@@ -97,6 +97,78 @@ public abstract class TopologyMonitorTests(TopologyFixture topology) : IAsyncDis
     }
 
     [Fact]
+    public async Task A_secure_file_priv_refusal_on_the_primary_is_the_statements_error_not_a_demotion()
+    {
+        // Error 1290 also means "--secure-file-priv" (or --skip-grant-tables …): refused for good, the primary is still the primary.
+        var log = new RecordingLoggerFactory();
+        var dataSource = topology.CreateDataSource(
+            o => o.TopologyMonitor = true,
+            extraConnectionOptions: $"User ID={topology.Config.AdminUser};Password={topology.Config.AdminPassword}",   // FILE privilege
+            build: b => b.UseLoggerFactory(log));
+        _dataSources.Add(dataSource);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var refusal = await Assert.ThrowsAsync<MySqlConnector.MySqlException>(() => connection.ExecuteAsync("SELECT 1 INTO OUTFILE '/nonexistent-rr/out.txt'"));
+        Assert.Equal(1290, refusal.Number);
+        Assert.Contains("secure-file-priv", refusal.Message, StringComparison.Ordinal);
+        Assert.False(log.Contains(1105), "the primary was taken for demoted");
+        Assert.Equal(topology.Config.PrimaryEndpoint, (await dataSource.RefreshTopologyAsync()).Writer?.Endpoint);
+    }
+
+    [Fact]
+    public async Task The_heartbeat_waits_quietly_for_a_database_that_does_not_exist_yet_then_writes_there()
+    {
+        var database = $"rr_test_hb_{Guid.NewGuid():N}"[..24];
+        var log = new RecordingLoggerFactory();
+        var dataSource = topology.CreateDataSource(
+            o =>
+            {
+                o.TopologyMonitor = true;
+                o.TopologyProbeInterval = TimeSpan.FromMilliseconds(100);
+                o.HeartbeatTable = HeartbeatTable;
+                o.WriteHeartbeat = true;
+                o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            },
+            extraConnectionOptions: $"Database={database}",
+            build: b => b.UseLoggerFactory(log));
+        await using var admin = await topology.OpenAdminAsync(topology.Config.PrimaryEndpoint);
+        try
+        {
+            await using (await dataSource.OpenConnectionAsync())
+            {
+                // opening starts the monitor and the heartbeat writer (no physical connection is made: none is needed)
+            }
+
+            await WaitForAsync(() => log.Contains(1130));
+            await Task.Delay(1000);   // ten more heartbeat intervals without the database
+            Assert.Single(log.Entries, e => e.EventId == 1130);
+            Assert.False(log.Contains(1110), "a missing database was logged as a failed heartbeat write");
+
+            await admin.ExecuteAsync($"CREATE DATABASE {database}");
+            await WaitForAsync(async () => await admin.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = @database AND TABLE_NAME = @table", new { database, table = HeartbeatTable }) == 1
+                && await admin.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {database}.{HeartbeatTable}") == 1);
+            Assert.False(log.Contains(1110));
+        }
+        finally
+        {
+            await dataSource.DisposeAsync();
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {database}");
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition) => await WaitForAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition was not met within 15 s");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Heartbeat_lag_tracks_a_real_delay_and_a_replica_over_MaxReplicaLag_gets_no_reads()
     {
         const int delaySeconds = 3;

@@ -16,6 +16,10 @@ internal static partial class Log
         "Ignored the consistency token {Source}: it was sent {Count} times; {HeldBack} earlier requests with a repeated {Source} were not logged (at most one line a minute)")]
     public static partial void TokenRepeated(ILogger logger, string source, int count, long heldBack);
 
+    [LoggerMessage(EventIds.RequestShed, LogLevel.Warning,
+        "Answered {StatusCode}: a read needed the primary while {LimitName} ({Limit}) connections already read it; {HeldBack} more such requests since the last line (at most one line a minute)")]
+    public static partial void RequestShed(ILogger logger, int statusCode, string limitName, int limit, long heldBack);
+
     [LoggerMessage(EventIds.TokenSentTimeOnly, LogLevel.Debug, "A protected consistency token would be {Length} characters, over the limit of {MaxLength}; sent a time-only token instead")]
     public static partial void TokenSentTimeOnly(ILogger logger, int length, int maxLength);
 }
@@ -27,4 +31,5 @@ internal static class EventIds
     public const int TokenOversized = 2002;
     public const int TokenRepeated = 2003;
     public const int TokenSentTimeOnly = 2010;
+    public const int RequestShed = 2020;
 }

@@ -31,6 +31,7 @@ internal sealed class ReplicaRoutingMiddleware
     private readonly ILogger _logger;
     private readonly ReportLimiter _repeatedHeaderLog;
     private readonly ReportLimiter _repeatedCookieLog;
+    private readonly ReportLimiter _shedLog;
 
     /// <summary>Built with the pipeline, when the host starts: after start-up validation of the options.</summary>
     public ReplicaRoutingMiddleware(RequestDelegate next, IServiceProvider services)
@@ -44,6 +45,7 @@ internal sealed class ReplicaRoutingMiddleware
         var timeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _repeatedHeaderLog = new ReportLimiter(timeProvider, RepeatedTokenLogInterval);
         _repeatedCookieLog = new ReportLimiter(timeProvider, RepeatedTokenLogInterval);
+        _shedLog = new ReportLimiter(timeProvider, RepeatedTokenLogInterval);
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -54,7 +56,32 @@ internal sealed class ReplicaRoutingMiddleware
             session.ReadsFromPrimary = true;
 
         context.Response.OnStarting(s_onStarting, (this, context, session, restored));
-        await _next(context).ConfigureAwait(false);
+        try
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (_options.OverloadedStatusCode is { } status && !context.Response.HasStarted && FindOverload(ex) is { } overload)
+        {
+            // Shed load is not a server fault: the client may retry shortly (as the rate-limiting middleware answers).
+            if (_shedLog.ShouldReport(out var requests))
+                Log.RequestShed(_logger, status, overload.LimitName, overload.Limit, heldBack: requests - 1);
+            context.Response.Clear();
+            context.Response.StatusCode = status;
+            context.Response.Headers.RetryAfter = "1";
+        }
+    }
+
+    /// <summary>The overload behind <paramref name="exception"/>, however the data access layer wrapped it (EF Core, Dapper, tasks).</summary>
+    private static ReplicaRoutingOverloadedException? FindOverload(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 8; depth++)
+        {
+            if (exception is ReplicaRoutingOverloadedException overload)
+                return overload;
+            exception = exception is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : exception.InnerException;
+        }
+
+        return null;
     }
 
     /// <summary>The unprotected token text of the request, or null: the header wins over the cookie, and either one sent twice is ignored.</summary>

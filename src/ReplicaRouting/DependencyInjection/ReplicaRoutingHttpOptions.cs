@@ -60,6 +60,16 @@ public sealed class ReplicaRoutingHttpOptions
     [Range(MinMaxTokenLength, MaxMaxTokenLength)]
     public int MaxTokenLength { get; set; } = 3800;
 
+    /// <summary>
+    /// Gets or sets the status code of a response whose request failed with <see cref="ReplicaRoutingOverloadedException"/>
+    /// (a read needed the primary while <see cref="ReplicaRoutingOptions.MaxConcurrentPrimaryFallbacks"/> connections already
+    /// read it), sent with <c>Retry-After: 1</c> when the response has not started; <see langword="null"/> lets the exception
+    /// reach the application's own error handling.
+    /// </summary>
+    /// <value>The default value is 503 (Service Unavailable): the request may succeed once the replicas catch up or the load falls.</value>
+    [Range(400, 599)]
+    public int? OverloadedStatusCode { get; set; } = 503;
+
     /// <summary>The cookie name prefix that binds a cookie to this host (RFC 6265bis; browsers match it ignoring case).</summary>
     internal const string HostPrefix = "__Host-";
 

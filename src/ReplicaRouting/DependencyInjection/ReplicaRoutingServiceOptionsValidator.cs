@@ -68,6 +68,9 @@ internal sealed class ReplicaRoutingServiceOptionsValidator(string optionsName, 
                 $"{ReplicaRoutingHttpOptions.MaxMaxTokenLength} (it is {http.MaxTokenLength}).");
         }
 
+        if (http.OverloadedStatusCode is < 400 or > 599)
+            failures.Add($"{httpKey}{nameof(http.OverloadedStatusCode)} must be an error status code between 400 and 599, or empty (it is {http.OverloadedStatusCode}).");
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -13,6 +13,7 @@ internal sealed class HeartbeatWriter(TopologyMonitor monitor, RoutingConfigurat
     public async Task RunAsync(CancellationToken stop)
     {
         RoutingNode? createdOn = null;
+        var waitingForDatabase = false;   // said once: a database not created yet is how every new application starts
         while (!stop.IsCancellationRequested)
         {
             if (monitor.Snapshot.Writer is { } writer)
@@ -30,10 +31,18 @@ internal sealed class HeartbeatWriter(TopologyMonitor monitor, RoutingConfigurat
 
                         await ExecuteAsync(connection, WriteSql, stop).ConfigureAwait(false);
                     }
+
+                    waitingForDatabase = false;
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
                     return;
+                }
+                catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.UnknownDatabase)
+                {
+                    if (!waitingForDatabase)
+                        Log.HeartbeatWaitingForDatabase(configuration.Logger, writer.Endpoint);
+                    waitingForDatabase = true;
                 }
                 catch (MySqlException ex)
                 {

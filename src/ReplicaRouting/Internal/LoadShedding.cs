@@ -33,10 +33,11 @@ internal sealed class LoadShedding(RoutingConfiguration configuration)
         return false;
     }
 
+    // The gauge goes down before the slot is freed (and up after it is taken), so that it never shows more than the cap.
     public void EndCausalWait()
     {
-        _waits.Exit();
         Telemetry.CausalWaitsActive(configuration.ClusterId, -1);
+        _waits.Exit();
     }
 
     /// <summary>A slot for one connection's primary fallback, or <see cref="ReplicaRoutingOverloadedException"/> (counted, logged): the read is not sent.</summary>
@@ -61,7 +62,7 @@ internal sealed class LoadShedding(RoutingConfiguration configuration)
 
     public void EndPrimaryFallback()
     {
-        _fallbacks.Exit();
         Telemetry.PrimaryFallbacksActive(configuration.ClusterId, -1);
+        _fallbacks.Exit();
     }
 }

@@ -74,6 +74,10 @@ internal static partial class Log
     [LoggerMessage(EventIds.HeartbeatWriteFailed, LogLevel.Warning, "Could not write the heartbeat on {Node}")]
     public static partial void HeartbeatWriteFailed(ILogger logger, Exception exception, string node);
 
+    [LoggerMessage(EventIds.HeartbeatWaitingForDatabase, LogLevel.Information,
+        "The heartbeat is not written yet: the configured database does not exist on {Node} (it is written once the database is created)")]
+    public static partial void HeartbeatWaitingForDatabase(ILogger logger, string node);
+
     [LoggerMessage(EventIds.ReplicaReadFailed, LogLevel.Warning, "A read failed on replica {Node} before returning rows; it is retried on {Next}")]
     public static partial void ReplicaReadFailed(ILogger logger, Exception exception, string node, string next);
 
@@ -120,4 +124,5 @@ internal static class EventIds
     public const int ReplicaReadFailed = 1111;
     public const int WriteOutcomeUnknown = 1112;
     public const int RoutinesLoadFailed = 1113;
+    public const int HeartbeatWaitingForDatabase = 1130;
 }

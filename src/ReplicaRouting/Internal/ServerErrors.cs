@@ -24,6 +24,9 @@ internal static class ServerErrors
 
     /// <summary>The node refused a write because it is read-only now (1290, 1792, 1836): it was demoted.</summary>
     public static bool IsReadOnlyRefusal(MySqlException exception) =>
-        exception.ErrorCode is MySqlErrorCode.OptionPreventsStatement or MySqlErrorCode.CannotExecuteInReadOnlyTransaction
-        || exception.Number == 1836;   // ER_READ_ONLY_MODE
+        exception.ErrorCode == MySqlErrorCode.CannotExecuteInReadOnlyTransaction
+        || exception.Number == 1836   // ER_READ_ONLY_MODE
+        // 1290 names the option that refused: only --read-only/--super-read-only mean a replica or a demoted primary
+        // (--secure-file-priv, --skip-grant-tables … refuse for good). The name is a parameter, so it is not translated.
+        || (exception.ErrorCode == MySqlErrorCode.OptionPreventsStatement && exception.Message.Contains("read-only", StringComparison.OrdinalIgnoreCase));
 }

@@ -21,6 +21,7 @@ public sealed class AspNetCoreStartupValidationTests
     [InlineData("Http:HeaderName", "X Token", "ReplicaRouting:Http:HeaderName 'X Token' must be")]
     [InlineData("Http:CookieName", "", "ReplicaRouting:Http:CookieName '' must be")]
     [InlineData("Http:MaxTokenLength", "10", "ReplicaRouting:Http:MaxTokenLength must be between")]
+    [InlineData("Http:OverloadedStatusCode", "200", "ReplicaRouting:Http:OverloadedStatusCode must be an error status code")]
     public Task An_invalid_setting_fails_start_up_naming_its_key(string key, string value, string expected) =>
         AssertStartFailsAsync(new() { [$"ReplicaRouting:{key}"] = value }, expected);
 

@@ -47,6 +47,46 @@ public abstract class AspNetCoreTests(TopologyFixture topology, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_read_shed_by_the_primary_fallback_cap_answers_503_with_retry_after_and_one_log_line()
+    {
+        // Cap 1: one request reading the primary for its fresh write holds the only slot; a second one is shed.
+        await using var app = await StartAsync(new TestWebApp.Settings { MaxConcurrentPrimaryFallbacks = 1, CausalReadTimeout = TimeSpan.FromMilliseconds(100) });
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
+        var held = app.Services.GetRequiredService<TestWebApp.HeldReads>();
+        var control = new ReplicaControl(topology);
+        await using (await control.PauseApplyAsync())
+        {
+            using var post = await client.PostAsync(new Uri("/orders?item=shed&user=7", UriKind.Relative), null);
+            var token = post.Headers.GetValues("X-Consistency-Token").Single();
+            var id = post.Headers.Location!.OriginalString.Split('/').Last();
+
+            using var holding = new HttpRequestMessage(HttpMethod.Get, $"/orders/{id}/held");
+            holding.Headers.Add("X-Consistency-Token", token);
+            var first = client.SendAsync(holding);
+            var firstRead = await held.Reading.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(RouteTarget.Primary, firstRead.Target);   // no replica has the order: the primary, holding the slot
+
+            using var shed = new HttpRequestMessage(HttpMethod.Get, $"/orders/{id}");
+            shed.Headers.Add("X-Consistency-Token", token);
+            using var shedResponse = await client.SendAsync(shed);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, shedResponse.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), shedResponse.Headers.RetryAfter?.Delta);
+
+            held.Release.SetResult();
+            using var firstResponse = await first;
+            Assert.Equal("shed", await firstResponse.Content.ReadAsStringAsync());
+
+            // The slot is free again once the held request's connection closed: the same read succeeds.
+            using var again = new HttpRequestMessage(HttpMethod.Get, $"/orders/{id}");
+            again.Headers.Add("X-Consistency-Token", token);
+            using var againResponse = await client.SendAsync(again);
+            Assert.Equal(HttpStatusCode.OK, againResponse.StatusCode);
+        }
+
+        Assert.Single(app.Log.Entries, e => e.EventId == 2020);
+    }
+
+    [Fact]
     public async Task Bad_tokens_in_cookies_and_headers_give_200_the_right_data_and_one_log_line()
     {
         await using var app = await StartAsync();

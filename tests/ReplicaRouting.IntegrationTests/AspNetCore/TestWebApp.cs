@@ -45,6 +45,9 @@ public sealed class TestWebApp : IAsyncDisposable
         /// <summary>Anything else about how the token travels (cookie name and scope), applied last.</summary>
         public Action<ReplicaRoutingHttpOptions>? Http { get; init; }
 
+        /// <summary><see cref="ReplicaRoutingOptions.MaxConcurrentPrimaryFallbacks"/>, or null for the default.</summary>
+        public int? MaxConcurrentPrimaryFallbacks { get; init; }
+
         /// <summary>A downstream service that GET /a/orders/{id} calls with a propagating client, and /a/orders-plain/{id} without.</summary>
         public Uri? Downstream { get; init; }
     }
@@ -64,10 +67,12 @@ public sealed class TestWebApp : IAsyncDisposable
                 o.Replicas.Add(topology.Config.ConnectionString(replica));
             o.Routing.Consistency = ReadConsistency.ReadYourWrites;
             o.Routing.CausalReadTimeout = settings.CausalReadTimeout;
+            o.Routing.MaxConcurrentPrimaryFallbacks = settings.MaxConcurrentPrimaryFallbacks;
             o.Http.UseCookie = settings.UseCookie;
             settings.Http?.Invoke(o.Http);
         });
         builder.Services.AddSingleton(new ConcurrentDictionary<RoutingSession, int>());
+        builder.Services.AddSingleton<HeldReads>();
         if (settings.Downstream is { } downstream)
         {
             builder.Services.AddHttpClient("downstream", c => c.BaseAddress = downstream).AddReplicaRoutingPropagation();
@@ -107,6 +112,15 @@ public sealed class TestWebApp : IAsyncDisposable
         });
 
         app.MapGet("/orders/{id:long}", (ReplicaRoutingDataSource dataSource, long id) => ReadOrderAsync(dataSource, id));
+        // Reads the order, then keeps the connection open (and whatever primary fallback it holds) until released.
+        app.MapGet("/orders/{id:long}/held", async (ReplicaRoutingDataSource dataSource, HeldReads held, long id) =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            var item = await connection.QuerySingleOrDefaultAsync<string>("SELECT item FROM orders WHERE id = @id", new { id });
+            held.Reading.TrySetResult(connection.LastRoutingDecision!.Value);
+            await held.Release.Task;
+            return Results.Text(item ?? "missing");
+        });
         app.MapGet("/orders/{id:long}/from-primary", (ReplicaRoutingDataSource dataSource, long id) => ReadOrderAsync(dataSource, id)).ReadFromPrimary();
 
         // Service A: place an order, then let service B read it back (with and without the propagating client).
@@ -134,6 +148,16 @@ public sealed class TestWebApp : IAsyncDisposable
                 return Results.Text("changed", statusCode: 409);
             return Results.Text(restoredPosition);
         });
+    }
+
+    /// <summary>Signals between a test and a request to /orders/{id}/held.</summary>
+    public sealed class HeldReads
+    {
+        /// <summary>Completed with the held read's routing decision once it has run.</summary>
+        public TaskCompletionSource<RoutingDecision> Reading { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completed by the test to let the held request finish.</summary>
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private static async Task<IResult> ReadOrderAsync(ReplicaRoutingDataSource dataSource, long id)

@@ -8,6 +8,12 @@ namespace ReplicaRouting.IntegrationTests.Infrastructure;
 /// MySqlConnector pool of the primary (connections in use, by pool name), and the statements MySqlConnector sent with a
 /// given text to the primary's port. Peaks can be reset between phases.
 /// </summary>
+/// <remarks>
+/// MySqlConnector's <c>db.client.connections.usage</c> reports changes, not levels, for every pool of the process that has
+/// the same name: the pool must have a name no other pool uses (the other flavor's suite runs in parallel) and the meter
+/// must exist before the pool's first connection. A count that goes below zero means either was not so: <see cref="Peak"/>
+/// then throws rather than print a meaningless figure (never the callback, which runs inside the pool's own code).
+/// </remarks>
 public sealed class FloodMeter : IDisposable
 {
     private readonly Lock _gate = new();
@@ -19,6 +25,7 @@ public sealed class FloodMeter : IDisposable
     private readonly Dictionary<string, long> _peak = [];
     private readonly Dictionary<string, long> _totals = [];
     private long _statementCount;
+    private string? _fault;
 
     /// <param name="cluster">The data source's cluster id (ReplicaRouting metrics carry it).</param>
     /// <param name="poolName">The primary pool's name: MySqlConnector names a pool after its connection string's Application Name.</param>
@@ -61,7 +68,7 @@ public sealed class FloodMeter : IDisposable
     public long Peak(string name)
     {
         lock (_gate)
-            return _peak.GetValueOrDefault(name);
+            return _fault is null ? _peak.GetValueOrDefault(name) : throw new InvalidOperationException(_fault);
     }
 
     public long Total(string name)
@@ -107,6 +114,9 @@ public sealed class FloodMeter : IDisposable
         lock (_gate)
         {
             var current = _current[key] = _current.GetValueOrDefault(key) + value;
+            if (current < 0)
+                _fault ??= $"{key} went below zero: the meter saw a connection returned that it never saw taken (pool '{_poolName}' shared, or in use before the meter started).";
+
             _peak[key] = Math.Max(_peak.GetValueOrDefault(key), current);
             _totals[key] = _totals.GetValueOrDefault(key) + value;
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Time.Testing;
 using ReplicaRouting.Internal;
 
@@ -106,5 +107,44 @@ public sealed class LoadSheddingTests
         Assert.Contains("ReplicaRoutingOptions.MaxConcurrentCausalWaits", waits.Message, StringComparison.Ordinal);
         var fallbacks = Assert.Throws<ArgumentException>(() => new ReplicaRoutingConnectionStringBuilder { ["Max Concurrent Primary Fallbacks"] = value.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Contains("Max Concurrent Primary Fallbacks", fallbacks.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_active_gauges_go_down_while_the_slot_is_still_held_so_they_never_show_more_than_the_cap()
+    {
+        using var dataSource = new ReplicaRoutingDataSourceBuilder()
+            .UsePrimary("Server=127.0.0.1;Port=1;User ID=app")
+            .Configure(o => o.TopologyMonitor = false)
+            .Build();
+        var shedding = dataSource.Shedding;
+        var heldWhenReported = new List<(string Gauge, int Active)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "ReplicaRouting" && instrument.Name.EndsWith(".active", StringComparison.Ordinal))
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+        listener.Start();
+
+        Assert.True(shedding.TryBeginCausalWait());
+        shedding.EndCausalWait();
+        shedding.BeginPrimaryFallback(dataSource.Configuration.Primary);
+        shedding.EndPrimaryFallback();
+
+        // A gauge that went down after the slot was freed could be counted up by the next holder first: cap + 1 for a moment.
+        Assert.Equal(new[] { ("replicarouting.causal_waits.active", 1), ("replicarouting.primary_fallbacks.active", 1) }, heldWhenReported);
+
+        void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (value < 0 && tags.ToArray().Any(t => t.Key == "replicarouting.cluster" && Equals(t.Value, dataSource.ClusterId)))
+            {
+                var limit = instrument.Name.Contains("causal", StringComparison.Ordinal) ? shedding.CausalWaits : shedding.PrimaryFallbacks;
+                heldWhenReported.Add((instrument.Name, limit.Active));
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
-using ReplicaRouting.ConsistencyChecker;
+namespace ReplicaRouting.ConsistencyChecker;
 
-/// <summary>Runs one story while real lag is injected: the lag runs exactly as long as the story does.</summary>
-internal static class Lagged
+/// <summary>Runs one story while real lag is injected: the lag runs exactly as long as the story does (the demo and the tests).</summary>
+public static class Lagged
 {
     /// <summary>
     /// Starts <paramref name="injector"/>, runs <paramref name="story"/>, then ends the injection (the injector restarts the
