@@ -123,7 +123,7 @@ public sealed class FailoverLab
     public static Task ResetAsync(string flavor, CancellationToken cancellationToken)
     {
         CheckFlavor(flavor);
-        return RunScriptAsync(cancellationToken, "reset", flavor);
+        return RunScriptAsync("failover", cancellationToken, "reset", flavor);
     }
 
     /// <summary>
@@ -164,7 +164,7 @@ public sealed class FailoverLab
                 $"servers.sh kills the failover set's node {node} (port {scriptPort}), but this lab's node {node} is {Endpoint(node)}.");
         }
 
-        return RunScriptAsync(cancellationToken, "kill", Config.Flavor, node.ToString(CultureInfo.InvariantCulture));
+        return RunScriptAsync("failover", cancellationToken, "kill", Config.Flavor, node.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -486,8 +486,8 @@ public sealed class FailoverLab
 
     private static string ScriptPath(string root) => Path.Combine(root, "scripts", "servers", "servers.sh");
 
-    /// <summary>Runs <c>RR_SERVERS_SET=failover servers.sh &lt;arguments&gt;</c>; throws with the end of its report if it fails.</summary>
-    private static async Task RunScriptAsync(CancellationToken cancellationToken, params string[] arguments)
+    /// <summary>Runs <c>RR_SERVERS_SET=&lt;set&gt; servers.sh &lt;arguments&gt;</c>; throws with the end of its report if it fails.</summary>
+    internal static async Task RunScriptAsync(string set, CancellationToken cancellationToken, params string[] arguments)
     {
         var root = FindRepositoryRoot();
         var start = new ProcessStartInfo("bash")
@@ -500,9 +500,9 @@ public sealed class FailoverLab
         start.ArgumentList.Add(ScriptPath(root));
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
-        start.Environment["RR_SERVERS_SET"] = "failover";
+        start.Environment["RR_SERVERS_SET"] = set;
 
-        var command = $"RR_SERVERS_SET=failover scripts/servers/servers.sh {string.Join(' ', arguments)}";
+        var command = $"RR_SERVERS_SET={set} scripts/servers/servers.sh {string.Join(' ', arguments)}";
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start `{command}`.");
         // Both pipes drained at once (a full pipe would block the script). The servers it launches keep neither open.
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);

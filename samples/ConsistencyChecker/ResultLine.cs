@@ -12,7 +12,7 @@ public static class ResultLine
     /// Formats exactly <c>RESULT flavor=… mode=… pairs=… stale=… replica_share=… read_p50_ms=… read_p99_ms=…</c>
     /// (invariant culture, two decimals for the share and the times).
     /// </summary>
-    /// <param name="flavor"><c>mariadb</c> or <c>mysql</c>.</param>
+    /// <param name="flavor"><c>mariadb</c>, <c>mysql</c>, or <c>mysql-gr</c> (the Group Replication set).</param>
     /// <param name="mode">The mode's name: lower-case letters, digits and hyphens (e.g. <c>wait-for-gtid</c>, <c>web-eventual</c>).</param>
     /// <param name="pairs">How many write→read pairs ran.</param>
     /// <param name="stale">How many reads did not find what had just been written.</param>
@@ -23,8 +23,8 @@ public static class ResultLine
     /// <exception cref="ArgumentException">An unknown flavor, or a mode that would not parse back as one <c>key=value</c> field.</exception>
     public static string Format(string flavor, string mode, int pairs, int stale, double replicaShare, double readP50Milliseconds, double readP99Milliseconds)
     {
-        if (flavor is not ("mariadb" or "mysql"))
-            throw new ArgumentException($"Unknown flavor '{flavor}': expected 'mariadb' or 'mysql'.", nameof(flavor));
+        if (flavor is not ("mariadb" or "mysql" or "mysql-gr"))
+            throw new ArgumentException($"Unknown flavor '{flavor}': expected 'mariadb', 'mysql' or 'mysql-gr'.", nameof(flavor));
         if (string.IsNullOrEmpty(mode) || !mode.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
             throw new ArgumentException($"Invalid mode '{mode}': expected lower-case letters, digits and hyphens.", nameof(mode));
 

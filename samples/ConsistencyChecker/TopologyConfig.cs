@@ -48,6 +48,22 @@ public sealed record TopologyConfig(string Flavor, IReadOnlyList<string> Nodes, 
     public static TopologyConfig LoadFailoverSet(string flavor) =>
         Create(flavor, Env($"RR_FAILOVER_{flavor.ToUpperInvariant()}_NODES") ?? DefaultFailoverNodes[flavor]);
 
+    /// <summary>
+    /// A cluster set of <c>servers.sh</c> (<c>RR_SERVERS_SET=gr</c>, ...): nodes from <c>RR_&lt;SET&gt;_&lt;FLAVOR&gt;_NODES</c>, what
+    /// <c>RR_SERVERS_SET=&lt;set&gt; servers.sh env</c> prints. No default: a missing variable is an error that says how to get it.
+    /// </summary>
+    /// <param name="set">The set, e.g. <c>gr</c>.</param>
+    /// <param name="flavor"><see cref="MariaDb"/> or <see cref="MySql"/>.</param>
+    /// <returns>The set's configuration.</returns>
+    /// <exception cref="InvalidOperationException">The variable is not set.</exception>
+    public static TopologyConfig LoadClusterSet(string set, string flavor)
+    {
+        var name = $"RR_{set.ToUpperInvariant()}_{flavor.ToUpperInvariant()}_NODES";
+        return Create(flavor, Env(name) ?? throw new InvalidOperationException(
+            $"{name} is not set: start the set and export its variables with " +
+            $"'RR_SERVERS_SET={set} scripts/servers/servers.sh start {flavor} && eval \"$(RR_SERVERS_SET={set} scripts/servers/servers.sh env)\"' (./build.sh test does both)."));
+    }
+
     private static TopologyConfig Create(string flavor, string nodes)
     {
         return new TopologyConfig(

@@ -8,6 +8,10 @@
 //           job per order holding the request's token, a worker instance restores it and reads the order; with and without it.
 //   Part 5: a real failover under load on the disposable failover set: the primary is killed, a replica promoted by SQL;
 //           measures detection, recovery, failed reads and lost acknowledged writes (FailoverChecker).
+//   Part 6: MySQL Group Replication (the gr set): the lost order with the secondaries' appliers delayed, and a failover the
+//           group does by itself (GroupReplicationPart); --gr-only runs it alone.
+// --compare-topologies N: only the same write->read pair N times on MySQL async replicas (shared set), semi-sync replicas
+//           (failover set) and Group Replication (gr set), with plain MySqlConnector; prints COMPARE lines (docs/clusters.md).
 // Arguments: --pairs N (write→read pairs per mode, default 2000), --web-pairs N (orders per web mode, default 500),
 //            --jobs N (orders, hence jobs, per worker scenario, default 300), --concurrency N (simulated users, default 16),
 //            --failover-runs N (failover runs per flavor, default 1), --worker-only (part 4 alone), --failover-only (part 5 alone).
@@ -24,6 +28,8 @@ var jobs = 300;
 var concurrency = 16;
 var failoverRuns = 1;
 var failoverOnly = false;
+var groupReplicationOnly = false;
+var compareSamples = 0;
 var workerOnly = false;
 for (var i = 0; i < args.Length; i++)
 {
@@ -32,6 +38,19 @@ for (var i = 0; i < args.Length; i++)
     if (args[i] == "--failover-only")
     {
         failoverOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--gr-only")
+    {
+        groupReplicationOnly = true;
+        continue;
+    }
+
+    if (args[i] == "--compare-topologies" && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var samples) && samples > 0)
+    {
+        compareSamples = samples;
+        i++;
         continue;
     }
 
@@ -57,7 +76,7 @@ for (var i = 0; i < args.Length; i++)
         continue;
     }
 
-    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only]");
+    Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Usage: RoutingDemo [--pairs N] [--web-pairs N] [--jobs N] [--concurrency N] [--failover-runs N] [--worker-only] [--failover-only] [--gr-only] [--compare-topologies N]");
     return 2;
 }
 
@@ -84,6 +103,45 @@ var flavors = (Env("RR_FLAVORS") ?? "mariadb,mysql").Split(',', StringSplitOptio
 var topologies = flavors.Select(TopologyConfig.Load).ToArray();
 
 var resultLines = new List<string>();
+if (compareSamples > 0)
+{
+    (string Name, Func<TopologyConfig> Config)[] compared =
+    [
+        ("async", () => TopologyConfig.Load(TopologyConfig.MySql)),
+        ("semi-sync", () => TopologyConfig.LoadFailoverSet(TopologyConfig.MySql)),
+        ("group", () => TopologyConfig.LoadClusterSet(GroupReplicationLab.Set, TopologyConfig.MySql)),
+    ];
+    foreach (var (name, config) in compared)
+    {
+        TopologyComparison.ReadMode[] modes = name == "group"
+            ? [TopologyComparison.ReadMode.NoWait, TopologyComparison.ReadMode.GtidWait, TopologyComparison.ReadMode.GroupBefore, TopologyComparison.ReadMode.GroupAfter]
+            : [TopologyComparison.ReadMode.NoWait, TopologyComparison.ReadMode.GtidWait];
+        foreach (var mode in modes)
+        {
+            try
+            {
+                Console.WriteLine(await TopologyComparison.RunAsync(name, config(), compareSamples, mode, interrupted.Token));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or MySqlConnector.MySqlException)
+            {
+                Console.Error.WriteLine($"COMPARE topology={name} read={mode} MISSING: {ex.Message}");
+            }
+        }
+    }
+
+    return 0;
+}
+
+if (groupReplicationOnly)
+{
+    var (groupLines, groupCompleted) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
+    Console.WriteLine();
+    foreach (var line in groupLines)
+        Console.WriteLine(line);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Demo (Group Replication only) finished in {clock.Elapsed.TotalSeconds:F1} s."));
+    return groupCompleted ? 0 : 1;
+}
+
 if (failoverOnly)
 {
     var (failoverLines, failoverCompleted) = await RunFailoverPartAsync(flavors, failoverRuns, interrupted.Token);
@@ -168,6 +226,9 @@ var (failoverResultLines, failoverDone) = await RunFailoverPartAsync(flavors, fa
 if (failoverResultLines is null)
     return 130;
 resultLines.AddRange(failoverResultLines);
+var (groupResultLines, groupDone) = await GroupReplicationPart.RunAsync(pairs, concurrency, stoppedWindow, runningWindow, interrupted.Token);
+resultLines.AddRange(groupResultLines);
+failoverDone &= groupDone;
 
 Console.WriteLine();
 foreach (var line in resultLines)

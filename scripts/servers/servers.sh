@@ -23,6 +23,8 @@
 #             Replicas notice a killed primary at once and a hung one within ~2 s (heartbeat 1 s,
 #             net timeout 2 s); replication is semi-synchronous (2 s timeout, then async).
 #             `env` prints RR_FAILOVER_FLAVORS and RR_FAILOVER_<FLAVOR>_NODES for them.
+#   gr        MySQL only: a three-member Group Replication group (cluster-gr.sh), 3351-3353;
+#             RR_GR_MODE=multi for multi-primary. `env` prints RR_GR_FLAVORS and RR_GR_MYSQL_NODES.
 #
 # State lives outside the repository (so every clone shares the same servers):
 #   ${RR_SERVERS_HOME:-$HOME/.cache/replicarouting}/{mariadb,mysql}/n1..n3            shared set
@@ -60,10 +62,13 @@ LAYOUT_VERSION=2
 #   FAST_DETECT   1: heartbeat 1 s and net timeout 2 s, so replicas see a dead primary within ~2 s
 #   SEMI_SYNC     1: semi-synchronous replication on every node (if the flavor's binaries have it)
 RR_SET=${RR_SERVERS_SET:-}
+CLUSTER=                     # a cluster set's hooks prefix (cluster-<name>.sh): <name>_start_flavor, ...
+SET_FLAVORS=("${ALL_FLAVORS[@]}")
 case $RR_SET in
   "")       SET_HOME=$RR_HOME;          PORT_OFFSET=0;  FAST_DETECT=0; SEMI_SYNC=0 ;;
   failover) SET_HOME=$RR_HOME/failover; PORT_OFFSET=20; FAST_DETECT=1; SEMI_SYNC=1 ;;
-  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty or 'failover')" >&2; exit 2 ;;
+  gr)       SET_HOME=$RR_HOME/gr;       PORT_OFFSET=30; FAST_DETECT=0; SEMI_SYNC=0; CLUSTER=gr; SET_FLAVORS=(mysql) ;;
+  *) echo "servers.sh: unknown RR_SERVERS_SET '$RR_SET' (expected: empty, 'failover' or 'gr')" >&2; exit 2 ;;
 esac
 # How `env` names the nodes variable: the failover set must never be picked up by ordinary tests
 # as RR_MARIADB_NODES (they would run against servers that another test kills).
@@ -109,6 +114,8 @@ tail_of() { [[ -f $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/      | /' || echo
 source "$HERE/flavor-mariadb.sh"
 # shellcheck source=flavor-mysql.sh
 source "$HERE/flavor-mysql.sh"
+# shellcheck source=cluster-gr.sh
+source "$HERE/cluster-gr.sh"
 
 use_flavor() {
   F=$1
@@ -169,6 +176,7 @@ launch_node() {
   # Stale files from a killed session: MySQL refuses to start if the socket lock names a live pid.
   rm -f "$(nsock "$n")" "$(nsock "$n").lock" "$(npidfile "$n")"
   "${F}_server_args" "$n"
+  [[ -z $CLUSTER ]] || "${CLUSTER}_server_args" "$n"
   mkdir -p "$(ndir "$n")/tmp"
   # secure_file_priv dir: private (MySQL warns about a world-readable one).
   install -d -m 700 "$(ndir "$n")/files"
@@ -533,6 +541,7 @@ ensure_binaries() {
 
 # start one flavor: reuse → restart → rebuild, in that order of preference.
 start_flavor() {
+  [[ -z $CLUSTER ]] || { "${CLUSTER}_start_flavor" "$1"; return; }
   local t0 n how
   t0=$(now)
   use_flavor "$1"
@@ -623,6 +632,7 @@ kill_cmd() {
 }
 
 status_flavor() {
+  [[ -z $CLUSTER ]] || { "${CLUSTER}_status_flavor" "$1"; return; }
   use_flavor "$1"
   if ! "${F}_have_binaries"; then echo "$F: server binaries not installed/fetched"; return; fi
   local n pid line out st
@@ -693,9 +703,9 @@ main() {
     knode=$2; set -- "$1"
   fi
   local flavors=("$@")
-  (( ${#flavors[@]} )) || flavors=("${ALL_FLAVORS[@]}")
+  (( ${#flavors[@]} )) || flavors=("${SET_FLAVORS[@]}")
   for f in "${flavors[@]}"; do
-    [[ $f == mariadb || $f == mysql ]] || { echo "unknown flavor '$f' (expected: mariadb, mysql)" >&2; usage; }
+    [[ " ${SET_FLAVORS[*]} " == *" $f "* ]] || { echo "unknown flavor '$f' (expected: ${SET_FLAVORS[*]})" >&2; usage; }
   done
 
   mkdir -p "$RR_HOME" "$SET_HOME"

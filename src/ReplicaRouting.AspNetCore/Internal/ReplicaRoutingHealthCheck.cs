@@ -20,6 +20,8 @@ internal sealed class ReplicaRoutingHealthCheck(ReplicaRoutingDataSource dataSou
                 degraded.Add($"replica {node.Endpoint} is {node.State}" + (node.LastError is { } why ? $": {why}" : ""));
             if (node.Role == NodeRole.Replica && node.State == NodeState.Unknown && node.LastError is not null)
                 degraded.Add($"replica {node.Endpoint} has not answered: {node.LastError}");
+            if (node is { Role: NodeRole.Demoted, State: NodeState.Broken })   // a cluster member out of service (left its group, lost quorum)
+                degraded.Add($"{node.Endpoint} is out of service: {node.LastError}");
             if (node.SemiSyncDowngraded)
                 degraded.Add($"semi-synchronous replication on {node.Endpoint} has fallen back to asynchronous: acknowledged writes could be lost in a failover");
         }

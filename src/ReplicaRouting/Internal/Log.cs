@@ -91,6 +91,9 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.WriteOutcomeUnknown, LogLevel.Error, "The connection to the primary {Node} broke while a write or COMMIT was in flight: its outcome is unknown and it is not retried")]
     public static partial void WriteOutcomeUnknown(ILogger logger, Exception exception, string node);
+
+    [LoggerMessage(EventIds.MultiPrimaryWriterChosen, LogLevel.Information, "Multi-primary group: writes go to {Node}, the first configured member that is ONLINE with quorum (one writer, so the application's own writes never conflict in certification)")]
+    public static partial void MultiPrimaryWriterChosen(ILogger logger, string node);
 }
 
 /// <summary>Event id ranges per area: 1000–1099 routing, 1100–1199 nodes and connections, 1200–1299 sessions and tokens.</summary>
@@ -124,5 +127,6 @@ internal static class EventIds
     public const int ReplicaReadFailed = 1111;
     public const int WriteOutcomeUnknown = 1112;
     public const int RoutinesLoadFailed = 1113;
+    public const int MultiPrimaryWriterChosen = 1120;   // 1120-1129: MySQL Group Replication
     public const int HeartbeatWaitingForDatabase = 1130;
 }

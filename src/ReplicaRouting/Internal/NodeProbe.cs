@@ -45,6 +45,9 @@ internal sealed record ProbeResult
     /// <summary>Semi-sync replicas connected to this server (as a source); 0 means no commit is acknowledged by any replica.</summary>
     public long SemiSyncClients { get; init; }
 
+    /// <summary>A MySQL Group Replication member's view of its group, or null when the server is not configured as one.</summary>
+    public GroupView? Group { get; init; }
+
     public static ProbeResult Failed(string error, bool connectionFailed) => new() { Error = error, ConnectionFailed = connectionFailed };
 }
 
@@ -61,6 +64,7 @@ internal sealed class NodeProbe : IAsyncDisposable
     private MySqlConnection? _connection;
     private ServerDialect? _dialect;
     private bool _heartbeatMissing;
+    private bool? _groupMode;   // a Group Replication member: single-primary or not; null when the server is not one
 
     public NodeProbe(RoutingNode node, TimeSpan timeout, string? heartbeatTable)
     {
@@ -103,7 +107,10 @@ internal sealed class NodeProbe : IAsyncDisposable
                 _dialect = cluster.ObserveServerVersion(_connection.ServerVersion);
             }
 
-            return await ReadAsync(_connection, _dialect!, deadline.Token).ConfigureAwait(false);
+            var result = await ReadAsync(_connection, _dialect!, deadline.Token).ConfigureAwait(false);
+            if (_groupMode is { } singlePrimary)
+                result = result with { Group = await GroupReplication.ReadAsync(_connection, singlePrimary, deadline.Token).ConfigureAwait(false) };
+            return result;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -150,6 +157,7 @@ internal sealed class NodeProbe : IAsyncDisposable
         var semiSyncEnabled = !reader.IsDBNull(3) && IsOn(reader.GetString(3));
         var semiSyncActive = !reader.IsDBNull(4) && IsOn(reader.GetString(4));
         var semiSyncClients = !reader.IsDBNull(5) && long.TryParse(reader.GetString(5), out var clients) ? clients : 0;
+        _groupMode = !mariaDb && !reader.IsDBNull(6) && reader.GetString(6).Length > 0 ? !reader.IsDBNull(7) && IsOn(reader.GetString(7)) : null;
 
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var result = new ProbeResult
@@ -215,7 +223,9 @@ internal sealed class NodeProbe : IAsyncDisposable
         SELECT @@read_only, @@global.gtid_executed, NULL,
           (SELECT VARIABLE_VALUE FROM performance_schema.global_variables WHERE VARIABLE_NAME = 'rpl_semi_sync_source_enabled'),
           (SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status'),
-          (SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_clients');
+          (SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_clients'),
+        """ + GroupReplication.ProbeColumns + """
+        ;
         SHOW REPLICA STATUS;
         """ + heartbeatSql;
 

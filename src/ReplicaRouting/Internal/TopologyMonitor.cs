@@ -151,11 +151,12 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         var positions = new GtidPosition?[nodes.Length];
         GtidPosition? primaryPosition = null;
         var writable = 0;
+        var groupWriter = GroupReplication.MultiPrimaryWriter(results);
         for (var i = 0; i < nodes.Length; i++)
         {
             if (results[i].Position is { Length: > 0 } text && flavor is { } f && GtidPosition.TryParse(f, text, out var parsed))
                 positions[i] = parsed;
-            if (results[i] is { Reachable: true, ReadOnly: false })
+            if (results[i] is { Reachable: true, ReadOnly: false } && (groupWriter < 0 || groupWriter == i))
                 (primaryPosition, writable) = (positions[i], writable + 1);
         }
 
@@ -169,7 +170,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             _timeoutsInRow[i] = result is { Reachable: false, ConnectionFailed: false } ? _timeoutsInRow[i] + 1 : 0;
             var position = positions[i];
             var previous = node.Status;
-            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition);
+            var status = TopologyRules.Assess(result, previous, _timeoutsInRow[i], _configuration.MaxReplicaLag, position, now, primaryPosition, groupWriter < 0 || groupWriter == i);
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();
@@ -186,7 +187,11 @@ internal sealed class TopologyMonitor : IAsyncDisposable
 
         var (writer, problem, splitBrain) = TopologyRules.ChooseWriter(nodes, _configuration.Primary);
         if (writer is not null && writer != _lastWriter)
+        {
+            if (groupWriter >= 0)
+                Log.MultiPrimaryWriterChosen(_configuration.Logger, writer.Endpoint);
             OnFailover(_lastWriter, writer);
+        }
         if (writer is not null)
         {
             _lastWriter = writer;

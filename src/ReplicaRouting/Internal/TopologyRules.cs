@@ -14,7 +14,8 @@ internal static class TopologyRules
     /// <param name="position">The probe's GTID position, parsed.</param>
     /// <param name="now">When the probe answered.</param>
     /// <param name="primaryPosition">The writable primary's position in the same probe round, when there is exactly one.</param>
-    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null)
+    /// <param name="groupWriter">A multi-primary group member: whether it is the one chosen for writes.</param>
+    public static NodeStatus Assess(ProbeResult probe, NodeStatus previous, int timeoutsInRow, TimeSpan maxReplicaLag, GtidPosition? position, DateTimeOffset now, GtidPosition? primaryPosition = null, bool groupWriter = true)
     {
         if (!probe.Reachable)
         {
@@ -22,6 +23,9 @@ internal static class TopologyRules
                 return previous with { LastError = probe.Error };
             return previous with { State = NodeState.Unreachable, LastError = probe.Error, Lag = null };
         }
+
+        if (probe.Group is { } group)
+            return GroupReplication.Assess(probe, group, previous, maxReplicaLag, position, now, primaryPosition, groupWriter);
 
         if (!probe.ReadOnly)
         {

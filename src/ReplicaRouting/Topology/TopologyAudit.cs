@@ -31,6 +31,10 @@ namespace ReplicaRouting;
 /// <item><c>replication_error</c>, Critical: Last_IO_Errno or Last_SQL_Errno is set.</item>
 /// <item><c>parallel_workers</c>, Info: a replica applies on one thread (0 or 1 workers), so it lags under write bursts.</item>
 /// <item><c>semi_sync_downgraded</c>, Warning: semi-sync is enabled on the primary but its status is OFF: it silently fell back to asynchronous replication. Replicas are not judged: one enabled as a source for a later promotion reports OFF while it has no semi-sync replicas of its own.</item>
+/// <item><c>group_size</c>, Warning (topology): a MySQL Group Replication group of 1, 2 or 4 members (or any even number): 2 and 4 tolerate no
+/// more failures than 1 and 3, and a split in halves leaves no majority anywhere. Use 3, 5 or 7. On group members the group manages
+/// read_only and its own channels, and acknowledges by consensus: the read_only, super_read_only, replication_threads and
+/// semi_sync_downgraded checks do not apply there (a member that left the group is reported by the monitor, not the audit).</item>
 /// </list>
 /// A setting the server does not have (MariaDB has no super_read_only, semi-sync plugin not loaded) is "not configured" and never a finding.
 /// </remarks>
@@ -64,6 +68,7 @@ internal static class TopologyAudit
         public const string ReplicationError = "replication_error";
         public const string ParallelWorkers = "parallel_workers";
         public const string SemiSyncDowngraded = "semi_sync_downgraded";
+        public const string GroupSize = "group_size";
     }
 
     // Both flavors' names in one list: SHOW ... WHERE simply leaves out the ones a server does not have, and needs no privilege.
@@ -71,7 +76,10 @@ internal static class TopologyAudit
         "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id', 'log_bin', 'gtid_mode', 'gtid_strict_mode', 'binlog_format', " +
         "'read_only', 'super_read_only', 'log_replica_updates', 'log_slave_updates', 'sync_binlog', 'innodb_flush_log_at_trx_commit', " +
         "'binlog_expire_logs_seconds', 'expire_logs_days', 'binlog_expire_logs_auto_purge', 'replica_parallel_workers', " +
-        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled')";
+        "'slave_parallel_threads', 'slave_parallel_workers', 'rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled', 'group_replication_group_name')";
+
+    // MySQL Group Replication: the members in this member's view (needs SELECT on the table; denied or absent means unknown).
+    private const string GroupMembersSql = "SELECT COUNT(*) FROM performance_schema.replication_group_members WHERE MEMBER_ID <> ''";
 
     private const string StatusSql =
         "SHOW GLOBAL STATUS WHERE Variable_name IN ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_master_clients')";
@@ -148,7 +156,24 @@ internal static class TopologyAudit
                     denied = ex.Message;
                 }
 
-                return NodeFacts.From(target.Endpoint, target.IsPrimary, flavor, variables, status, channels, denied);
+                var facts = NodeFacts.From(target.Endpoint, target.IsPrimary, flavor, variables, status, channels, denied);
+                return facts.GroupName is null ? facts : facts with { GroupMembers = await CountGroupMembersAsync(connection, timeout, cancellationToken).ConfigureAwait(false) };
+            }
+        }
+    }
+
+    private static async Task<long?> CountGroupMembersAsync(MySqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var command = new MySqlCommand(GroupMembersSql, connection) { CommandTimeout = (int)Math.Ceiling(timeout.TotalSeconds) };
+        await using (command.ConfigureAwait(false))
+        {
+            try
+            {
+                return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.TableAccessDenied or MySqlErrorCode.SpecifiedAccessDeniedError)
+            {
+                return null;
             }
         }
     }
@@ -231,6 +256,18 @@ internal static class TopologyAudit
             findings.Add(new(FindingSeverity.Critical, "", Checks.ServerIdUnique,
                 $"server_id {group.Key} is used by {Describe(group.Select(n => n.Endpoint))}: replication ignores events carrying its own server_id, so these nodes lose or loop changes. Give every node its own server_id."));
         }
+
+        foreach (var group in reachable.Where(n => n.GroupName is not null).GroupBy(n => n.GroupName!))
+        {
+            // The members' own count when readable (members not configured here count too), else the configured members.
+            var size = group.Max(n => n.GroupMembers) ?? group.Count();
+            if (size % 2 == 0 || size == 1)
+            {
+                findings.Add(new(FindingSeverity.Warning, "", Checks.GroupSize, size == 1
+                    ? $"Group Replication group {group.Key} has 1 member: it tolerates no failure. Use 3, 5 or 7 members."
+                    : $"Group Replication group {group.Key} has {size} members: an even size tolerates no more failures than {size - 1} members ({(size - 1) / 2}), and a split in halves leaves no majority on either side. Use 3, 5 or 7 members."));
+            }
+        }
     }
 
     private static void EvaluateNode(NodeFacts node, TopologyAuditOptions options, List<TopologyFinding> findings)
@@ -275,14 +312,9 @@ internal static class TopologyAudit
                 Add(FindingSeverity.Warning, Checks.BinlogFormat, $"binlog_format is {format}: once promoted, this replica would replicate statement-based events. Set binlog_format=ROW.");
         }
 
-        // Read-only roles.
-        if (node.IsPrimary && node.ReadOnly == true)
-            Add(FindingSeverity.Critical, Checks.ReadOnly, "The primary is read_only: every write fails. Was it demoted, or is another node the primary now?");
-
-        if (!node.IsPrimary && node.ReadOnly == false)
-            Add(FindingSeverity.Critical, Checks.ReadOnly, "The replica is not read_only: a misrouted write would land on it, diverge from the primary and later break replication. Set read_only=ON.");
-        else if (!node.IsPrimary && node.Flavor == ServerFlavor.MySql && node.SuperReadOnly == false)
-            Add(FindingSeverity.Warning, Checks.SuperReadOnly, "super_read_only is OFF: users with SUPER or CONNECTION_ADMIN can still write on this replica. Set super_read_only=ON.");
+        // Read-only roles (a group member's are the group's to set, and its primary is whichever member the group elected).
+        if (node.GroupName is null)
+            EvaluateReadOnly(node, Add);
 
         if (!node.IsPrimary && binlogOn && node.LogReplicaUpdates == false)
             Add(FindingSeverity.Warning, Checks.LogReplicaUpdates, "log_replica_updates is OFF: this replica does not log what it applies, so if it is promoted the other replicas miss that history. Set log_replica_updates=ON.");
@@ -305,10 +337,23 @@ internal static class TopologyAudit
             Add(FindingSeverity.Info, Checks.ParallelWorkers, $"{setting} is {workers}: this replica applies on a single thread, so it lags behind under write bursts. Consider 4 or more.");
         }
 
+        if (node.GroupName is not null)
+            return;   // a group acknowledges by consensus: semi-sync does not apply
         if (node.IsPrimary && node.SemiSyncSourceEnabled == true && node.SemiSyncSourceOn == false)
             Add(FindingSeverity.Warning, Checks.SemiSyncDowngraded, "Semi-synchronous replication is enabled but its status is OFF: the primary silently fell back to asynchronous replication (no replica acknowledged in time), so a failover now can lose acknowledged writes.");
         else if (node.IsPrimary && node.SemiSyncSourceEnabled == true && node.SemiSyncClients == 0)
             Add(FindingSeverity.Warning, Checks.SemiSyncDowngraded, "Semi-synchronous replication is enabled but no semi-sync replica is connected: commits are acknowledged by no replica (status can still read ON when the primary does not wait without replicas), so a failover now can lose acknowledged writes.");
+    }
+
+    private static void EvaluateReadOnly(NodeFacts node, Action<FindingSeverity, string, string> add)
+    {
+        if (node.IsPrimary && node.ReadOnly == true)
+            add(FindingSeverity.Critical, Checks.ReadOnly, "The primary is read_only: every write fails. Was it demoted, or is another node the primary now?");
+
+        if (!node.IsPrimary && node.ReadOnly == false)
+            add(FindingSeverity.Critical, Checks.ReadOnly, "The replica is not read_only: a misrouted write would land on it, diverge from the primary and later break replication. Set read_only=ON.");
+        else if (!node.IsPrimary && node.Flavor == ServerFlavor.MySql && node.SuperReadOnly == false)
+            add(FindingSeverity.Warning, Checks.SuperReadOnly, "super_read_only is OFF: users with SUPER or CONNECTION_ADMIN can still write on this replica. Set super_read_only=ON.");
     }
 
     private static void EvaluateRetention(NodeFacts node, TopologyAuditOptions options, Action<FindingSeverity, string, string> add)
@@ -341,7 +386,7 @@ internal static class TopologyAudit
         if (node.Channels is null)
             return; // Unknown (the status could not be read): reported as a privilege problem.
 
-        if (!node.IsPrimary && node.Channels.Count == 0)
+        if (!node.IsPrimary && node.Channels.Count == 0 && node.GroupName is null)
         {
             add(FindingSeverity.Critical, Checks.ReplicationThreads, "No replication is configured on this replica: it never receives new writes, so every read from it is stale.");
             return;
@@ -349,6 +394,9 @@ internal static class TopologyAudit
 
         foreach (var channel in node.Channels)
         {
+            if (node.GroupName is not null && channel.Name.StartsWith("group_replication_", StringComparison.Ordinal))
+                continue;   // the group's own channels: the member's state in the group says whether it applies
+
             var what = channel.Name.Length == 0 ? "Replication" : $"Replication channel '{channel.Name}'";
             var from = channel.Source.Length == 0 ? "" : $" from {channel.Source}";
             if (!IsYes(channel.IoRunning) || !IsYes(channel.SqlRunning))
@@ -469,6 +517,12 @@ internal static class TopologyAudit
         /// <summary>The server's error when reading the replication status was denied.</summary>
         public string? ReplicaStatusDenied { get; init; }
 
+        /// <summary>MySQL group_replication_group_name: set on a Group Replication member; <see langword="null"/> otherwise.</summary>
+        public string? GroupName { get; init; }
+
+        /// <summary>Members in the group's view, as this member sees it; <see langword="null"/> when not readable.</summary>
+        public long? GroupMembers { get; init; }
+
         /// <summary>Builds the facts from <c>SHOW GLOBAL VARIABLES</c> and <c>SHOW GLOBAL STATUS</c> name/value pairs (names case-insensitive).</summary>
         public static NodeFacts From(
             string endpoint,
@@ -514,6 +568,7 @@ internal static class TopologyAudit
                     : status.TryGetValue("Rpl_semi_sync_master_clients", out clients) ? clients : null),
                 Channels = channels,
                 ReplicaStatusDenied = replicaStatusDenied,
+                GroupName = Text("group_replication_group_name") is { Length: > 0 } groupName ? groupName : null,
             };
         }
 
