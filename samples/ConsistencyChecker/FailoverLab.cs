@@ -140,7 +140,7 @@ public sealed class FailoverLab
     public static Task StartAsync(string flavor, CancellationToken cancellationToken)
     {
         CheckFlavor(flavor);
-        return RunScriptAsync(cancellationToken, "start", flavor);
+        return RunScriptAsync("failover", cancellationToken, "start", flavor);
     }
 
     /// <summary>
