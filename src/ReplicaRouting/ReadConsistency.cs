@@ -23,4 +23,11 @@ public enum ReadConsistency
     /// the topology monitor, whatever the session wrote; when no replica is known to be that fresh, to the primary.
     /// </summary>
     BoundedStaleness,
+
+    /// <summary>
+    /// Read-your-writes plus monotonic reads: a session (or, outside any session, a logical connection) never reads older
+    /// data than its own writes nor than what an earlier read of it already saw. Reads keep to the replica they last read
+    /// while it stays readable; a read that must move goes where that state is known to be, or to the primary.
+    /// </summary>
+    Causal,
 }

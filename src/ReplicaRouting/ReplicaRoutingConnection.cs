@@ -36,6 +36,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     private RoutingSession? _implicitSession;   // read-your-writes for this connection's own commands when no session is ambient
     private bool _holdsPrimaryFallback;         // holds one of MaxConcurrentPrimaryFallbacks until it closes
     private RoutingSession? _boundSession;      // set explicitly: wins over the ambient one
+    private readonly ReadHistory _ownReads = new();   // Causal: what this connection's reads outside any session have seen
+    private ReadHistory? _readInFlight;         // Causal: the history of the read routed last, told when it ends
     private bool _disposed;
 
     internal ReplicaRoutingConnection(ReplicaRoutingDataSource dataSource) => Bind(dataSource);
@@ -224,10 +226,13 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     internal ServerDialect Dialect => DataSourceOwner.Cluster.Dialect
         ?? throw new InvalidOperationException("The server flavor is known once a node has been connected to.");
 
-    internal TimeSpan CausalReadTimeout => _configuration.CausalReadTimeout;
+    internal CausalReadPolicy CausalReadPolicy => _configuration.CausalReadPolicy;
+
+    /// <summary>How long a causal wait may take: the budget of the waits Adaptive chooses, else the causal read timeout.</summary>
+    internal TimeSpan CausalWaitTimeout => _configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? _configuration.CausalWaitBudget : _configuration.CausalReadTimeout;
 
     /// <summary>The wait's timeout parameter, boxed once per data source rather than per causal read.</summary>
-    internal object CausalReadTimeoutSeconds => _configuration.CausalReadTimeoutSeconds;
+    internal object CausalWaitTimeoutSeconds => _configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? _configuration.CausalWaitBudgetSeconds : _configuration.CausalReadTimeoutSeconds;
 
     internal string ClusterId => _configuration.ClusterId;
 
@@ -259,6 +264,9 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             && (statement.IsReplicaEligible || (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0)
             ? await EvaluateRequirementAsync(session, async, cancellationToken).ConfigureAwait(false)
             : SessionRequirement.None;
+        var startsReadOnlyTransaction = (statement.Effects & SessionEffects.BeginsReadOnlyTransaction) != 0;
+        var reads = (statement.IsReplicaEligible || startsReadOnlyTransaction) && hint != RoutingHint.ReadFromAnyReplica ? CausalReads() : null;
+        _readInFlight = reads;
         var previousOnReplica = _previousNode is { } previous && LastRoutingDecision?.Target == RouteTarget.Replica && _physical[previous.Index] is { State: ConnectionState.Open };
         var (target, reason) = Router.Decide(new RoutingFacts(statement, hint, _pin, _configuration.Consistency, requirement, previousOnReplica));
 
@@ -266,6 +274,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         MySqlConnection connection;
         var action = CausalAction.None;
         GtidPosition? waitFor = null;
+        var writeAge = TimeSpan.Zero;
         var onPrimary = false;
         if (_pin == ConnectionPin.ReadOnlyTransaction)
         {
@@ -291,12 +300,41 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             // The session's position may have been dropped meanwhile (a concurrent check): then any replica will do.
             var required = reason == RoutingReason.CausalRead ? session!.Position : null;
+            writeAge = required is null ? default : WriteAge(session!.Snapshot);
             var maxStaleness = MaxStalenessOf(statement);
-            bool needsWait;
-            (node, connection, needsWait, onPrimary) = await GetReplicaAsync(required, maxStaleness, exclude: null, async, cancellationToken).ConfigureAwait(false);
-            if (onPrimary)
+            RoutingNode? sticky = null;
+            var floorUnknown = false;
+            if (reads is not null)
             {
-                reason = maxStaleness is null ? RoutingReason.NoReplicaAvailable : RoutingReason.NoReplicaFreshEnough;   // never wait on a primary: it has everything
+                // Causal: stay on the last read's replica while it is readable (its state only grows); a read that moves must
+                // see what the earlier reads saw, which only the primary surely has until a position read since is known.
+                var now = _configuration.TimeProvider.GetUtcNow();
+                var (last, floor, floorAt, floorKnown) = reads.Plan(DataSourceOwner.Cluster, now);
+                if (last is not null && last.IsReadable && Array.IndexOf(DataSourceOwner.Monitor.Snapshot.Readers, last) >= 0)
+                    sticky = last;
+                else if (!floorKnown || (startsReadOnlyTransaction && floor is not null))
+                    floorUnknown = true;   // a transaction start cannot carry a wait: it moves to the primary
+                else if (floor is not null)
+                    (required, writeAge, reason) = required is null ? (floor, now - floorAt, RoutingReason.CausalRead) : (required.Merge(floor), Min(writeAge, now - floorAt), reason);
+            }
+
+            bool needsWait, notCaughtUp;
+            if (floorUnknown)
+            {
+                node = Writer();
+                connection = await GetOpenPhysicalAsync(node, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+                (needsWait, onPrimary, notCaughtUp) = (false, true, false);
+                reason = RoutingReason.CausalFloorUnknown;
+            }
+            else
+            {
+                (node, connection, needsWait, onPrimary, notCaughtUp) = await GetReplicaAsync(required, writeAge, maxStaleness, exclude: null, sticky, async, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (onPrimary && !floorUnknown)
+            {
+                // never wait on a primary: it has everything
+                reason = notCaughtUp ? RoutingReason.ReplicasNotCaughtUp : maxStaleness is null ? RoutingReason.NoReplicaAvailable : RoutingReason.NoReplicaFreshEnough;
             }
             else if (needsWait)
             {
@@ -307,21 +345,22 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
         if (session is not null && onPrimary && (MayCommitWrite(statement) || hintedToPrimary))
             OnPrimaryWrite(session, node);
+        reads?.Started(node, onPrimary);
 
         ApplySessionEffects(statement, node, onPrimary);
         var routedTo = onPrimary ? RouteTarget.Primary : RouteTarget.Replica;
         Routed(node, onPrimary, reason);
         Log.CommandRouted(_configuration.Logger, statement.Kind, routedTo, node.Endpoint, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, routedTo, reason);
-        if (reason is RoutingReason.NoReplicaAvailable or RoutingReason.NoReplicaFreshEnough)
+        if (reason is RoutingReason.NoReplicaAvailable or RoutingReason.NoReplicaFreshEnough or RoutingReason.ReplicasNotCaughtUp or RoutingReason.CausalFloorUnknown)
             Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
-        return new Route(node, connection, action, waitFor, onPrimary, statement);
+        return new Route(node, connection, action, waitFor, onPrimary, statement, writeAge);
     }
 
     /// <summary>A causal read's wait timed out on <paramref name="replica"/>: the read runs on the primary, as written.</summary>
     internal async ValueTask<Route> RouteAfterWaitTimeoutAsync(RoutingNode replica, SqlClassification statement, bool async, CancellationToken cancellationToken)
     {
-        Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, _configuration.CausalReadTimeout);
+        Log.CausalWaitTimedOut(_configuration.Logger, replica.Endpoint, CausalWaitTimeout);
         return await RouteCausalFallbackAsync(statement, RoutingReason.CausalWaitTimedOut, async, cancellationToken).ConfigureAwait(false);
     }
 
@@ -334,6 +373,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         var primary = Writer();
         BeginPrimaryFallback(primary);
         var connection = await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false);
+        _readInFlight?.Started(primary, onPrimary: true);
         Routed(primary, onPrimary: true, reason);
         Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
         return new Route(primary, connection, CausalAction.None, null, OnPrimary: true, statement);
@@ -388,14 +428,18 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
         DiscardPhysical(replica);
         var maxStaleness = MaxStalenessOf(failed.Statement);
-        var (node, connection, needsWait, onPrimary) = await GetReplicaAsync(failed.WaitFor, maxStaleness, replica, async, cancellationToken).ConfigureAwait(false);
+        // Causal: a read that leaves its replica must see what the earlier reads saw: the primary surely has it.
+        var (node, connection, needsWait, onPrimary, notCaughtUp) = _readInFlight is not null
+            ? (Writer(), await GetOpenPhysicalAsync(Writer(), asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, false)
+            : await GetReplicaAsync(failed.WaitFor, failed.WriteAge, maxStaleness, replica, only: null, async, cancellationToken).ConfigureAwait(false);
+        _readInFlight?.Started(node, onPrimary);
         Log.ReplicaReadFailed(_configuration.Logger, exception, replica.Endpoint, node.Endpoint);
-        var reason = onPrimary ? RoutingReason.NoReplicaAvailable : LastRoutingDecision?.Reason ?? RoutingReason.Read;
+        var reason = onPrimary ? (notCaughtUp ? RoutingReason.ReplicasNotCaughtUp : RoutingReason.NoReplicaAvailable) : LastRoutingDecision?.Reason ?? RoutingReason.Read;
         Routed(node, onPrimary, reason);
         Telemetry.CommandRouted(_configuration.ClusterId, onPrimary ? RouteTarget.Primary : RouteTarget.Replica, reason);
         if (onPrimary)
             Telemetry.PrimaryFallback(_configuration.ClusterId, reason);
-        return new Route(node, connection, needsWait ? CausalAction.Wait : CausalAction.None, needsWait ? failed.WaitFor : null, onPrimary, failed.Statement);
+        return new Route(node, connection, needsWait ? CausalAction.Wait : CausalAction.None, needsWait ? failed.WaitFor : null, onPrimary, failed.Statement, failed.WriteAge);
     }
 
     /// <summary>
@@ -490,6 +534,10 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             // Writes on two primaries (a failover in between) or for two sessions: one GTID read cannot stand for both.
             session.RecordWrite(null);
         }
+        else
+        {
+            session.WroteAgain();   // its age decides whether a replica can have it yet
+        }
     }
 
     /// <summary>
@@ -571,12 +619,18 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return (null, false);
     }
 
-    /// <summary>The bound or ambient session when it belongs to this cluster, else this connection's own; none outside read-your-writes.</summary>
+    /// <summary>
+    /// The bound or ambient session when it belongs to this cluster; outside any, the data source's sessionless one (or, with
+    /// <see cref="SessionlessReads.Connection"/>, this connection's own); none when reads do not track sessions.
+    /// </summary>
     private RoutingSession? CurrentSession()
     {
-        if (_configuration.Consistency != ReadConsistency.ReadYourWrites)
+        if (!_configuration.TracksSessions)
             return null;
-        return AmbientSession() ?? (_implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false));
+        return AmbientSession()
+            ?? (_configuration.SessionlessReads == SessionlessReads.DataSource
+                ? DataSourceOwner.SessionlessSession
+                : _implicitSession ??= new RoutingSession(DataSourceOwner, restored: null, ambient: false));
     }
 
     /// <summary>The bound session, else the ambient one when it belongs to this connection's cluster (whatever the consistency mode).</summary>
@@ -589,21 +643,30 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// <summary>What the session asks of a replica-eligible read right now.</summary>
     private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)
     {
-        // This read runs elsewhere than this connection's writes: their GTID can be read now without anyone observing it.
+        // This read runs elsewhere than this connection's writes: their GTID can be read now without anyone observing it. Unless
+        // no replica can have them yet: then the read runs on the primary, and the GTID is read later, when it is worth a round trip.
         if (_uncapturedSession == session)
+        {
+            if (_configuration.CausalReadPolicy == CausalReadPolicy.Adaptive && !AnyReplicaExpectedToHaveApplied(WriteAge(session.Snapshot)))
+                return SessionRequirement.NotYetOnReplicas;
             await CaptureUncapturedWritesAsync(async, cancellationToken).ConfigureAwait(false);
+        }
+
         var state = session.Snapshot;
         if (state.UncapturedWrites > 0)
             return SessionRequirement.RecentWrite;   // another open connection of the session wrote: only the primary surely has it
-        var recentWrite = state.LastWriteAt is { } lastWrite
-            && _configuration.TimeProvider.GetUtcNow() - lastWrite < _configuration.PrimaryAfterWriteWindow;
-        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite || (state.UnknownWrite && recentWrite))
-            return recentWrite ? SessionRequirement.RecentWrite : SessionRequirement.None;
+        var now = _configuration.TimeProvider.GetUtcNow();
+        if (_configuration.ReadYourWrites == ReadYourWritesStrategy.PrimaryAfterWrite)
+            return Within(state.LastWriteAt) ? SessionRequirement.RecentWrite : SessionRequirement.None;
+        if (Within(state.UnknownWriteAt))
+            return SessionRequirement.RecentWrite;
         if (state.Position is not { IsEmpty: false } position)
             return SessionRequirement.None;
         if (!state.PositionVerified && !await VerifyOnPrimaryAsync(session, position, async, cancellationToken).ConfigureAwait(false))
             return SessionRequirement.None;
         return SessionRequirement.Position;
+
+        bool Within(DateTimeOffset? write) => write is { } at && now - at < _configuration.PrimaryAfterWriteWindow;
     }
 
     /// <summary>
@@ -803,7 +866,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             ? new SqlClassification(StatementKind.TransactionControl, SessionEffects.BeginsReadOnlyTransaction, SqlHint.None)
             : new SqlClassification(StatementKind.TransactionControl, SessionEffects.PinsToPrimary, SqlHint.None);
         var wasFree = _pin == ConnectionPin.None;
-        var (node, connection, _, _, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
+        var (node, connection, _, _, _, _, _) = await RouteAsync(start, RoutingHint.None, async, cancellationToken).ConfigureAwait(false);
         _pinEndsWithTransaction = wasFree && _pin == ConnectionPin.Transaction && _enlisted is null;
         try
         {
@@ -878,23 +941,36 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// no wait is needed) and, with <paramref name="maxStaleness"/>, only one measured to be that fresh; a replica that
     /// refuses connections is skipped; the primary when none is left.
     /// </summary>
-    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary)> GetReplicaAsync(
-        GtidPosition? required, TimeSpan? maxStaleness, RoutingNode? exclude, bool async, CancellationToken cancellationToken)
+    private async ValueTask<(RoutingNode Node, MySqlConnection Connection, bool NeedsWait, bool OnPrimary, bool NotCaughtUp)> GetReplicaAsync(
+        GtidPosition? required, TimeSpan writeAge, TimeSpan? maxStaleness, RoutingNode? exclude, RoutingNode? only, bool async, CancellationToken cancellationToken)
     {
         var topology = DataSourceOwner.Monitor.Snapshot;
-        var readers = topology.Readers;
+        var readers = only is null ? topology.Readers : [only];   // Causal affinity: that replica or the primary
         var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
         var failed = exclude;
-        while (_configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) is { } chosen)
+        var notCaughtUp = false;
+        while ((only is null ? _configuration.Selector.Select(readers, failed, maxStaleness, acceptLagging: noPrimary) : only != failed && only.IsReadableWhen(noPrimary) ? only : null) is { } chosen)
         {
             var replica = chosen;
             var needsWait = required is not null && !replica.HasApplied(required);
             if (needsWait && FindReplicaThatHasApplied(readers, required!, failed, maxStaleness, noPrimary) is { } caughtUp)
                 (replica, needsWait) = (caughtUp, false);
 
+            // Wait: wait on the chosen replica. Fast: never wait. Adaptive: wait only where the write should be applied by now.
+            if (needsWait && _configuration.CausalReadPolicy != CausalReadPolicy.Wait)
+            {
+                if ((_configuration.CausalReadPolicy == CausalReadPolicy.Adaptive ? FindReplicaExpectedToHaveApplied(readers, replica, writeAge, failed, maxStaleness, noPrimary) : null) is not { } expected)
+                {
+                    notCaughtUp = true;
+                    break;
+                }
+
+                replica = expected;
+            }
+
             try
             {
-                return (replica, await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false), needsWait, false);
+                return (replica, await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false), needsWait, false, false);
             }
             catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -907,11 +983,63 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         }
 
         var primary = Writer();
-        Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
+        if (!notCaughtUp)
+            Log.NoReplicaAvailable(_configuration.Logger, primary.Endpoint);
         if (required is not null)
             BeginPrimaryFallback(primary);
-        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true);
+        return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, notCaughtUp);
     }
+
+    /// <summary>
+    /// Adaptive: <paramref name="preferred"/>, else another readable replica, whose expected apply delay (measured lag, or learned
+    /// from its waits) a write <paramref name="writeAge"/> old has outlived; null when the write is younger than all of them.
+    /// </summary>
+    private static RoutingNode? FindReplicaExpectedToHaveApplied(RoutingNode[] readers, RoutingNode preferred, TimeSpan writeAge, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
+    {
+        if (IsExpectedToHaveApplied(preferred, writeAge))
+            return preferred;
+        foreach (var replica in readers)
+        {
+            if (replica != exclude && replica != preferred && replica.IsReadableWhen(acceptLagging) && (maxStaleness is null || replica.IsFreshEnough(maxStaleness.Value))
+                && IsExpectedToHaveApplied(replica, writeAge))
+                return replica;
+        }
+
+        return null;
+    }
+
+    private static bool IsExpectedToHaveApplied(RoutingNode replica, TimeSpan writeAge) => replica.ApplyDelay.Estimate(replica.Status.Lag) <= writeAge;
+
+    /// <summary>True when some readable replica is expected to have applied a write <paramref name="writeAge"/> old.</summary>
+    private bool AnyReplicaExpectedToHaveApplied(TimeSpan writeAge)
+    {
+        var topology = DataSourceOwner.Monitor.Snapshot;
+        var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
+        foreach (var replica in topology.Readers)
+        {
+            if (replica.IsReadableWhen(noPrimary) && IsExpectedToHaveApplied(replica, writeAge))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>Under <see cref="ReadConsistency.Causal"/>, what the reads so far have seen: the session's, or outside any session this connection's own.</summary>
+    private ReadHistory? CausalReads() =>
+        _configuration.Consistency != ReadConsistency.Causal ? null : AmbientSession()?.Reads ?? _ownReads;
+
+    /// <summary>A statement ended on <paramref name="node"/>: its in-flight count goes back, and a Causal read's end is noted.</summary>
+    internal void StatementEnded(RoutingNode node)
+    {
+        node.CommandEnded();
+        _readInFlight?.Ended(node, _configuration.TimeProvider.GetTimestamp());
+    }
+
+    /// <summary>How long ago the session last wrote (a long time when it never did: a restored position is old news).</summary>
+    private TimeSpan WriteAge(RoutingSession.State state) =>
+        state.LastWriteAt is { } at ? _configuration.TimeProvider.GetUtcNow() - at : TimeSpan.MaxValue;
 
     private static RoutingNode? FindReplicaThatHasApplied(RoutingNode[] readers, GtidPosition required, RoutingNode? exclude, TimeSpan? maxStaleness, bool acceptLagging)
     {
@@ -977,7 +1105,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
 
         var cluster = DataSourceOwner.Cluster;
         cluster.ObserveServerVersion(physical.ServerVersion);
-        if (asPrimary && _configuration.Consistency == ReadConsistency.ReadYourWrites && cluster.ClaimPrimaryProbe())
+        if (asPrimary && _configuration.TracksSessions && cluster.ClaimPrimaryProbe())
         {
             try
             {
@@ -1032,11 +1160,12 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         {
             var cluster = DataSourceOwner.Cluster;
             cluster.ObserveServerVersion(connection.ServerVersion);
+            var sentAt = _configuration.TimeProvider.GetTimestamp();
             var query = new MySqlCommand(Dialect.PrimaryPositionSql, connection);
             await using var disposeQuery = query.ConfigureAwait(false);
             var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
             if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var position) && !position.IsEmpty)
-                cluster.ObservePrimaryPosition(position);
+                cluster.ObservePrimaryPosition(position, observedSince: sentAt);
         }
     }
 

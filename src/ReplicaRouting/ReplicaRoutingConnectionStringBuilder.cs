@@ -27,6 +27,9 @@ namespace ReplicaRouting;
 /// <item><term>Read Consistency</term><description><see cref="ReadConsistency"/> name (<see cref="ReplicaRoutingOptions.Consistency"/>)</description></item>
 /// <item><term>Read Your Writes</term><description><see cref="ReadYourWritesStrategy"/> name (<see cref="ReplicaRoutingOptions.ReadYourWrites"/>)</description></item>
 /// <item><term>Causal Read Timeout</term><description>seconds (<see cref="ReplicaRoutingOptions.CausalReadTimeout"/>)</description></item>
+/// <item><term>Sessionless Reads</term><description><see cref="ReplicaRouting.SessionlessReads"/> name (<see cref="ReplicaRoutingOptions.SessionlessReads"/>)</description></item>
+/// <item><term>Causal Read Policy</term><description><see cref="ReplicaRouting.CausalReadPolicy"/> name (<see cref="ReplicaRoutingOptions.CausalReadPolicy"/>)</description></item>
+/// <item><term>Causal Wait Budget</term><description>seconds (<see cref="ReplicaRoutingOptions.CausalWaitBudget"/>)</description></item>
 /// <item><term>Primary After Write Window</term><description>seconds (<see cref="ReplicaRoutingOptions.PrimaryAfterWriteWindow"/>)</description></item>
 /// <item><term>Cluster Id</term><description>text (<see cref="ReplicaRoutingOptions.ClusterId"/>)</description></item>
 /// <item><term>Token Lifetime</term><description>seconds (<see cref="ReplicaRoutingOptions.TokenLifetime"/>)</description></item>
@@ -129,6 +132,30 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
     {
         get => Options.CausalReadTimeout;
         set => this[RoutingKeys.CausalReadTimeout] = value;
+    }
+
+    /// <summary>Gets or sets <see cref="ReplicaRoutingOptions.SessionlessReads"/> (key <c>Sessionless Reads</c>).</summary>
+    /// <value>The default value is <see cref="SessionlessReads.DataSource"/>.</value>
+    public SessionlessReads SessionlessReads
+    {
+        get => Options.SessionlessReads;
+        set => this[RoutingKeys.SessionlessReads] = value;
+    }
+
+    /// <summary>Gets or sets <see cref="ReplicaRoutingOptions.CausalReadPolicy"/> (key <c>Causal Read Policy</c>).</summary>
+    /// <value>The default value is <see cref="CausalReadPolicy.Adaptive"/>.</value>
+    public CausalReadPolicy CausalReadPolicy
+    {
+        get => Options.CausalReadPolicy;
+        set => this[RoutingKeys.CausalReadPolicy] = value;
+    }
+
+    /// <summary>Gets or sets <see cref="ReplicaRoutingOptions.CausalWaitBudget"/> (key <c>Causal Wait Budget</c>, in seconds).</summary>
+    /// <value>The default value is 50 milliseconds.</value>
+    public TimeSpan CausalWaitBudget
+    {
+        get => Options.CausalWaitBudget;
+        set => this[RoutingKeys.CausalWaitBudget] = value;
     }
 
     /// <summary>Gets or sets <see cref="ReplicaRoutingOptions.PrimaryAfterWriteWindow"/> (key <c>Primary After Write Window</c>, in seconds).</summary>
@@ -421,6 +448,9 @@ public sealed class ReplicaRoutingConnectionStringBuilder : DbConnectionStringBu
             RoutingKeys.ReadConsistency => defaults.Consistency.ToString(),
             RoutingKeys.ReadYourWrites => defaults.ReadYourWrites.ToString(),
             RoutingKeys.ReplicaSelection => defaults.ReplicaSelection.ToString(),
+            RoutingKeys.SessionlessReads => defaults.SessionlessReads.ToString(),
+            RoutingKeys.CausalReadPolicy => defaults.CausalReadPolicy.ToString(),
+            RoutingKeys.CausalWaitBudget => RoutingKeys.Seconds(defaults.CausalWaitBudget),
             RoutingKeys.TopologyMonitor => defaults.TopologyMonitor ? "true" : "false",
             RoutingKeys.WriteHeartbeat => defaults.WriteHeartbeat ? "true" : "false",
             RoutingKeys.CausalReadTimeout => RoutingKeys.Seconds(defaults.CausalReadTimeout),

@@ -248,7 +248,7 @@ public sealed class ReplicaRoutingDataReader : DbDataReader, IDbColumnSchemaGene
                 _statement?.Release(_connection, _node, _bound);
             _statement = null;
             _bound = null;
-            _node.CommandEnded();
+            _connection.StatementEnded(_node);
             _connection.ReaderClosed(_opening);
         }
 

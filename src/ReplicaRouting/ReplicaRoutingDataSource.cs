@@ -18,6 +18,8 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
         Cluster = new ClusterState(configuration.ClusterId, configuration.TimeProvider);
         Shedding = new LoadShedding(configuration);
         Monitor = new TopologyMonitor(configuration, Cluster);
+        SessionlessSession = new RoutingSession(this, restored: null, ambient: false);
+        Cluster.WriterChanged += SessionlessSession.MarkPositionUnverified;
 
         // Expose the primary's string without its password, as the string that "identifies" this source.
         var builder = new MySqlConnectionStringBuilder(configuration.Primary.DataSource.ConnectionString);
@@ -34,6 +36,12 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     internal LoadShedding Shedding { get; }
 
     internal string ClusterId => Cluster.ClusterId;
+
+    /// <summary>
+    /// The unit of work of every command run outside a session (<see cref="SessionlessReads.DataSource"/>): the merged position
+    /// of the writes this data source made outside sessions, which its sessionless reads must see. Never ambient, never carried.
+    /// </summary>
+    internal RoutingSession SessionlessSession { get; }
 
     internal GtidPosition? EmptyPosition => Cluster.EmptyPosition;
 

@@ -23,6 +23,25 @@ public sealed class ReplicaRoutingOptions
     public TimeSpan CausalReadTimeout { get; set; } = RoutingDefaults.CausalReadTimeout;
 
     /// <summary>
+    /// Gets or sets what a read outside any routing session must see: every write this data source made outside a session
+    /// (<see cref="ReplicaRouting.SessionlessReads.DataSource"/>), or only its own connection's (<see cref="ReplicaRouting.SessionlessReads.Connection"/>).
+    /// </summary>
+    /// <value>The default value is <see cref="ReplicaRouting.SessionlessReads.DataSource"/>.</value>
+    public SessionlessReads SessionlessReads { get; set; } = RoutingDefaults.SessionlessReads;
+
+    /// <summary>Gets or sets how a read that needs a GTID position picks between a replica and the primary.</summary>
+    /// <value>The default value is <see cref="ReplicaRouting.CausalReadPolicy.Adaptive"/>.</value>
+    public CausalReadPolicy CausalReadPolicy { get; set; } = RoutingDefaults.CausalReadPolicy;
+
+    /// <summary>
+    /// Gets or sets the timeout of the waits <see cref="ReplicaRouting.CausalReadPolicy.Adaptive"/> chooses: only on a replica
+    /// expected to have the position already, so a wait that runs out means the estimate was wrong, and the read runs on the primary.
+    /// </summary>
+    /// <value>The default value is 50 milliseconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan CausalWaitBudget { get; set; } = RoutingDefaults.CausalWaitBudget;
+
+    /// <summary>
     /// Gets or sets how many causal reads may wait on replicas for a GTID position at once (each holds a replica connection
     /// for up to <see cref="CausalReadTimeout"/>). A causal read beyond the cap does not wait: it reads the primary, as a
     /// primary fallback (see <see cref="MaxConcurrentPrimaryFallbacks"/>).

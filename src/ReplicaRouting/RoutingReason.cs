@@ -68,4 +68,17 @@ public enum RoutingReason
     /// already running, so it ran on the primary (load shedding).
     /// </summary>
     CausalWaitShed,
+
+    /// <summary>
+    /// The read needs a GTID position no readable replica is known to have applied, and the <see cref="ReplicaRoutingOptions.CausalReadPolicy"/>
+    /// found none worth waiting on (<see cref="CausalReadPolicy.Adaptive"/>: the write is younger than every replica's expected
+    /// apply delay; <see cref="CausalReadPolicy.Fast"/>: it never waits), so it ran on the primary at once, which has it now.
+    /// </summary>
+    ReplicasNotCaughtUp,
+
+    /// <summary>
+    /// Under <see cref="ReadConsistency.Causal"/> the read had to leave the node its previous read ran on, and no position of that
+    /// node read since that read is known yet: it ran on the primary, which has at least what that read saw.
+    /// </summary>
+    CausalFloorUnknown,
 }

@@ -30,6 +30,11 @@ public class ReplicaRoutingConnectionStringBuilderTests
         { "Heartbeat Interval", "0.1", o => o.HeartbeatInterval, TimeSpan.FromMilliseconds(100) },
         { "Max Concurrent Causal Waits", "40", o => o.MaxConcurrentCausalWaits, 40 },
         { "MaxConcurrentPrimaryFallbacks", "4", o => o.MaxConcurrentPrimaryFallbacks, 4 },
+        { "Read Consistency", "causal", o => o.Consistency, ReadConsistency.Causal },
+        { "Sessionless Reads", "Connection", o => o.SessionlessReads, SessionlessReads.Connection },
+        { "Causal Read Policy", "fast", o => o.CausalReadPolicy, CausalReadPolicy.Fast },
+        { "CausalReadPolicy", "Wait", o => o.CausalReadPolicy, CausalReadPolicy.Wait },
+        { "Causal Wait Budget", "0.02", o => o.CausalWaitBudget, TimeSpan.FromMilliseconds(20) },
     };
 
     [Theory]
@@ -68,6 +73,10 @@ public class ReplicaRoutingConnectionStringBuilderTests
         { "Cluster Id", "has space" },
         { "Token Lifetime", "0.5" },
         { "Replica Selection", "Fastest" },
+        { "Sessionless Reads", "Global" },
+        { "Causal Read Policy", "Never" },
+        { "Causal Wait Budget", "0" },
+        { "Causal Wait Budget", "120" },
         { "Failed Replica Backoff", "abc" },
         { "Max Replica Lag", "0" },
         { "Max Replica Lag", "3601" },
@@ -229,6 +238,8 @@ public class ReplicaRoutingConnectionStringBuilderTests
         Assert.Null(builder.ClusterId);
         Assert.Equal("", builder.Replicas);
         Assert.Equal("1", builder["Causal Read Timeout"]);
+        Assert.Equal((defaults.SessionlessReads, defaults.CausalReadPolicy, defaults.CausalWaitBudget), (builder.SessionlessReads, builder.CausalReadPolicy, builder.CausalWaitBudget));
+        Assert.Equal((SessionlessReads.DataSource, CausalReadPolicy.Adaptive, "0.05"), (builder.SessionlessReads, builder.CausalReadPolicy, builder["Causal Wait Budget"]));
         Assert.Equal(3306u, builder["Port"]);
     }
 

@@ -10,6 +10,7 @@ internal sealed class ClusterState
     private SqlContext _sqlContext = SqlContext.Unknown;
     private long _routinesDueAt;   // Environment.TickCount64 at which the routine catalog should be reloaded; 0: now
     private GtidPosition? _knownPrimaryPosition;
+    private long _knownPrimarySince;   // the newest read of the primary's whole position merged into _knownPrimaryPosition
     private int _captureWarningLogged;
     private int _primaryPositionProbed;
 
@@ -92,10 +93,26 @@ internal sealed class ClusterState
         }
     }
 
+    /// <summary>A position the primary has (a capture of one write: no time attached).</summary>
     public void ObservePrimaryPosition(GtidPosition position) => GtidPosition.MergeInto(ref _knownPrimaryPosition, position);
+
+    /// <summary>The primary's whole executed position, read at <paramref name="observedSince"/> (a <see cref="TimeProvider"/> timestamp) or later.</summary>
+    public void ObservePrimaryPosition(GtidPosition position, long observedSince)
+    {
+        GtidPosition.MergeInto(ref _knownPrimaryPosition, position);
+        RoutingNode.InterlockedMax(ref _knownPrimarySince, observedSince);
+    }
+
+    /// <summary>The primary's position read at or after <paramref name="timestamp"/>, or null when none was read since.</summary>
+    public GtidPosition? PrimaryPositionSince(long timestamp) => Volatile.Read(ref _knownPrimarySince) > timestamp ? KnownPrimaryPosition : null;
 
     /// <summary>After a failover: what the old primary had may be lost, so the known position restarts from the new one's.</summary>
     public void ResetPrimaryPosition(GtidPosition position) => Volatile.Write(ref _knownPrimaryPosition, position);
+
+    /// <summary>Raised by the monitor when writes moved to another node: positions verified on the old primary must be checked again.</summary>
+    public event Action? WriterChanged;
+
+    public void OnWriterChanged() => WriterChanged?.Invoke();
 
     /// <summary>
     /// True for the first caller only (until <see cref="ReleasePrimaryProbe"/>): the primary's position is read once

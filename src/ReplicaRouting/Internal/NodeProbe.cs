@@ -48,6 +48,9 @@ internal sealed record ProbeResult
     /// <summary>A MySQL Group Replication member's view of its group, or null when the server is not configured as one.</summary>
     public GroupView? Group { get; init; }
 
+    /// <summary>How long the probe's query took to answer: an upper bound of a round trip to the node.</summary>
+    public TimeSpan? RoundTrip { get; init; }
+
     public static ProbeResult Failed(string error, bool connectionFailed) => new() { Error = error, ConnectionFailed = connectionFailed };
 }
 
@@ -147,7 +150,9 @@ internal sealed class NodeProbe : IAsyncDisposable
         var mariaDb = dialect.Flavor == ServerFlavor.MariaDb;
         var command = new MySqlCommand(mariaDb ? _mariaDbSql : _mySqlSql, connection);
         await using var disposeCommand = command.ConfigureAwait(false);
+        var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var roundTrip = System.Diagnostics.Stopwatch.GetElapsedTime(sentAt);
         await using var disposeReader = reader.ConfigureAwait(false);
 
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -167,6 +172,7 @@ internal sealed class NodeProbe : IAsyncDisposable
             SemiSyncEnabled = semiSyncEnabled,
             SemiSyncActive = semiSyncActive,
             SemiSyncClients = semiSyncClients,
+            RoundTrip = roundTrip,
         };
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -15,8 +15,11 @@ internal enum CausalAction : byte
     Wait,
 }
 
-/// <summary>The outcome of routing one execution: where it runs, what rides along, and what was routed.</summary>
-internal readonly record struct Route(RoutingNode Node, MySqlConnection Connection, CausalAction Action, GtidPosition? WaitFor, bool OnPrimary, SqlClassification Statement);
+/// <summary>
+/// The outcome of routing one execution: where it runs, what rides along, and what was routed; <c>WriteAge</c> is how old the
+/// newest write behind <c>WaitFor</c> was when the read was routed (what a wait teaches about the replica's apply delay).
+/// </summary>
+internal readonly record struct Route(RoutingNode Node, MySqlConnection Connection, CausalAction Action, GtidPosition? WaitFor, bool OnPrimary, SqlClassification Statement, TimeSpan WriteAge = default);
 
 /// <summary>A command or a batch, as the executor sees it: something that runs as written, or joins a batch.</summary>
 internal interface IRoutedStatement
@@ -207,7 +210,7 @@ internal static class RoutedExecution
             if (!handedToReader)
             {
                 statement.Release(connection, node, bound);
-                node.CommandEnded();
+                connection.StatementEnded(node);
             }
         }
     }
@@ -233,11 +236,11 @@ internal static class RoutedExecution
             batch = new MySqlBatch(route.Connection) { Transaction = statement.Transaction?.Inner, Timeout = statement.Timeout };
             var wait = new MySqlBatchCommand(dialect.WaitSql);
             wait.Parameters.AddWithValue(ServerDialect.GtidParameter, route.WaitFor!.ToString());
-            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalReadTimeoutSeconds);
+            wait.Parameters.AddWithValue(ServerDialect.TimeoutParameter, connection.CausalWaitTimeoutSeconds);
             batch.BatchCommands.Add(wait);
             node.CausalWaitSent();
             if (batch.Timeout > 0)
-                batch.Timeout += (int)Math.Ceiling(connection.CausalReadTimeout.TotalSeconds);   // the wait must not eat the query's own time
+                batch.Timeout += (int)Math.Ceiling(connection.CausalWaitTimeout.TotalSeconds);   // the wait must not eat the query's own time
             statement.AddTo(batch.BatchCommands);
             if ((behavior & (CommandBehavior.SingleRow | CommandBehavior.SchemaOnly)) != 0)
                 LimitRows(batch.BatchCommands, dialect, rowLimit: (behavior & CommandBehavior.SchemaOnly) != 0 ? 0 : 1);
@@ -247,6 +250,7 @@ internal static class RoutedExecution
             using var waitActivity = Telemetry.StartCausalWait(node.Endpoint, route.WaitFor!);
             statement.Running(batch);   // Cancel() reaches the batch
             reader = (MySqlDataReader)(async ? await batch.ExecuteReaderAsync(innerBehavior, cancellationToken).ConfigureAwait(false) : batch.ExecuteReader(innerBehavior));
+            var waited = Stopwatch.GetElapsedTime(sentAt);   // the wait's answer is the first result: its round trip plus the wait
 
             var reached = await WaitReachedAsync(reader, dialect, async, cancellationToken).ConfigureAwait(false);
             var cancelled = statement.CancelRequested;
@@ -257,7 +261,11 @@ internal static class RoutedExecution
                 batch.Cancel();
             }
 
-            Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt));
+            Telemetry.CausalWaitCompleted(connection.ClusterId, reached, Stopwatch.GetElapsedTime(sentAt), connection.CausalReadPolicy);
+            if (reached)
+                node.ApplyDelay.WaitReached(route.WriteAge, waited);
+            else if (!cancelled)
+                node.ApplyDelay.WaitTimedOut(route.WriteAge, connection.CausalWaitTimeout);
             waitActivity?.SetTag("replicarouting.outcome", reached ? "reached" : "timed_out");
 
             if (!reached && !cancelled)
@@ -266,7 +274,7 @@ internal static class RoutedExecution
                 statement.Running(null);
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
                 (reader, batch) = (null, null);
-                node.CommandEnded();
+                connection.StatementEnded(node);
                 started = false;
                 return null;
             }
@@ -285,7 +293,7 @@ internal static class RoutedExecution
             if (batch is not null)
                 await DisposeAsync(reader, batch, async).ConfigureAwait(false);
             if (started)
-                node.CommandEnded();
+                connection.StatementEnded(node);
             throw;
         }
     }
@@ -313,7 +321,16 @@ internal static class RoutedExecution
     {
         var hasRow = async ? await reader.ReadAsync(cancellationToken).ConfigureAwait(false) : reader.Read();
         var reached = hasRow && !reader.IsDBNull(0) && reader.GetInt64(0) == dialect.WaitReached;
-        _ = async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult();
+        try
+        {
+            _ = async ? await reader.NextResultAsync(cancellationToken).ConfigureAwait(false) : reader.NextResult();
+        }
+        catch (MySqlException ex) when (!reached && ex.ErrorCode != MySqlErrorCode.QueryInterrupted)
+        {
+            // The statement failed on a replica that had not caught up (a table it has not created yet): its answer is
+            // discarded with the rest, and the statement runs on the primary.
+        }
+
         return reached;
     }
 

@@ -11,6 +11,9 @@ internal enum SessionRequirement : byte
 
     /// <summary>The session wrote recently and its position is unknown (or the strategy is primary-after-write).</summary>
     RecentWrite,
+
+    /// <summary>The session's last write is younger than every replica's expected apply delay: only the primary has it now.</summary>
+    NotYetOnReplicas,
 }
 
 /// <summary>Everything the routing decision depends on, gathered before a command runs.</summary>
@@ -57,6 +60,7 @@ internal static class Router
 
         { Statement.Kind: StatementKind.Read, Hint: RoutingHint.ReadFromAnyReplica } => (RouteTarget.Replica, RoutingReason.Read),
         { Statement.Kind: StatementKind.Read, Session: SessionRequirement.RecentWrite } => (RouteTarget.Primary, RoutingReason.RecentWrite),
+        { Statement.Kind: StatementKind.Read, Session: SessionRequirement.NotYetOnReplicas } => (RouteTarget.Primary, RoutingReason.ReplicasNotCaughtUp),
         { Statement.Kind: StatementKind.Read, Session: SessionRequirement.Position } => (RouteTarget.Replica, RoutingReason.CausalRead),
         { Statement.Kind: StatementKind.Read } => (RouteTarget.Replica, RoutingReason.Read),
         _ => (RouteTarget.Primary, PrimaryReason(facts.Statement.Kind)),

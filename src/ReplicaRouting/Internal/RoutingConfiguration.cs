@@ -11,6 +11,10 @@ internal sealed class RoutingConfiguration
         ReadYourWrites = options.ReadYourWrites;
         CausalReadTimeout = options.CausalReadTimeout;
         CausalReadTimeoutSeconds = options.CausalReadTimeout.TotalSeconds;
+        SessionlessReads = options.SessionlessReads;
+        CausalReadPolicy = options.CausalReadPolicy;
+        CausalWaitBudget = options.CausalWaitBudget;
+        CausalWaitBudgetSeconds = options.CausalWaitBudget.TotalSeconds;
         PrimaryAfterWriteWindow = options.PrimaryAfterWriteWindow;
         TokenLifetime = options.TokenLifetime;
         ClusterId = options.ClusterId ?? ClusterState.DeriveClusterId(nodes.Select(n => n.Endpoint), database);
@@ -41,6 +45,18 @@ internal sealed class RoutingConfiguration
 
     /// <summary><see cref="CausalReadTimeout"/> in seconds, boxed once (it is a parameter value of every wait).</summary>
     public object CausalReadTimeoutSeconds { get; }
+
+    public SessionlessReads SessionlessReads { get; }
+
+    public CausalReadPolicy CausalReadPolicy { get; }
+
+    public TimeSpan CausalWaitBudget { get; }
+
+    /// <summary><see cref="CausalWaitBudget"/> in seconds, boxed once (the timeout parameter of adaptive waits).</summary>
+    public object CausalWaitBudgetSeconds { get; }
+
+    /// <summary>Reads track the writes (and, under Causal, the reads) of their session: read-your-writes or causal.</summary>
+    public bool TracksSessions => Consistency is ReadConsistency.ReadYourWrites or ReadConsistency.Causal;
 
     public TimeSpan PrimaryAfterWriteWindow { get; }
 
@@ -110,6 +126,12 @@ internal sealed class RoutingConfiguration
             yield return (nameof(options.ReadYourWrites), $"{prefix}{nameof(options.ReadYourWrites)} has an unknown value '{options.ReadYourWrites}'.", false);
         if (OutOfRange(options.CausalReadTimeout, TimeSpan.FromMilliseconds(1), RoutingDefaults.MaxCausalReadTimeout, prefix, nameof(options.CausalReadTimeout)) is { } causal)
             yield return (nameof(options.CausalReadTimeout), causal, true);
+        if (!Enum.IsDefined(options.SessionlessReads))
+            yield return (nameof(options.SessionlessReads), $"{prefix}{nameof(options.SessionlessReads)} has an unknown value '{options.SessionlessReads}'.", false);
+        if (!Enum.IsDefined(options.CausalReadPolicy))
+            yield return (nameof(options.CausalReadPolicy), $"{prefix}{nameof(options.CausalReadPolicy)} has an unknown value '{options.CausalReadPolicy}'.", false);
+        if (OutOfRange(options.CausalWaitBudget, TimeSpan.FromMilliseconds(1), RoutingDefaults.MaxCausalReadTimeout, prefix, nameof(options.CausalWaitBudget)) is { } budget)
+            yield return (nameof(options.CausalWaitBudget), budget, true);
         if (OutOfRange(options.PrimaryAfterWriteWindow, TimeSpan.Zero, RoutingDefaults.MaxPrimaryAfterWriteWindow, prefix, nameof(options.PrimaryAfterWriteWindow)) is { } window)
             yield return (nameof(options.PrimaryAfterWriteWindow), window, true);
         if (OutOfRange(options.TokenLifetime, TimeSpan.FromSeconds(1), RoutingDefaults.MaxTokenLifetime, prefix, nameof(options.TokenLifetime)) is { } lifetime)

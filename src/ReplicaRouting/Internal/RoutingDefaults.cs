@@ -7,6 +7,9 @@ internal static class RoutingDefaults
     public const ReadYourWritesStrategy ReadYourWrites = ReadYourWritesStrategy.WaitForGtid;
     public static readonly TimeSpan CausalReadTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxCausalReadTimeout = TimeSpan.FromMinutes(1);
+    public const SessionlessReads SessionlessReads = ReplicaRouting.SessionlessReads.DataSource;
+    public const CausalReadPolicy CausalReadPolicy = ReplicaRouting.CausalReadPolicy.Adaptive;
+    public static readonly TimeSpan CausalWaitBudget = TimeSpan.FromMilliseconds(50);
     public static readonly TimeSpan PrimaryAfterWriteWindow = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MaxPrimaryAfterWriteWindow = TimeSpan.FromHours(1);
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(5);

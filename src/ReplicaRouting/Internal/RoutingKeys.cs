@@ -14,6 +14,9 @@ internal static class RoutingKeys
     public const string ReadYourWrites = "Read Your Writes";
     public const string CausalReadTimeout = "Causal Read Timeout";
     public const string PrimaryAfterWriteWindow = "Primary After Write Window";
+    public const string SessionlessReads = "Sessionless Reads";
+    public const string CausalReadPolicy = "Causal Read Policy";
+    public const string CausalWaitBudget = "Causal Wait Budget";
     public const string ClusterId = "Cluster Id";
     public const string TokenLifetime = "Token Lifetime";
     public const string ReplicaSelection = "Replica Selection";
@@ -38,6 +41,8 @@ internal static class RoutingKeys
         Consistency,
         Strategy,
         Selection,
+        Sessionless,
+        Policy,
         Count,
     }
 
@@ -49,6 +54,9 @@ internal static class RoutingKeys
         [ReadYourWrites] = (Form.Strategy, nameof(ReplicaRoutingOptions.ReadYourWrites)),
         [CausalReadTimeout] = (Form.Seconds, nameof(ReplicaRoutingOptions.CausalReadTimeout)),
         [PrimaryAfterWriteWindow] = (Form.Seconds, nameof(ReplicaRoutingOptions.PrimaryAfterWriteWindow)),
+        [SessionlessReads] = (Form.Sessionless, nameof(ReplicaRoutingOptions.SessionlessReads)),
+        [CausalReadPolicy] = (Form.Policy, nameof(ReplicaRoutingOptions.CausalReadPolicy)),
+        [CausalWaitBudget] = (Form.Seconds, nameof(ReplicaRoutingOptions.CausalWaitBudget)),
         [ClusterId] = (Form.Text, nameof(ReplicaRoutingOptions.ClusterId)),
         [TokenLifetime] = (Form.Seconds, nameof(ReplicaRoutingOptions.TokenLifetime)),
         [ReplicaSelection] = (Form.Selection, nameof(ReplicaRoutingOptions.ReplicaSelection)),
@@ -94,6 +102,8 @@ internal static class RoutingKeys
             Form.Consistency => EnumName<ReplicaRouting.ReadConsistency>(key, text),
             Form.Strategy => EnumName<ReadYourWritesStrategy>(key, text),
             Form.Selection => EnumName<ReplicaSelectionPolicy>(key, text),
+            Form.Sessionless => EnumName<ReplicaRouting.SessionlessReads>(key, text),
+            Form.Policy => EnumName<ReplicaRouting.CausalReadPolicy>(key, text),
             Form.Count => ParseCount(key, text).ToString(CultureInfo.InvariantCulture),
             _ => throw new InvalidOperationException(),
         };
@@ -123,6 +133,9 @@ internal static class RoutingKeys
             case ReadYourWrites: options.ReadYourWrites = Enum.Parse<ReadYourWritesStrategy>(value); break;
             case CausalReadTimeout: options.CausalReadTimeout = ToTimeSpan(value); break;
             case PrimaryAfterWriteWindow: options.PrimaryAfterWriteWindow = ToTimeSpan(value); break;
+            case SessionlessReads: options.SessionlessReads = Enum.Parse<ReplicaRouting.SessionlessReads>(value); break;
+            case CausalReadPolicy: options.CausalReadPolicy = Enum.Parse<ReplicaRouting.CausalReadPolicy>(value); break;
+            case CausalWaitBudget: options.CausalWaitBudget = ToTimeSpan(value); break;
             case ClusterId: options.ClusterId = value; break;
             case TokenLifetime: options.TokenLifetime = ToTimeSpan(value); break;
             case ReplicaSelection: options.ReplicaSelection = Enum.Parse<ReplicaSelectionPolicy>(value); break;

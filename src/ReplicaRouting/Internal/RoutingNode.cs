@@ -8,6 +8,7 @@ namespace ReplicaRouting.Internal;
 internal sealed class RoutingNode : IDisposable
 {
     private readonly TimeProvider _timeProvider;
+    private long _appliedSince;   // the newest probe start whose position is merged into _appliedPosition
     private static readonly TimeSpan BreakerWindow = TimeSpan.FromSeconds(10);
     private long _unavailableUntil;   // TimeProvider timestamp; 0 = available
     private long _suspectUntil;       // TimeProvider timestamp; reads go through the breaker until then
@@ -38,6 +39,7 @@ internal sealed class RoutingNode : IDisposable
         Endpoint = endpoint;
         DefaultCommandTimeout = (int)Math.Min(int.MaxValue / 1000, new MySqlConnectionStringBuilder(dataSource.ConnectionString).DefaultCommandTimeout);   // MySqlConnector's own cap
         _timeProvider = timeProvider;
+        ApplyDelay = new ApplyDelayEstimator(timeProvider);
         _status = NodeStatus.NotProbed(endpoint, role == RouteTarget.Primary ? NodeRole.Primary : NodeRole.Replica);
 
         // A replica that keeps failing reads is skipped while its breaker is open; one trial read closes it again.
@@ -135,12 +137,44 @@ internal sealed class RoutingNode : IDisposable
     /// <summary>True when this node is known to have applied <paramref name="position"/>: a causal read needs no wait here.</summary>
     public bool HasApplied(GtidPosition position) => AppliedPosition is { } applied && position.IsSatisfiedBy(applied);
 
+    /// <summary>How long this replica is expected to take to apply a write (adaptive causal routing).</summary>
+    public ApplyDelayEstimator ApplyDelay { get; }
+
     /// <summary>How many GTID waits were sent to this node (a primary must stay at 0).</summary>
     public long CausalWaits => Interlocked.Read(ref _causalWaits);
 
     public void CausalWaitSent() => Interlocked.Increment(ref _causalWaits);
 
+    /// <summary>A position this node has applied (a wait reached it: no time attached).</summary>
     public void ObserveAppliedPosition(GtidPosition position) => GtidPosition.MergeInto(ref _appliedPosition, position);
+
+    /// <summary>
+    /// A position this node had applied at <paramref name="observedSince"/> (a <see cref="TimeProvider"/> timestamp) or later: a
+    /// probe's read, sent after that time.
+    /// </summary>
+    public void ObserveAppliedPosition(GtidPosition position, long observedSince)
+    {
+        GtidPosition.MergeInto(ref _appliedPosition, position);
+        InterlockedMax(ref _appliedSince, observedSince);   // after the merge: whoever sees the time sees the position
+    }
+
+    /// <summary>
+    /// What this node has applied, read at or after <paramref name="timestamp"/> (so at least what any read that ended on it
+    /// before then could see); null when no probe has read it since.
+    /// </summary>
+    public GtidPosition? AppliedSince(long timestamp) => Volatile.Read(ref _appliedSince) > timestamp ? AppliedPosition : null;
+
+    internal static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+                return;
+            current = seen;
+        }
+    }
 
     /// <summary>Not in a connect back-off and its circuit breaker lets commands through.</summary>
     public bool IsAvailable =>

@@ -20,7 +20,7 @@ internal static class Telemetry
         "replicarouting.commands", "{command}", "Commands routed, by target and reason.");
 
     private static readonly Counter<long> s_causalWaits = s_meter.CreateCounter<long>(
-        "replicarouting.causal_waits", "{wait}", "GTID waits sent to replicas, by outcome (reached, timed_out).");
+        "replicarouting.causal_waits", "{wait}", "GTID waits sent to replicas, by outcome (reached, timed_out) and causal read policy (adaptive, wait).");
 
     private static readonly Histogram<double> s_causalWaitDuration = s_meter.CreateHistogram<double>(
         "replicarouting.causal_wait.duration", "s", "Time from sending a causal read until the replica answered its GTID wait.");
@@ -59,6 +59,7 @@ internal static class Telemetry
     private static readonly ObservableGauge<int> s_state = s_meter.CreateObservableGauge(
         "replicarouting.node.state", ObserveState, "{node}", "1 for each node, tagged with its current role and state.");
     private static readonly string[] s_reasons = ToTagValues<RoutingReason>();
+    private static readonly string[] s_policies = ToTagValues<CausalReadPolicy>();
 
     public static void CommandRouted(string cluster, RouteTarget target, RoutingReason reason)
     {
@@ -66,10 +67,10 @@ internal static class Telemetry
             s_commands.Add(1, Cluster(cluster), new("replicarouting.target", s_targets[(int)target]), new("replicarouting.reason", s_reasons[(int)reason]));
     }
 
-    public static void CausalWaitCompleted(string cluster, bool reached, TimeSpan duration)
+    public static void CausalWaitCompleted(string cluster, bool reached, TimeSpan duration, CausalReadPolicy policy)
     {
         var outcome = new KeyValuePair<string, object?>("replicarouting.outcome", reached ? "reached" : "timed_out");
-        s_causalWaits.Add(1, Cluster(cluster), outcome);
+        s_causalWaits.Add(1, Cluster(cluster), outcome, new("replicarouting.policy", s_policies[(int)policy]));
         s_causalWaitDuration.Record(duration.TotalSeconds, Cluster(cluster), outcome);
     }
 

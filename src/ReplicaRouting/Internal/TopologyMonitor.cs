@@ -76,8 +76,9 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         try
         {
             using var activity = Telemetry.Source.HasListeners() ? Telemetry.Source.StartActivity("replicarouting.probe") : null;
+            var startedAt = _configuration.TimeProvider.GetTimestamp();   // every position read below is at least as new as this
             var results = await Task.WhenAll(_probes.Select(p => p.ProbeAsync(_cluster, _configuration.TopologyProbeTimeout, cancellationToken))).ConfigureAwait(false);
-            var snapshot = Apply(results);
+            var snapshot = Apply(results, startedAt);
             activity?.SetTag("replicarouting.primary", snapshot.Primary?.Endpoint);
             if (snapshot.Writer is { } writer && _cluster.RoutinesDue)
                 await LoadRoutinesAsync(_probes[writer.Index], cancellationToken).ConfigureAwait(false);
@@ -143,7 +144,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
     }
 
     /// <summary>Judges the probe results, updates every node, names the writer and publishes the snapshot.</summary>
-    private TopologySnapshot Apply(ProbeResult[] results)
+    private TopologySnapshot Apply(ProbeResult[] results, long startedAt)
     {
         var nodes = _configuration.Nodes;
         var now = _configuration.TimeProvider.GetUtcNow();
@@ -175,7 +176,9 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             if (result.Reachable)
                 node.MarkAvailable();
             if (status.Role == NodeRole.Replica && position is not null)
-                node.ObserveAppliedPosition(position);
+                node.ObserveAppliedPosition(position, observedSince: startedAt);
+            if (result.RoundTrip is { } roundTrip)
+                node.ApplyDelay.ObserveRoundTrip(roundTrip);
             if (status.Role != previous.Role || status.State != previous.State)
                 OnNodeChanged(node, previous, status);
             if (_probes[i].HeartbeatMissing && !_heartbeatMissingLogged)
@@ -196,7 +199,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         {
             _lastWriter = writer;
             if (writer.Status.Position is { } writerPosition)
-                _cluster.ObservePrimaryPosition(writerPosition);
+                _cluster.ObservePrimaryPosition(writerPosition, observedSince: startedAt);
         }
 
         var before = Snapshot;
@@ -245,6 +248,7 @@ internal sealed class TopologyMonitor : IAsyncDisposable
         // again from the new primary's own.
         if (to.Status.Position is { } position)
             _cluster.ResetPrimaryPosition(position);
+        _cluster.OnWriterChanged();
         if (from is not null)
             ClearPool(from);
     }

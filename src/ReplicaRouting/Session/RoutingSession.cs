@@ -29,7 +29,7 @@ public sealed class RoutingSession : IDisposable
         _timeProvider = dataSource.Configuration.TimeProvider;
         _state = restored is null
             ? State.Empty
-            : new State(restored.Position.IsEmpty ? null : restored.Position, restored.IssuedAt, PositionVerified: false, UnknownWrite: restored.Position.IsEmpty);
+            : new State(restored.Position.IsEmpty ? null : restored.Position, restored.IssuedAt, PositionVerified: false, UnknownWriteAt: restored.Position.IsEmpty ? restored.IssuedAt : null);
         _restoredFlavor = restored?.Flavor;
         _ambient = ambient;
         if (ambient)
@@ -64,7 +64,12 @@ public sealed class RoutingSession : IDisposable
             if (Volatile.Read(ref _state).UncapturedWrites > 0)
                 CaptureUncapturedWritesAsync(async: false).AsTask().GetAwaiter().GetResult();
             var state = Volatile.Read(ref _state);
-            if (state.LastWriteAt is not { } lastWrite)
+
+            // Causal: what the session's reads have seen travels too, so the next unit of work never reads older.
+            var (_, floor, floorAt, _) = DataSource.Configuration.Consistency == ReadConsistency.Causal
+                ? Reads.Plan(DataSource.Cluster, _timeProvider.GetUtcNow())
+                : default;
+            if ((state.LastWriteAt ?? (floor is null ? null : floorAt)) is not { } lastWrite)
                 return null;
 
             // A write whose position is unknown (its GTID could not be read): the token can only say "wrote at this time",
@@ -79,6 +84,8 @@ public sealed class RoutingSession : IDisposable
             var position = complete ? state.Position ?? empty : empty;
             if (position is null || empty is null)
                 return null;
+            if (complete && floor is not null)
+                position = position.Merge(floor);
 
             // A position too long to travel degrades to "wrote at this time": the reader then reads the primary for a window.
             var token = new ConsistencyToken(DataSource.ClusterId, position, lastWrite);
@@ -87,6 +94,9 @@ public sealed class RoutingSession : IDisposable
     }
 
     internal ReplicaRoutingDataSource DataSource { get; }
+
+    /// <summary>What this session's reads have seen (<see cref="ReadConsistency.Causal"/>).</summary>
+    internal ReadHistory Reads { get; } = new();
 
     /// <summary>
     /// Every command of this unit of work without its own hint runs as if it had <see cref="RoutingHint.ReadFromPrimary"/>
@@ -136,6 +146,13 @@ public sealed class RoutingSession : IDisposable
         RecordWrite(null, unknown: false, uncapturedChange: 1);
     }
 
+    /// <summary>A connection whose earlier writes' position is not read yet wrote again: the session's newest write is this one.</summary>
+    internal void WroteAgain()
+    {
+        var now = _timeProvider.GetUtcNow();
+        Update(s => s with { LastWriteAt = now });
+    }
+
     /// <summary>
     /// The position of <paramref name="owner"/>'s writes was read (<paramref name="captured"/>; null when they generated none),
     /// or could not be (<paramref name="unknown"/>).
@@ -166,10 +183,11 @@ public sealed class RoutingSession : IDisposable
             var current = Volatile.Read(ref _state);
             var next = current with
             {
-                LastWriteAt = now,
+                // A capture reads the position of writes made earlier: they are as old as the last of them, not as the capture.
+                LastWriteAt = uncapturedChange < 0 && current.LastWriteAt is { } wrote ? wrote : now,
                 Position = captured is null ? current.Position : current.Position is null ? captured : current.Position.Merge(captured),
                 PositionVerified = captured is null ? current.PositionVerified : current.PositionVerified || current.Position is null,
-                UnknownWrite = current.UnknownWrite || unknown,
+                UnknownWriteAt = unknown ? now : current.UnknownWriteAt,
                 UncapturedWrites = current.UncapturedWrites + uncapturedChange,
                 OwnWrites = true,
             };
@@ -180,6 +198,12 @@ public sealed class RoutingSession : IDisposable
 
     /// <summary>The current primary holds this session's position: no need to ask again.</summary>
     internal void MarkPositionVerified(GtidPosition verified) => Update(s => s.Position == verified ? s with { PositionVerified = true } : s);
+
+    /// <summary>
+    /// The writer changed (a failover): the position must be found on the new primary again before reads wait for it, since
+    /// what the old primary never shipped is gone.
+    /// </summary>
+    internal void MarkPositionUnverified() => Update(s => s.PositionVerified ? s with { PositionVerified = false } : s);
 
     /// <summary>
     /// Forgets a position the current primary does not have (lost in a failover, or forged): waiting for it would only time out.
@@ -204,11 +228,14 @@ public sealed class RoutingSession : IDisposable
     /// <param name="Position">Merged position of the writes; null when none is known.</param>
     /// <param name="LastWriteAt">Time of the last write (or of the restored token).</param>
     /// <param name="PositionVerified">True when the position came from this process's own captures or was checked on the primary.</param>
-    /// <param name="UnknownWrite">A write happened whose position is unknown: read from the primary for a window.</param>
+    /// <param name="UnknownWriteAt">When the last write whose position is unknown happened: read from the primary for a window after it.</param>
     /// <param name="UncapturedWrites">Open connections that wrote and have not read their position yet: read from the primary.</param>
     /// <param name="OwnWrites">This unit of work wrote (rather than only restoring a token).</param>
-    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, bool UnknownWrite, int UncapturedWrites = 0, bool OwnWrites = false)
+    internal sealed record State(GtidPosition? Position, DateTimeOffset? LastWriteAt, bool PositionVerified, DateTimeOffset? UnknownWriteAt, int UncapturedWrites = 0, bool OwnWrites = false)
     {
-        public static readonly State Empty = new(null, null, false, false);
+        public static readonly State Empty = new(null, null, false, null);
+
+        /// <summary>A write happened whose position is unknown.</summary>
+        public bool UnknownWrite => UnknownWriteAt is not null;
     }
 }

@@ -42,6 +42,8 @@ public sealed class TestWebApp : IAsyncDisposable
 
         public TimeSpan CausalReadTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+        public SessionlessReads SessionlessReads { get; init; } = SessionlessReads.DataSource;
+
         /// <summary>Anything else about how the token travels (cookie name and scope), applied last.</summary>
         public Action<ReplicaRoutingHttpOptions>? Http { get; init; }
 
@@ -68,6 +70,7 @@ public sealed class TestWebApp : IAsyncDisposable
             o.Routing.Consistency = ReadConsistency.ReadYourWrites;
             o.Routing.CausalReadTimeout = settings.CausalReadTimeout;
             o.Routing.MaxConcurrentPrimaryFallbacks = settings.MaxConcurrentPrimaryFallbacks;
+            o.Routing.SessionlessReads = settings.SessionlessReads;
             o.Http.UseCookie = settings.UseCookie;
             settings.Http?.Invoke(o.Http);
         });

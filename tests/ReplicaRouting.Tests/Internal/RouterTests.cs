@@ -62,6 +62,8 @@ public class RouterTests
         { SessionRequirement.Position, Read, RoutingHint.ReadFromPrimary, RouteTarget.Primary, RoutingReason.ReadFromPrimaryHint },
         { SessionRequirement.None, StatementKind.Write, RoutingHint.ReadFromAnyReplica, RouteTarget.Primary, RoutingReason.Write },
         { SessionRequirement.Position, StatementKind.LockingRead, RoutingHint.None, RouteTarget.Primary, RoutingReason.LockingRead },
+        { SessionRequirement.NotYetOnReplicas, Read, RoutingHint.None, RouteTarget.Primary, RoutingReason.ReplicasNotCaughtUp },
+        { SessionRequirement.NotYetOnReplicas, Read, RoutingHint.ReadFromAnyReplica, RouteTarget.Replica, RoutingReason.Read },
     };
 
     [Theory]
