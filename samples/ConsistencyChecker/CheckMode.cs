@@ -23,10 +23,18 @@ public sealed record CheckMode(
             o => o.Consistency = ReadConsistency.Primary),
         new("read-your-writes", UsesSessions: true, PromisesReadYourWrites: true, PromisesMonotonicReads: false,
             o => o.Consistency = ReadConsistency.ReadYourWrites),
-        // What code without any session gets by default. Before the data-source-wide sessionless position existed, only a
-        // connection's own writes were seen, so reads on another connection promised nothing.
-        new("sessionless", UsesSessions: false, PromisesReadYourWrites: false, PromisesMonotonicReads: false,
+        // Code without any session: by default a read sees every write this data source made (SessionlessReads.DataSource),
+        // which is read-your-writes for a user whose writes all went through it; the opt-out sees only its own connection's.
+        new("sessionless", UsesSessions: false, PromisesReadYourWrites: true, PromisesMonotonicReads: false,
             o => o.Consistency = ReadConsistency.ReadYourWrites),
+        new("sessionless-connection", UsesSessions: false, PromisesReadYourWrites: false, PromisesMonotonicReads: false,
+            o => (o.Consistency, o.SessionlessReads) = (ReadConsistency.ReadYourWrites, SessionlessReads.Connection)),
+        new("causal", UsesSessions: true, PromisesReadYourWrites: true, PromisesMonotonicReads: true,
+            o => o.Consistency = ReadConsistency.Causal),
+        new("causal-wait", UsesSessions: true, PromisesReadYourWrites: true, PromisesMonotonicReads: true,
+            o => (o.Consistency, o.CausalReadPolicy) = (ReadConsistency.Causal, CausalReadPolicy.Wait)),
+        new("causal-fast", UsesSessions: true, PromisesReadYourWrites: true, PromisesMonotonicReads: true,
+            o => (o.Consistency, o.CausalReadPolicy) = (ReadConsistency.Causal, CausalReadPolicy.Fast)),
         new("bounded-staleness", UsesSessions: true, PromisesReadYourWrites: false, PromisesMonotonicReads: false,
             o => o.Consistency = ReadConsistency.BoundedStaleness),
         new("eventual", UsesSessions: true, PromisesReadYourWrites: false, PromisesMonotonicReads: false,
