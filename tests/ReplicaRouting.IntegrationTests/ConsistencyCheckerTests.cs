@@ -46,7 +46,7 @@ public abstract class ConsistencyCheckerTests(string flavor, ITestOutputHelper o
 
         Assert.True(faults.ApplyStops > 0, $"{mode}: no lag was injected");
         Assert.Empty(result.Errors);
-        Assert.Equal(operations, result.Operations);
+        Assert.True(result.Operations >= operations, $"{mode}: only {result.Operations} of {operations} operations completed");
         return result;
     }
 }
