@@ -3,6 +3,8 @@
 #   ./build.sh demo      start the local MariaDB and MySQL topologies if needed and run the demo
 #   ./build.sh test      start them if needed and run every test project (unit + integration, per flavor)
 #   ./build.sh bench [--quick] [--flavor mariadb|mysql]   benchmarks (hot path, then paired end to end); never part of test
+#   ./build.sh check [--ops N] [--flavor mariadb|mysql] [--faults lag,kill-replica,failover] [--modes m1,m2] [--users N]
+#                        the consistency checker on the failover set (RESULT lines; exits 1 if a mode broke its promise)
 #   ./build.sh servers start|stop|reset|status [mariadb|mysql]   manage the local topologies
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -142,13 +144,23 @@ run_bench() {
   dotnet tests/ReplicaRouting.Benchmarks/bin/Release/net10.0/ReplicaRouting.Benchmarks.dll --flavor "$flavor" "$@"
 }
 
+# The consistency checker (docs/consistency.md, "The checker"). It brings up, faults and rebuilds the FAILOVER set itself
+# (never the shared one); stdout carries only the RESULT lines, the build and progress go to stderr.
+run_check() {
+  dotnet build samples/ConsistencyChecker -c Release -warnaserror -nologo -v quiet >&2
+  dotnet samples/ConsistencyChecker/bin/Release/net10.0/ConsistencyChecker.dll "$@"
+}
+
 case "${1:-}" in
   test) shift; run_tests "$@" ;;
   demo) shift; run_demo "$@" ;;
   bench) shift; run_bench "$@" ;;
+  check) shift; run_check "$@" ;;
   servers) shift; exec bash "$SERVERS" "$@" ;;
   *)
-    echo "usage: ./build.sh demo | test | bench [--quick] [--flavor mariadb|mysql] | servers start|stop|reset|status [mariadb|mysql]" >&2
+    echo "usage: ./build.sh demo | test | bench [--quick] [--flavor mariadb|mysql]" \
+      "| check [--ops N] [--flavor mariadb|mysql] [--faults lag,kill-replica,failover] [--modes m1,m2] [--users N]" \
+      "| servers start|stop|reset|status [mariadb|mysql]" >&2
     exit 2
     ;;
 esac

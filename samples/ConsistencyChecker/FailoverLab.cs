@@ -127,6 +127,23 @@ public sealed class FailoverLab
     }
 
     /// <summary>
+    /// Brings the failover set of <paramref name="flavor"/> up: <c>RR_SERVERS_SET=failover scripts/servers/servers.sh start
+    /// &lt;flavor&gt;</c>. A healthy set is reused (well under a second), a killed node of an otherwise intact set is restarted
+    /// and catches up, and a set left promoted, repointed or delayed is rebuilt from scratch (its data is then gone).
+    /// </summary>
+    /// <param name="flavor"><c>mariadb</c> or <c>mysql</c>.</param>
+    /// <param name="cancellationToken">Abandons the start (the script is killed; the set is then in no known state).</param>
+    /// <returns>A task that completes when the set is up and healthy.</returns>
+    /// <exception cref="InvalidOperationException">The script failed; the message holds the end of its report.</exception>
+    /// <exception cref="TimeoutException">The script did not finish within <see cref="ScriptTimeout"/>.</exception>
+    /// <exception cref="DirectoryNotFoundException">No repository (a folder with <c>build.sh</c>) above the application's directory.</exception>
+    public static Task StartAsync(string flavor, CancellationToken cancellationToken)
+    {
+        CheckFlavor(flavor);
+        return RunScriptAsync("failover", cancellationToken, "start", flavor);
+    }
+
+    /// <summary>
     /// Kills node <paramref name="node"/> with SIGKILL (<c>servers.sh kill</c>: a crash, no clean shutdown) and returns
     /// once its port refuses connections.
     /// </summary>

@@ -139,6 +139,34 @@ public sealed class LagInjector
         }
     }
 
+    /// <summary>
+    /// Sets the replication delay of one replica (MariaDB <c>MASTER_DELAY</c>, MySQL <c>SOURCE_DELAY</c>): it then applies each
+    /// transaction no earlier than <paramref name="delay"/> after the primary committed it. Zero removes the delay. MariaDB
+    /// changes it with replication stopped for a moment, MySQL with only the SQL thread stopped.
+    /// </summary>
+    /// <param name="replica">The replica's index, in the order the connection strings were given.</param>
+    /// <param name="delay">Whole seconds, 0 to <see cref="MaxWindow"/>.</param>
+    /// <param name="cancellationToken">Cancels opening the connection (the commands themselves always run to the end).</param>
+    /// <returns>A task that completes when the replica runs with the new delay.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown replica, or a delay out of range or not in whole seconds.</exception>
+    /// <exception cref="MySqlException">The server refused a command.</exception>
+    public async Task SetDelayAsync(int replica, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(replica);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(replica, _replicas.Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(delay, MaxWindow);
+        if (delay.Ticks % TimeSpan.TicksPerSecond != 0)
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, "Replication delays are whole seconds.");
+
+        // CHANGE MASTER takes no parameters; the delay is a whole number checked above.
+        var seconds = (long)delay.TotalSeconds;
+        await using var connection = await OpenAsync(_replicas[replica], cancellationToken);
+        await ExecuteAsync(connection, _isMariaDb
+            ? $"STOP SLAVE; CHANGE MASTER TO MASTER_DELAY={seconds}; START SLAVE"
+            : $"STOP REPLICA SQL_THREAD; CHANGE REPLICATION SOURCE TO SOURCE_DELAY={seconds}; START REPLICA SQL_THREAD");
+    }
+
     private string ThreadCommand(string verb) => _isMariaDb ? $"{verb} SLAVE SQL_THREAD" : $"{verb} REPLICA SQL_THREAD";
 
     private async Task CycleAsync(int index, TimeSpan offset, TimeSpan stopped, TimeSpan running, int[] stops, CancellationTokenSource end)
