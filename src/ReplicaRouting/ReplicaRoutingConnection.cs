@@ -654,6 +654,12 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// <summary>What the session asks of a replica-eligible read right now.</summary>
     private async ValueTask<SessionRequirement> EvaluateRequirementAsync(RoutingSession session, bool async, CancellationToken cancellationToken)
     {
+        // Outside any session while no primary is writable (a failover under way): reads keep flowing from the replicas, which
+        // hold the newest data there is. The data source's implicit promise yields to availability; a session's does not (its
+        // reads that need the primary fail fast, as its writes do).
+        if (session == DataSourceOwner.SessionlessSession && DataSourceOwner.Monitor.Snapshot.Writer is not { Status.State: not NodeState.Unreachable })
+            return SessionRequirement.None;
+
         // This read runs elsewhere than this connection's writes: their GTID can be read now without anyone observing it. Unless
         // no replica can have them yet: then the read runs on the primary, and the GTID is read later, when it is worth a round trip.
         if (_uncapturedSession == session)
@@ -1148,7 +1154,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         return physical;
     }
 
-    private static async ValueTask<MySqlConnection> OpenFromPoolAsync(RoutingNode node, bool entityFramework, bool async, CancellationToken cancellationToken)
+    internal static async ValueTask<MySqlConnection> OpenFromPoolAsync(RoutingNode node, bool entityFramework, bool async, CancellationToken cancellationToken)
     {
         var physical = (entityFramework ? node.EntityFrameworkDataSource : node.DataSource).CreateConnection();
         try
@@ -1171,31 +1177,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
     /// on a pooled connection of its own, returned at once: a query on this connection's session would change what the
     /// caller's next statement observes (<c>ROW_COUNT()</c>, warnings), and a check must not hold a primary connection.
     /// </summary>
-    private async ValueTask RefreshPrimaryPositionAsync(RoutingNode primary, bool async, CancellationToken cancellationToken)
-    {
-        MySqlConnection connection;
-        try
-        {
-            connection = await OpenFromPoolAsync(primary, entityFramework: false, async, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
-        {
-            DataSourceOwner.Monitor.RequestRefresh();
-            throw new PrimaryUnavailableException($"Could not connect to the primary {primary.Endpoint}: {ex.Message}", ex);
-        }
-
-        await using (connection.ConfigureAwait(false))
-        {
-            var cluster = DataSourceOwner.Cluster;
-            cluster.ObserveServerVersion(connection.ServerVersion);
-            var sentAt = _configuration.TimeProvider.GetTimestamp();
-            var query = new MySqlCommand(Dialect.PrimaryPositionSql, connection);
-            await using var disposeQuery = query.ConfigureAwait(false);
-            var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
-            if (text is string value && GtidPosition.TryParse(Dialect.Flavor, value, out var position) && !position.IsEmpty)
-                cluster.ObservePrimaryPosition(position, observedSince: sentAt);
-        }
-    }
+    private ValueTask RefreshPrimaryPositionAsync(RoutingNode primary, bool async, CancellationToken cancellationToken) =>
+        DataSourceOwner.RefreshPrimaryPositionAsync(primary, async, cancellationToken);
 
     private void DiscardPhysical(RoutingNode node)
     {

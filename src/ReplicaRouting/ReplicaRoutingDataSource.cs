@@ -38,6 +38,59 @@ public sealed class ReplicaRoutingDataSource : DbDataSource
     internal string ClusterId => Cluster.ClusterId;
 
     /// <summary>
+    /// Reads the primary's whole executed position on a pooled connection of its own and merges it into what the cluster knows
+    /// (with the time it was read at least as late as): a restored token's check, and a Causal session's floor.
+    /// </summary>
+    internal async ValueTask RefreshPrimaryPositionAsync(RoutingNode primary, bool async, CancellationToken cancellationToken)
+    {
+        MySqlConnection connection;
+        try
+        {
+            connection = await ReplicaRoutingConnection.OpenFromPoolAsync(primary, entityFramework: false, async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (ServerErrors.IsConnectionFailure(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            Monitor.RequestRefresh();
+            throw new PrimaryUnavailableException($"Could not connect to the primary {primary.Endpoint}: {ex.Message}", ex);
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            var cluster = Cluster;
+            var sentAt = Configuration.TimeProvider.GetTimestamp();
+            var dialect = cluster.ObserveServerVersion(connection.ServerVersion);
+            var query = new MySqlCommand(dialect.PrimaryPositionSql, connection);
+            await using var disposeQuery = query.ConfigureAwait(false);
+            var text = async ? await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) : query.ExecuteScalar();
+            if (text is string value && GtidPosition.TryParse(dialect.Flavor, value, out var position) && !position.IsEmpty)
+                cluster.ObservePrimaryPosition(position, observedSince: sentAt);
+        }
+    }
+
+
+    /// <summary>
+    /// Makes sure a position of the primary read after <paramref name="since"/> (a <see cref="TimeProvider"/> timestamp) is
+    /// known, reading one if none is (shared with the reads others need meanwhile). Unknown when no primary is reachable.
+    /// </summary>
+    internal async ValueTask EnsurePrimaryPositionSinceAsync(long since, bool async)
+    {
+        if (Monitor.Snapshot.Writer is not { } writer)
+            return;
+        try
+        {
+            await Cluster.PrimaryPositionRefresh.RunAsync(
+                () => Cluster.PrimaryPositionSince(since) is not null,
+                (async, token) => RefreshPrimaryPositionAsync(writer, async, token),
+                async,
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MySqlException or PrimaryUnavailableException)
+        {
+            // No primary now: the floor stays as it was (the next unit of work's reads that move go to the primary anyway).
+        }
+    }
+
+    /// <summary>
     /// The unit of work of every command run outside a session (<see cref="SessionlessReads.DataSource"/>): the merged position
     /// of the writes this data source made outside sessions, which its sessionless reads must see. Never ambient, never carried.
     /// </summary>

@@ -195,6 +195,10 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
 
         await writes.WaitForAcknowledgedAfterAsync(settledAt, 5);
 
+        // Writes stop first: while a sessionless write loop runs, the data source's sessionless reads must see its writes,
+        // and right after each one only the primary has it.
+        var writeOutcomes = await writes.StopAsync();
+
         // The old primary rejoins as a replica of the new one and serves (correct) reads again.
         await _lab.RejoinAsync(1, 2);
         await WaitUntilAsync(dataSource, t => t.Nodes[0] is { Role: NodeRole.Replica, State: NodeState.Healthy });
@@ -205,7 +209,6 @@ public abstract class FailoverTests(string flavor, ITestOutputHelper output) : I
         Assert.Contains(_serverIds[1], rejoinedReads.Select(r => r.ServerId));
         Assert.DoesNotContain(_serverIds[2], rejoinedReads.Select(r => r.ServerId));
 
-        var writeOutcomes = await writes.StopAsync();
         foreach (var outcome in writeOutcomes)
         {
             if (outcome.Error is null)

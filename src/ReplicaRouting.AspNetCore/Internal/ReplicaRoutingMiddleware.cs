@@ -16,7 +16,7 @@ internal sealed class ReplicaRoutingMiddleware
     private static readonly Func<object, Task> s_onStarting = static async state =>
     {
         var (self, context, session, restored) = ((ReplicaRoutingMiddleware, HttpContext, RoutingSession, ConsistencyToken?))state;
-        await session.CaptureUncapturedWritesAsync(async: true).ConfigureAwait(false);   // a connection that wrote may still be open
+        await session.PrepareTokenAsync(async: true).ConfigureAwait(false);   // a connection that wrote may still be open; what the last read saw
         self.WriteToken(context, session, restored);
     };
 

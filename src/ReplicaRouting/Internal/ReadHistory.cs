@@ -37,6 +37,16 @@ internal sealed class ReadHistory
         }
     }
 
+    /// <summary>When the last read ended (a <see cref="TimeProvider"/> timestamp) while it is not in the floor yet, else null.</summary>
+    public long? PendingEndedAt
+    {
+        get
+        {
+            lock (_lock)
+                return _pending && _endedAt != 0 ? _endedAt : null;
+        }
+    }
+
     /// <summary>A read was routed to <paramref name="node"/>: it is the last read until the next one.</summary>
     public void Started(RoutingNode node, bool onPrimary)
     {
@@ -63,7 +73,8 @@ internal sealed class ReadHistory
         lock (_lock)
         {
             if (_pending && _endedAt != 0
-                && (_onPrimary ? cluster.PrimaryPositionSince(_endedAt) : _node!.AppliedSince(_endedAt)) is { } seen)
+                // The primary's position read after a replica read ended covers it too: a replica has only what the primary had.
+                && ((_onPrimary ? null : _node!.AppliedSince(_endedAt)) ?? cluster.PrimaryPositionSince(_endedAt)) is { } seen)
             {
                 _floor = _floor is null ? seen : _floor.Merge(seen);
                 _floorAt = now;

@@ -61,8 +61,7 @@ public sealed class RoutingSession : IDisposable
         get
         {
             WarnIfNotCurrent();
-            if (Volatile.Read(ref _state).UncapturedWrites > 0)
-                CaptureUncapturedWritesAsync(async: false).AsTask().GetAwaiter().GetResult();
+            PrepareTokenAsync(async: false).AsTask().GetAwaiter().GetResult();
             var state = Volatile.Read(ref _state);
 
             // Causal: what the session's reads have seen travels too, so the next unit of work never reads older.
@@ -165,6 +164,19 @@ public sealed class RoutingSession : IDisposable
     }
 
     /// <summary>Has every open connection that wrote for this session read the position of its writes.</summary>
+    /// <summary>
+    /// Learns what the token must carry that is not known yet: the position of writes whose connection is still open, and under
+    /// <see cref="ReadConsistency.Causal"/> what the last read saw (a position of the primary read after it ended, at most one
+    /// shared read). Called before <see cref="Token"/>, asynchronously where the caller can (the ASP.NET Core middleware).
+    /// </summary>
+    internal async ValueTask PrepareTokenAsync(bool async)
+    {
+        if (Volatile.Read(ref _state).UncapturedWrites > 0)
+            await CaptureUncapturedWritesAsync(async).ConfigureAwait(false);
+        if (DataSource.Configuration.Consistency == ReadConsistency.Causal && Reads.PendingEndedAt is { } endedAt)
+            await DataSource.EnsurePrimaryPositionSinceAsync(endedAt, async).ConfigureAwait(false);
+    }
+
     internal async ValueTask CaptureUncapturedWritesAsync(bool async)
     {
         ReplicaRoutingConnection[] owners;
