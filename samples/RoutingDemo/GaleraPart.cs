@@ -127,8 +127,9 @@ internal static class GaleraPart
                     await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM galera_failover_orders WHERE id < 0", cancellationToken: stop.Token));
                     Interlocked.Increment(ref reads);
                 }
-                catch (Exception ex) when (ex is MySqlException or InvalidOperationException)
+                catch (Exception ex) when (ex is MySqlException or PrimaryUnavailableException or InvalidOperationException)
                 {
+                    // A read of the data source's own fresh write runs on the writer: while it dies, such reads fail (counted).
                     Interlocked.Increment(ref failedReads);
                     await Task.Delay(5, CancellationToken.None);
                 }

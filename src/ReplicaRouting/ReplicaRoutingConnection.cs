@@ -679,9 +679,21 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             return SessionRequirement.RecentWrite;
         if (state.Position is not { IsEmpty: false } position)
             return SessionRequirement.None;
-        if (!state.PositionVerified && !await VerifyOnPrimaryAsync(session, position, async, cancellationToken).ConfigureAwait(false))
+        if (!state.PositionVerified && !await VerifyAsync().ConfigureAwait(false))
             return SessionRequirement.None;
         return SessionRequirement.Position;
+
+        async ValueTask<bool> VerifyAsync()
+        {
+            try
+            {
+                return await VerifyOnPrimaryAsync(session, position, async, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PrimaryUnavailableException) when (session == DataSourceOwner.SessionlessSession)
+            {
+                return false;   // the primary just died (the monitor has not seen it yet): as while no primary is writable, above
+            }
+        }
 
         bool Within(DateTimeOffset? write) => write is { } at && now - at < _configuration.PrimaryAfterWriteWindow;
     }

@@ -181,7 +181,9 @@ internal sealed class TopologyMonitor : IAsyncDisposable
             node.Status = status;
             if (result.Reachable)
                 node.MarkAvailable();
-            if (status.Role == NodeRole.Replica && position is not null)
+            // A Galera member's binlog position can run ahead of what its reads see (the binlog is written before the engine
+            // commits): there only a WSREP_SYNC_WAIT_UPTO_GTID that answered proves a position visible.
+            if (status.Role == NodeRole.Replica && position is not null && result.Galera is null)
                 node.ObserveAppliedPosition(position, observedSince: startedAt);
             if (result.RoundTrip is { } roundTrip)
                 node.ApplyDelay.ObserveRoundTrip(roundTrip);
