@@ -997,18 +997,9 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
                 replica = expected;
             }
 
-            try
-            {
-                return (replica, await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false), needsWait, false, false);
-            }
-            catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A replica we cannot reach is skipped for a while; the read tries another one, then the primary.
-                replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
-                Log.ReplicaConnectFailed(_configuration.Logger, ex, replica.Endpoint, _configuration.FailedReplicaBackoff);
-                DiscardPhysical(replica);
-                failed = replica;
-            }
+            if (await TryOpenReplicaAsync(replica, async, cancellationToken).ConfigureAwait(false) is { } opened)
+                return (replica, opened, needsWait, false, false);
+            failed = replica;   // the read tries another one, then the primary
         }
 
         var primary = Writer();
@@ -1017,16 +1008,8 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
             // Adaptive prefers the primary for a fresh write, but every fallback slot is taken (a burst of fresh positions):
             // wait on the replica within the budget rather than shed a read that a short wait may serve. Only a wait that
             // times out then needs the primary, and is shed if the slots are still taken.
-            try
-            {
-                return (notCaughtUp, await GetOpenPhysicalAsync(notCaughtUp, asPrimary: false, async, cancellationToken).ConfigureAwait(false), true, false, false);
-            }
-            catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                notCaughtUp.MarkUnavailable(_configuration.FailedReplicaBackoff);
-                Log.ReplicaConnectFailed(_configuration.Logger, ex, notCaughtUp.Endpoint, _configuration.FailedReplicaBackoff);
-                DiscardPhysical(notCaughtUp);
-            }
+            if (await TryOpenReplicaAsync(notCaughtUp, async, cancellationToken).ConfigureAwait(false) is { } opened)
+                return (notCaughtUp, opened, true, false, false);
         }
 
         if (notCaughtUp is null)
@@ -1034,6 +1017,22 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         if (required is not null)
             BeginPrimaryFallback(primary);
         return (primary, await GetOpenPhysicalAsync(primary, asPrimary: true, async, cancellationToken).ConfigureAwait(false), false, true, notCaughtUp is not null);
+    }
+
+    /// <summary>This connection's physical connection to <paramref name="replica"/>, or null when it cannot be reached (it is then skipped for a while).</summary>
+    private async ValueTask<MySqlConnection?> TryOpenReplicaAsync(RoutingNode replica, bool async, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetOpenPhysicalAsync(replica, asPrimary: false, async, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            replica.MarkUnavailable(_configuration.FailedReplicaBackoff);
+            Log.ReplicaConnectFailed(_configuration.Logger, ex, replica.Endpoint, _configuration.FailedReplicaBackoff);
+            DiscardPhysical(replica);
+            return null;
+        }
     }
 
     /// <summary>
