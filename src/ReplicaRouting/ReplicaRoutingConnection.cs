@@ -974,7 +974,7 @@ public sealed partial class ReplicaRoutingConnection : DbConnection
         GtidPosition? required, TimeSpan writeAge, TimeSpan? maxStaleness, RoutingNode? exclude, RoutingNode? only, bool async, CancellationToken cancellationToken)
     {
         var topology = DataSourceOwner.Monitor.Snapshot;
-        var readers = only is null ? topology.Readers : [only];   // Causal affinity: that replica or the primary
+        var readers = only is null ? topology.Readers : only.Alone;   // Causal affinity: that replica or the primary
         var noPrimary = topology.Writer is not { Status.State: not NodeState.Unreachable };
         var failed = exclude;
         RoutingNode? notCaughtUp = null;   // Adaptive: the replica it would have waited on, had the write been older

@@ -69,6 +69,11 @@ internal sealed class RoutingNode : IDisposable
     /// </summary>
     public bool EnlistsInAmbientTransactions { get; init; }
 
+    /// <summary>This node as the only candidate of a selection (Causal affinity), built once so a read allocates nothing.</summary>
+    public RoutingNode[] Alone => _alone ??= [this];
+
+    private RoutingNode[]? _alone;
+
     /// <summary>Position in the data source's node array: 0 is the configured primary, replicas follow.</summary>
     public int Index { get; }
 
